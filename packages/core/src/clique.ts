@@ -1,0 +1,138 @@
+import type { CliqueConfig, Deps } from "./deps.ts";
+import type { Actor, Member, Post } from "./domain/types.ts";
+import { isId } from "./ids.ts";
+import type { Stores } from "./stores/stores.ts";
+import { authenticate, revokeToken } from "./usecases/authenticate.ts";
+import {
+  createCircle,
+  deleteCircle,
+  getCircle,
+  listCircles,
+  updateCircle,
+} from "./usecases/circles.ts";
+import { createInvite } from "./usecases/create-invite.ts";
+import { createPost } from "./usecases/create-post.ts";
+import { deletePost } from "./usecases/delete-post.ts";
+import { editPost } from "./usecases/edit-post.ts";
+import { getContext } from "./usecases/get-context.ts";
+import { getVisiblePost } from "./usecases/get-visible-post.ts";
+import { initClique } from "./usecases/init-clique.ts";
+import { getPostHistory, listAccountPosts, listHomeFeed } from "./usecases/list-posts.ts";
+import { redeemInvite } from "./usecases/redeem-invite.ts";
+import { revokeInvite } from "./usecases/revoke-invite.ts";
+import { setMemberStatus } from "./usecases/set-member-status.ts";
+import { issueToken, signIn } from "./usecases/sign-in.ts";
+import { updateProfile } from "./usecases/update-profile.ts";
+
+type Bound<F> = F extends (deps: Deps, ...args: infer A) => infer R ? (...args: A) => R : never;
+
+function bind<F extends (deps: Deps, ...args: never[]) => unknown>(deps: Deps, fn: F): Bound<F> {
+  return ((...args: never[]) => fn(deps, ...args)) as Bound<F>;
+}
+
+/** What `createClique` needs. */
+export interface CreateCliqueOptions {
+  stores: Stores;
+  config: CliqueConfig;
+  now?: () => Date;
+}
+
+/** Extra facts about posts that every rendering needs. */
+export interface PostExtras {
+  authors: Map<string, Actor>;
+  mentions: Map<string, string[]>;
+  hashtags: Map<string, string[]>;
+  /** Authors of the posts these answer (by parent post id). */
+  parentAuthors: Map<string, string>;
+}
+
+/** Public numbers about an account. */
+export interface AccountStats {
+  followers: number;
+  following: number;
+  posts: number;
+  lastPostAt: Date | null;
+}
+
+/**
+ * Builds a Clique: every use case bound to explicit dependencies. Nothing here
+ * reads the environment or knows HTTP; the server composes it.
+ */
+export function createClique(options: CreateCliqueOptions) {
+  const deps: Deps = {
+    stores: options.stores,
+    config: options.config,
+    now: options.now ?? (() => new Date()),
+  };
+  const { stores } = deps;
+  return {
+    deps,
+    config: deps.config,
+    // Setup and membership
+    initClique: bind(deps, initClique),
+    createInvite: bind(deps, createInvite),
+    redeemInvite: bind(deps, redeemInvite),
+    revokeInvite: bind(deps, revokeInvite),
+    setMemberStatus: bind(deps, setMemberStatus),
+    updateProfile: bind(deps, updateProfile),
+    // Credentials
+    signIn: bind(deps, signIn),
+    issueToken: bind(deps, issueToken),
+    authenticate: bind(deps, authenticate),
+    revokeToken: bind(deps, revokeToken),
+    // Posts (every read goes through the visibility module)
+    createPost: bind(deps, createPost),
+    editPost: bind(deps, editPost),
+    deletePost: bind(deps, deletePost),
+    getVisiblePost: bind(deps, getVisiblePost),
+    getContext: bind(deps, getContext),
+    getPostHistory: bind(deps, getPostHistory),
+    listHomeFeed: bind(deps, listHomeFeed),
+    listAccountPosts: bind(deps, listAccountPosts),
+    // Circles
+    createCircle: bind(deps, createCircle),
+    listCircles: bind(deps, listCircles),
+    getCircle: bind(deps, getCircle),
+    updateCircle: bind(deps, updateCircle),
+    deleteCircle: bind(deps, deleteCircle),
+    // Reads that carry no per-post privacy
+    getSettings: () => stores.settings.get(),
+    updateSettings: (patch: Parameters<Stores["settings"]["update"]>[0]) =>
+      stores.settings.update(patch),
+    listMembers: (status?: Member["status"]) => stores.members.list(status ? { status } : {}),
+    getMemberByUsername: (username: string) => stores.members.getByUsername(username),
+    getMember: (id: string) => (isId(id) ? stores.members.getById(id) : Promise.resolve(null)),
+    getActor: (id: string) => (isId(id) ? stores.actors.getById(id) : Promise.resolve(null)),
+    listInvites: () => stores.invites.list(),
+    countSeated: () => stores.members.countSeated(),
+    /** Public counts. The post count includes only what anyone may see. */
+    async accountStats(actorId: string): Promise<AccountStats> {
+      const [followers, following, posts, lastPostAt] = await Promise.all([
+        stores.follows.countFollowers(actorId),
+        stores.follows.countFollowing(actorId),
+        stores.posts.countByAuthor(actorId),
+        stores.posts.lastPostAt(actorId),
+      ]);
+      return { followers, following, posts, lastPostAt };
+    },
+    /** Authors, mentions, hashtags and parent authors of already-visible posts. */
+    async postExtras(posts: readonly Post[]): Promise<PostExtras> {
+      const ids = posts.map((p) => p.id);
+      const parentIds = posts.map((p) => p.inReplyToId).filter((x): x is string => x !== null);
+      const [mentions, hashtags, parents] = await Promise.all([
+        stores.posts.mentionsOf(ids),
+        stores.posts.hashtagsOf(ids),
+        Promise.all(parentIds.map((id) => stores.posts.getById(id))),
+      ]);
+      const parentAuthors = new Map<string, string>();
+      for (const p of parents) if (p) parentAuthors.set(p.id, p.authorId);
+      const actorIds = new Set<string>(posts.map((p) => p.authorId));
+      for (const list of mentions.values()) for (const id of list) actorIds.add(id);
+      const authors = new Map((await stores.actors.getByIds([...actorIds])).map((a) => [a.id, a]));
+      return { authors, mentions, hashtags, parentAuthors };
+    },
+  };
+}
+
+/** A composed Clique. */
+export type Clique = ReturnType<typeof createClique>;

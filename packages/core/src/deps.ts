@@ -1,0 +1,17 @@
+import type { Stores } from "./stores/stores.ts";
+
+/** Settings core needs from its host; parsed by the server, never read from the environment here. */
+export interface CliqueConfig {
+  /** Public origin, e.g. `https://clique.example`; ids and links are built from it. */
+  origin: string;
+  /** Member cap used by `clique init` when none is given. */
+  defaultMemberCap: number;
+}
+
+/** What every use case receives: explicit dependencies, no module-level state. */
+export interface Deps {
+  stores: Stores;
+  config: CliqueConfig;
+  /** The current time; tests may pin it. */
+  now: () => Date;
+}

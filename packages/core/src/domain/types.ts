@@ -1,0 +1,147 @@
+/**
+ * Domain objects: the shape the use cases and the visibility rules work with.
+ * Database rows and wire formats (ActivityPub, Mastodon JSON) are converted to
+ * and from these in one place each.
+ */
+
+/** Who may see a post. */
+export const AUDIENCES = ["public", "unlisted", "followers", "clique", "circle", "direct"] as const;
+/** Who may see a post. */
+export type Audience = (typeof AUDIENCES)[number];
+
+/** A member's role in the Clique, from most to least powerful. */
+export const ROLES = ["owner", "admin", "moderator", "member"] as const;
+/** A member's role in the Clique. */
+export type Role = (typeof ROLES)[number];
+
+/** A member's standing. Only `active` members can sign in. */
+export type MemberStatus = "active" | "suspended" | "removed";
+
+/** The Clique itself: one per server. */
+export interface CliqueSettings {
+  name: string;
+  description: string;
+  memberCap: number;
+  /** Whether plain members (not only owner/admin) may create invites. */
+  membersCanInvite: boolean;
+  createdAt: Date;
+}
+
+/** Local members and remote accounts alike are actors. */
+export interface Actor {
+  id: string;
+  kind: "local" | "remote";
+  username: string;
+  /** `null` for local actors. */
+  host: string | null;
+  displayName: string;
+  summaryHtml: string;
+  /** ActivityPub id; `null` for local actors (derived from the origin). */
+  uri: string | null;
+  /** Profile page; `null` for local actors (derived from the origin). */
+  url: string | null;
+  inboxUrl: string | null;
+  sharedInboxUrl: string | null;
+  manuallyApprovesFollowers: boolean;
+  createdAt: Date;
+}
+
+/** A name/value pair shown on a profile. */
+export interface ProfileField {
+  name: string;
+  value: string;
+}
+
+/** A local account: an actor plus what only its own server knows. */
+export interface Member {
+  id: string;
+  username: string;
+  displayName: string;
+  bio: string;
+  bioHtml: string;
+  fields: ProfileField[];
+  role: Role;
+  status: MemberStatus;
+  manuallyApprovesFollowers: boolean;
+  discoverable: boolean;
+  createdAt: Date;
+}
+
+/** An invitation to join. The code itself is only known at creation. */
+export interface Invite {
+  id: string;
+  codeHint: string;
+  createdBy: string;
+  maxUses: number | null;
+  uses: number;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+  createdAt: Date;
+}
+
+/** How a post's source is written. */
+export type ContentType = "text/plain" | "text/markdown";
+
+/** A post (status), local or remote. */
+export interface Post {
+  id: string;
+  authorId: string;
+  /** ActivityPub id of remote posts; `null` for local ones. */
+  uri: string | null;
+  url: string | null;
+  audience: Audience;
+  circleId: string | null;
+  inReplyToId: string | null;
+  inReplyToUri: string | null;
+  contentType: ContentType;
+  /** What the author wrote (local posts only). */
+  source: string;
+  contentHtml: string;
+  spoilerText: string;
+  sensitive: boolean;
+  language: string | null;
+  createdAt: Date;
+  editedAt: Date | null;
+  deletedAt: Date | null;
+}
+
+/** A previous version of a post, kept when it is edited. */
+export interface PostEdit {
+  id: string;
+  postId: string;
+  source: string;
+  contentHtml: string;
+  spoilerText: string;
+  sensitive: boolean;
+  /** When this version was written. */
+  createdAt: Date;
+}
+
+/** A named list of actors chosen by a member, usable as an audience. */
+export interface Circle {
+  id: string;
+  ownerId: string;
+  name: string;
+  memberIds: string[];
+  createdAt: Date;
+}
+
+/** One actor following another; pending until approved. */
+export interface Follow {
+  id: string;
+  followerId: string;
+  followeeId: string;
+  state: "pending" | "accepted";
+  uri: string | null;
+  createdAt: Date;
+}
+
+/** An access credential: a browser session or an API bearer token. */
+export interface AccessToken {
+  id: string;
+  memberId: string;
+  kind: "session" | "api";
+  name: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+}

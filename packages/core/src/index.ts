@@ -1,0 +1,42 @@
+/**
+ * @clique/core — the reusable core of Clique: domain types, store
+ * interfaces, the visibility rules and the use cases. The Kysely/PostgreSQL
+ * stores are exported separately from `@clique/core/kysely`.
+ */
+
+export { checkPassword } from "./auth/secrets.ts";
+export {
+  type AccountStats,
+  type Clique,
+  type CreateCliqueOptions,
+  createClique,
+  type PostExtras,
+} from "./clique.ts";
+export type { CliqueConfig, Deps } from "./deps.ts";
+export * from "./domain/types.ts";
+export { checkUsername, type UsernameProblem } from "./domain/username.ts";
+export { CliqueError, type CliqueErrorCode, fail, ok, type Result } from "./errors.ts";
+export { isId, newId } from "./ids.ts";
+export type * from "./stores/stores.ts";
+export { htmlToPlainText, sanitizePostHtml } from "./text/render.ts";
+export { type Urls, urlsFor } from "./urls.ts";
+export { mayInvite } from "./usecases/create-invite.ts";
+export {
+  type CreatePostInput,
+  type CreatePostProblem,
+  MAX_POST_LENGTH,
+  MAX_SPOILER_LENGTH,
+} from "./usecases/create-post.ts";
+export type { InitCliqueProblem } from "./usecases/init-clique.ts";
+export type { RedeemInviteProblem } from "./usecases/redeem-invite.ts";
+export { MAX_FAILED_SIGN_INS, type SignInProblem } from "./usecases/sign-in.ts";
+export {
+  ANONYMOUS,
+  canView,
+  type Grant,
+  grantsFor,
+  type Viewer,
+  type VisibilityFacts,
+  type VisibilityFilter,
+  visibilityFilter,
+} from "./visibility/visibility.ts";

@@ -1,0 +1,85 @@
+import type { Kysely } from "kysely";
+import type { Follow } from "../../domain/types.ts";
+import type { FollowStore } from "../../stores/stores.ts";
+import { toFollow } from "./rows.ts";
+import type { Database } from "./schema.ts";
+
+export class KyselyFollowStore implements FollowStore {
+  private readonly db: Kysely<Database>;
+
+  constructor(db: Kysely<Database>) {
+    this.db = db;
+  }
+
+  async get(followerId: string, followeeId: string): Promise<Follow | null> {
+    const row = await this.db
+      .selectFrom("follows")
+      .selectAll()
+      .where("follower_id", "=", followerId)
+      .where("followee_id", "=", followeeId)
+      .executeTakeFirst();
+    return row ? toFollow(row) : null;
+  }
+
+  async create(f: Follow): Promise<void> {
+    await this.db
+      .insertInto("follows")
+      .values({
+        id: f.id,
+        follower_id: f.followerId,
+        followee_id: f.followeeId,
+        state: f.state,
+        uri: f.uri,
+        created_at: f.createdAt,
+      })
+      .execute();
+  }
+
+  async accept(id: string): Promise<void> {
+    await this.db.updateTable("follows").set({ state: "accepted" }).where("id", "=", id).execute();
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.db.deleteFrom("follows").where("id", "=", id).execute();
+  }
+
+  async listFollowers(followeeId: string, state: Follow["state"]): Promise<Follow[]> {
+    const rows = await this.db
+      .selectFrom("follows")
+      .selectAll()
+      .where("followee_id", "=", followeeId)
+      .where("state", "=", state)
+      .orderBy("id")
+      .execute();
+    return rows.map(toFollow);
+  }
+
+  async listFollowing(followerId: string, state: Follow["state"]): Promise<Follow[]> {
+    const rows = await this.db
+      .selectFrom("follows")
+      .selectAll()
+      .where("follower_id", "=", followerId)
+      .where("state", "=", state)
+      .orderBy("id")
+      .execute();
+    return rows.map(toFollow);
+  }
+
+  private async count(column: "followee_id" | "follower_id", id: string): Promise<number> {
+    const row = await this.db
+      .selectFrom("follows")
+      .select((eb) => eb.fn.countAll<string>().as("n"))
+      .where(column, "=", id)
+      .where("state", "=", "accepted")
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  countFollowers(followeeId: string): Promise<number> {
+    return this.count("followee_id", followeeId);
+  }
+
+  countFollowing(followerId: string): Promise<number> {
+    return this.count("follower_id", followerId);
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * The Kysely/PostgreSQL implementation of core's store interfaces, and the
+ * schema migrations. Only the server's composition root should import this.
+ */
+import { Kysely, PostgresDialect } from "kysely";
+import pg from "pg";
+import type { Stores } from "../../stores/stores.ts";
+import { KyselyCircleStore } from "./circle.store.kysely.ts";
+import { KyselyFollowStore } from "./follow.store.kysely.ts";
+import { KyselyInviteStore } from "./invite.store.kysely.ts";
+import { KyselyActorStore, KyselyKeyStore, KyselyMemberStore } from "./member.store.kysely.ts";
+import { KyselyPostStore } from "./post.store.kysely.ts";
+import type { Database } from "./schema.ts";
+import { KyselySettingsStore } from "./settings.store.kysely.ts";
+import { KyselyLoginAttemptStore, KyselyTokenStore } from "./token.store.kysely.ts";
+import { KyselyVisibilityFacts } from "./visibility.kysely.ts";
+
+export { migrateToLatest } from "./migrations.ts";
+export type { Database } from "./schema.ts";
+
+/** Opens a connection pool to PostgreSQL as a Kysely instance. */
+export function openDatabase(
+  connectionString: string,
+  options: { maxConnections?: number } = {},
+): Kysely<Database> {
+  const pool = new pg.Pool({ connectionString, max: options.maxConnections ?? 10 });
+  // An idle client that loses its connection must not crash the process.
+  pool.on("error", () => {});
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/** Builds the `Stores` over a Kysely instance (or a transaction). */
+export function createKyselyStores(db: Kysely<Database>): Stores {
+  return {
+    settings: new KyselySettingsStore(db),
+    members: new KyselyMemberStore(db),
+    actors: new KyselyActorStore(db),
+    keys: new KyselyKeyStore(db),
+    invites: new KyselyInviteStore(db),
+    tokens: new KyselyTokenStore(db),
+    loginAttempts: new KyselyLoginAttemptStore(db),
+    posts: new KyselyPostStore(db),
+    circles: new KyselyCircleStore(db),
+    follows: new KyselyFollowStore(db),
+    facts: new KyselyVisibilityFacts(db),
+    transaction: (fn) =>
+      db.isTransaction
+        ? fn(createKyselyStores(db))
+        : db.transaction().execute((trx) => fn(createKyselyStores(trx))),
+  };
+}

@@ -1,0 +1,215 @@
+import { type Kysely, sql } from "kysely";
+import type { Actor, Member } from "../../domain/types.ts";
+import type {
+  ActorStore,
+  KeyStore,
+  MemberStore,
+  NewMember,
+  StoredKeyPair,
+} from "../../stores/stores.ts";
+import { type MemberRow, toActor, toMember } from "./rows.ts";
+import type { Database } from "./schema.ts";
+
+function memberQuery(db: Kysely<Database>) {
+  return db
+    .selectFrom("members")
+    .innerJoin("actors", "actors.id", "members.id")
+    .selectAll("members")
+    .select([
+      "actors.username",
+      "actors.display_name",
+      "actors.summary_html",
+      "actors.manually_approves_followers",
+      "actors.created_at",
+    ]);
+}
+
+export class KyselyMemberStore implements MemberStore {
+  private readonly db: Kysely<Database>;
+
+  constructor(db: Kysely<Database>) {
+    this.db = db;
+  }
+
+  async create(m: NewMember): Promise<Member> {
+    await this.db
+      .insertInto("actors")
+      .values({
+        id: m.id,
+        kind: "local",
+        username: m.username,
+        host: null,
+        display_name: m.displayName,
+        summary_html: "",
+        uri: null,
+        manually_approves_followers: true,
+        created_at: m.createdAt,
+        updated_at: m.createdAt,
+      })
+      .execute();
+    await this.db
+      .insertInto("members")
+      .values({
+        id: m.id,
+        role: m.role,
+        status: "active",
+        bio: "",
+        discoverable: false,
+        password_hash: m.passwordHash,
+        invite_id: m.inviteId,
+        fields: "[]",
+      })
+      .execute();
+    return (await this.getById(m.id))!;
+  }
+
+  async getById(id: string): Promise<Member | null> {
+    const row = await memberQuery(this.db).where("members.id", "=", id).executeTakeFirst();
+    return row ? toMember(row as MemberRow) : null;
+  }
+
+  async getByUsername(username: string): Promise<Member | null> {
+    const row = await memberQuery(this.db)
+      .where(sql`lower(actors.username)`, "=", username.toLowerCase())
+      .executeTakeFirst();
+    return row ? toMember(row as MemberRow) : null;
+  }
+
+  async list(options: { status?: Member["status"] } = {}): Promise<Member[]> {
+    let q = memberQuery(this.db).orderBy("members.id");
+    if (options.status) q = q.where("members.status", "=", options.status);
+    return (await q.execute()).map((r) => toMember(r as MemberRow));
+  }
+
+  async countSeated(): Promise<number> {
+    const row = await this.db
+      .selectFrom("members")
+      .select((eb) => eb.fn.countAll<string>().as("n"))
+      .where("status", "in", ["active", "suspended"])
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async setStatus(id: string, status: Member["status"], at: Date): Promise<void> {
+    await this.db
+      .updateTable("members")
+      .set({ status, status_changed_at: at })
+      .where("id", "=", id)
+      .execute();
+  }
+
+  async setRole(id: string, role: Member["role"]): Promise<void> {
+    await this.db.updateTable("members").set({ role }).where("id", "=", id).execute();
+  }
+
+  async updateProfile(
+    id: string,
+    patch: Parameters<MemberStore["updateProfile"]>[1],
+  ): Promise<void> {
+    const actorPatch: Record<string, unknown> = {};
+    if (patch.displayName !== undefined) actorPatch.display_name = patch.displayName;
+    if (patch.bioHtml !== undefined) actorPatch.summary_html = patch.bioHtml;
+    if (patch.manuallyApprovesFollowers !== undefined)
+      actorPatch.manually_approves_followers = patch.manuallyApprovesFollowers;
+    const memberPatch: Record<string, unknown> = {};
+    if (patch.bio !== undefined) memberPatch.bio = patch.bio;
+    if (patch.fields !== undefined) memberPatch.fields = JSON.stringify(patch.fields);
+    if (patch.discoverable !== undefined) memberPatch.discoverable = patch.discoverable;
+    if (Object.keys(actorPatch).length > 0) {
+      await this.db
+        .updateTable("actors")
+        .set({ ...actorPatch, updated_at: new Date() })
+        .where("id", "=", id)
+        .execute();
+    }
+    if (Object.keys(memberPatch).length > 0) {
+      await this.db.updateTable("members").set(memberPatch).where("id", "=", id).execute();
+    }
+  }
+
+  async getPasswordHash(id: string): Promise<string | null> {
+    const row = await this.db
+      .selectFrom("members")
+      .select("password_hash")
+      .where("id", "=", id)
+      .executeTakeFirst();
+    return row?.password_hash ?? null;
+  }
+
+  async setPasswordHash(id: string, hash: string): Promise<void> {
+    await this.db
+      .updateTable("members")
+      .set({ password_hash: hash })
+      .where("id", "=", id)
+      .execute();
+  }
+}
+
+export class KyselyActorStore implements ActorStore {
+  private readonly db: Kysely<Database>;
+
+  constructor(db: Kysely<Database>) {
+    this.db = db;
+  }
+
+  async getById(id: string): Promise<Actor | null> {
+    const row = await this.db
+      .selectFrom("actors")
+      .selectAll()
+      .where("id", "=", id)
+      .executeTakeFirst();
+    return row ? toActor(row) : null;
+  }
+
+  async getByIds(ids: readonly string[]): Promise<Actor[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db
+      .selectFrom("actors")
+      .selectAll()
+      .where("id", "in", [...ids])
+      .execute();
+    return rows.map(toActor);
+  }
+
+  async getByUri(uri: string): Promise<Actor | null> {
+    const row = await this.db
+      .selectFrom("actors")
+      .selectAll()
+      .where("uri", "=", uri)
+      .executeTakeFirst();
+    return row ? toActor(row) : null;
+  }
+}
+
+export class KyselyKeyStore implements KeyStore {
+  private readonly db: Kysely<Database>;
+
+  constructor(db: Kysely<Database>) {
+    this.db = db;
+  }
+
+  async save(actorId: string, pairs: readonly StoredKeyPair[]): Promise<void> {
+    if (pairs.length === 0) return;
+    await this.db
+      .insertInto("actor_keys")
+      .values(
+        pairs.map((p) => ({
+          actor_id: actorId,
+          type: p.type,
+          public_jwk: JSON.stringify(p.publicJwk),
+          private_jwk: JSON.stringify(p.privateJwk),
+        })),
+      )
+      .execute();
+  }
+
+  async get(actorId: string): Promise<StoredKeyPair[]> {
+    const rows = await this.db
+      .selectFrom("actor_keys")
+      .selectAll()
+      .where("actor_id", "=", actorId)
+      .orderBy("type", "desc")
+      .execute();
+    return rows.map((r) => ({ type: r.type, publicJwk: r.public_jwk, privateJwk: r.private_jwk }));
+  }
+}

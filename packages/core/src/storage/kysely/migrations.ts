@@ -1,0 +1,263 @@
+/**
+ * Schema migrations, applied in order by `migrateToLatest`. Never edit a
+ * migration that has shipped: add a new one.
+ */
+import { type Kysely, sql } from "kysely";
+import { type Migration, type MigrationProvider, Migrator } from "kysely/migration";
+
+// biome-ignore lint/suspicious/noExplicitAny: migrations run against the database as it was then, not today's types.
+type AnyDb = Kysely<any>;
+
+const m001_foundation: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable("clique_settings")
+      .addColumn("id", "integer", (c) => c.primaryKey().defaultTo(1).check(sql`id = 1`))
+      .addColumn("name", "text", (c) => c.notNull())
+      .addColumn("description", "text", (c) => c.notNull().defaultTo(""))
+      .addColumn("member_cap", "integer", (c) => c.notNull().check(sql`member_cap > 0`))
+      .addColumn("members_can_invite", "boolean", (c) => c.notNull().defaultTo(false))
+      .addColumn("created_at", "timestamptz", (c) => c.notNull())
+      .execute();
+
+    await db.schema
+      .createTable("actors")
+      .addColumn("id", "uuid", (c) => c.primaryKey())
+      .addColumn("kind", "text", (c) => c.notNull().check(sql`kind in ('local', 'remote')`))
+      .addColumn("username", "text", (c) => c.notNull())
+      .addColumn("host", "text")
+      .addColumn("display_name", "text", (c) => c.notNull().defaultTo(""))
+      .addColumn("summary_html", "text", (c) => c.notNull().defaultTo(""))
+      .addColumn("uri", "text", (c) => c.unique())
+      .addColumn("url", "text")
+      .addColumn("inbox_url", "text")
+      .addColumn("shared_inbox_url", "text")
+      .addColumn("followers_url", "text")
+      .addColumn("manually_approves_followers", "boolean", (c) => c.notNull().defaultTo(true))
+      .addColumn("raw", "jsonb")
+      .addColumn("created_at", "timestamptz", (c) => c.notNull())
+      .addColumn("updated_at", "timestamptz", (c) => c.notNull())
+      .addCheckConstraint(
+        "actors_local_or_remote",
+        sql`(kind = 'local') = (uri is null and host is null)`,
+      )
+      .execute();
+    await sql`create unique index actors_local_username on actors (lower(username)) where kind = 'local'`.execute(
+      db,
+    );
+
+    await db.schema
+      .createTable("members")
+      .addColumn("id", "uuid", (c) => c.primaryKey().references("actors.id").onDelete("restrict"))
+      .addColumn("bio", "text", (c) => c.notNull().defaultTo(""))
+      .addColumn("fields", "jsonb", (c) => c.notNull().defaultTo(sql`'[]'::jsonb`))
+      .addColumn("role", "text", (c) =>
+        c.notNull().check(sql`role in ('owner', 'admin', 'moderator', 'member')`),
+      )
+      .addColumn("status", "text", (c) =>
+        c.notNull().defaultTo("active").check(sql`status in ('active', 'suspended', 'removed')`),
+      )
+      .addColumn("password_hash", "text", (c) => c.notNull())
+      .addColumn("discoverable", "boolean", (c) => c.notNull().defaultTo(false))
+      .addColumn("invite_id", "uuid")
+      .addColumn("status_changed_at", "timestamptz")
+      .execute();
+
+    await db.schema
+      .createTable("actor_keys")
+      .addColumn("actor_id", "uuid", (c) => c.notNull().references("actors.id").onDelete("cascade"))
+      .addColumn("type", "text", (c) => c.notNull())
+      .addColumn("public_jwk", "jsonb", (c) => c.notNull())
+      .addColumn("private_jwk", "jsonb", (c) => c.notNull())
+      .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
+      .addPrimaryKeyConstraint("actor_keys_pk", ["actor_id", "type"])
+      .execute();
+
+    await db.schema
+      .createTable("invites")
+      .addColumn("id", "uuid", (c) => c.primaryKey())
+      .addColumn("code_hash", "text", (c) => c.notNull().unique())
+      .addColumn("code_hint", "text", (c) => c.notNull())
+      .addColumn("created_by", "uuid", (c) => c.notNull().references("members.id"))
+      .addColumn("max_uses", "integer", (c) => c.check(sql`max_uses is null or max_uses > 0`))
+      .addColumn("uses", "integer", (c) => c.notNull().defaultTo(0))
+      .addColumn("expires_at", "timestamptz")
+      .addColumn("revoked_at", "timestamptz")
+      .addColumn("created_at", "timestamptz", (c) => c.notNull())
+      .addCheckConstraint("invites_uses_within_max", sql`max_uses is null or uses <= max_uses`)
+      .execute();
+
+    await db.schema
+      .createTable("access_tokens")
+      .addColumn("id", "uuid", (c) => c.primaryKey())
+      .addColumn("member_id", "uuid", (c) =>
+        c.notNull().references("members.id").onDelete("cascade"),
+      )
+      .addColumn("kind", "text", (c) => c.notNull().check(sql`kind in ('session', 'api')`))
+      .addColumn("name", "text", (c) => c.notNull().defaultTo(""))
+      .addColumn("token_hash", "text", (c) => c.notNull().unique())
+      .addColumn("created_at", "timestamptz", (c) => c.notNull())
+      .addColumn("last_used_at", "timestamptz")
+      .addColumn("revoked_at", "timestamptz")
+      .execute();
+    await db.schema
+      .createIndex("access_tokens_member")
+      .on("access_tokens")
+      .column("member_id")
+      .execute();
+
+    await db.schema
+      .createTable("login_failures")
+      .addColumn("id", "bigserial", (c) => c.primaryKey())
+      .addColumn("username_key", "text", (c) => c.notNull())
+      .addColumn("ip", "text", (c) => c.notNull())
+      .addColumn("at", "timestamptz", (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createIndex("login_failures_key_at")
+      .on("login_failures")
+      .columns(["username_key", "at"])
+      .execute();
+
+    await db.schema
+      .createTable("circles")
+      .addColumn("id", "uuid", (c) => c.primaryKey())
+      .addColumn("owner_id", "uuid", (c) =>
+        c.notNull().references("members.id").onDelete("cascade"),
+      )
+      .addColumn("name", "text", (c) => c.notNull())
+      .addColumn("created_at", "timestamptz", (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable("circle_members")
+      .addColumn("circle_id", "uuid", (c) =>
+        c.notNull().references("circles.id").onDelete("cascade"),
+      )
+      .addColumn("actor_id", "uuid", (c) => c.notNull().references("actors.id").onDelete("cascade"))
+      .addPrimaryKeyConstraint("circle_members_pk", ["circle_id", "actor_id"])
+      .execute();
+    await db.schema
+      .createIndex("circle_members_actor")
+      .on("circle_members")
+      .column("actor_id")
+      .execute();
+
+    await db.schema
+      .createTable("follows")
+      .addColumn("id", "uuid", (c) => c.primaryKey())
+      .addColumn("follower_id", "uuid", (c) =>
+        c.notNull().references("actors.id").onDelete("cascade"),
+      )
+      .addColumn("followee_id", "uuid", (c) =>
+        c.notNull().references("actors.id").onDelete("cascade"),
+      )
+      .addColumn("state", "text", (c) => c.notNull().check(sql`state in ('pending', 'accepted')`))
+      .addColumn("uri", "text", (c) => c.unique())
+      .addColumn("created_at", "timestamptz", (c) => c.notNull())
+      .addUniqueConstraint("follows_pair", ["follower_id", "followee_id"])
+      .execute();
+    await db.schema
+      .createIndex("follows_followee")
+      .on("follows")
+      .columns(["followee_id", "state"])
+      .execute();
+
+    await db.schema
+      .createTable("posts")
+      .addColumn("id", "uuid", (c) => c.primaryKey())
+      .addColumn("author_id", "uuid", (c) =>
+        c.notNull().references("actors.id").onDelete("cascade"),
+      )
+      .addColumn("uri", "text", (c) => c.unique())
+      .addColumn("url", "text")
+      .addColumn("audience", "text", (c) =>
+        c
+          .notNull()
+          .check(
+            sql`audience in ('public', 'unlisted', 'followers', 'clique', 'circle', 'direct')`,
+          ),
+      )
+      .addColumn("circle_id", "uuid", (c) => c.references("circles.id").onDelete("set null"))
+      .addColumn("in_reply_to_id", "uuid", (c) => c.references("posts.id").onDelete("set null"))
+      .addColumn("in_reply_to_uri", "text")
+      .addColumn("content_type", "text", (c) => c.notNull())
+      .addColumn("source", "text", (c) => c.notNull())
+      .addColumn("content_html", "text", (c) => c.notNull())
+      .addColumn("spoiler_text", "text", (c) => c.notNull().defaultTo(""))
+      .addColumn("sensitive", "boolean", (c) => c.notNull().defaultTo(false))
+      .addColumn("language", "text")
+      .addColumn("created_at", "timestamptz", (c) => c.notNull())
+      .addColumn("edited_at", "timestamptz")
+      .addColumn("deleted_at", "timestamptz")
+      .execute();
+    await db.schema.createIndex("posts_author").on("posts").columns(["author_id", "id"]).execute();
+    await db.schema.createIndex("posts_in_reply_to").on("posts").column("in_reply_to_id").execute();
+
+    await db.schema
+      .createTable("post_mentions")
+      .addColumn("post_id", "uuid", (c) => c.notNull().references("posts.id").onDelete("cascade"))
+      .addColumn("actor_id", "uuid", (c) => c.notNull().references("actors.id").onDelete("cascade"))
+      .addPrimaryKeyConstraint("post_mentions_pk", ["post_id", "actor_id"])
+      .execute();
+    await db.schema
+      .createTable("post_recipients")
+      .addColumn("post_id", "uuid", (c) => c.notNull().references("posts.id").onDelete("cascade"))
+      .addColumn("actor_id", "uuid", (c) => c.notNull().references("actors.id").onDelete("cascade"))
+      .addPrimaryKeyConstraint("post_recipients_pk", ["post_id", "actor_id"])
+      .execute();
+    await db.schema
+      .createIndex("post_recipients_actor")
+      .on("post_recipients")
+      .columns(["actor_id", "post_id"])
+      .execute();
+    await db.schema
+      .createTable("post_tags")
+      .addColumn("post_id", "uuid", (c) => c.notNull().references("posts.id").onDelete("cascade"))
+      .addColumn("tag", "text", (c) => c.notNull())
+      .addPrimaryKeyConstraint("post_tags_pk", ["post_id", "tag"])
+      .execute();
+    await db.schema
+      .createIndex("post_tags_tag")
+      .on("post_tags")
+      .columns(["tag", "post_id"])
+      .execute();
+    await db.schema
+      .createTable("post_edits")
+      .addColumn("id", "uuid", (c) => c.primaryKey())
+      .addColumn("post_id", "uuid", (c) => c.notNull().references("posts.id").onDelete("cascade"))
+      .addColumn("source", "text", (c) => c.notNull())
+      .addColumn("content_html", "text", (c) => c.notNull())
+      .addColumn("spoiler_text", "text", (c) => c.notNull())
+      .addColumn("sensitive", "boolean", (c) => c.notNull())
+      .addColumn("created_at", "timestamptz", (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createIndex("post_edits_post")
+      .on("post_edits")
+      .columns(["post_id", "created_at"])
+      .execute();
+  },
+};
+
+const MIGRATIONS: Record<string, Migration> = {
+  "001_foundation": m001_foundation,
+};
+
+class StaticProvider implements MigrationProvider {
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return MIGRATIONS;
+  }
+}
+
+/**
+ * Brings the schema up to date. Safe to run concurrently from several
+ * processes: Kysely takes a lock around the migration run.
+ */
+export async function migrateToLatest(db: AnyDb): Promise<{ applied: string[] }> {
+  const migrator = new Migrator({ db, provider: new StaticProvider() });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error;
+  return {
+    applied: (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName),
+  };
+}

@@ -1,0 +1,285 @@
+import { type Kysely, sql } from "kysely";
+import type { Post, PostEdit } from "../../domain/types.ts";
+import type { NewPost, Page, PostScope, PostStore } from "../../stores/stores.ts";
+import type { VisibilityFilter } from "../../visibility/visibility.ts";
+import { toPost, toPostEdit } from "./rows.ts";
+import type { Database } from "./schema.ts";
+import { visibleCondition } from "./visibility.kysely.ts";
+
+export class KyselyPostStore implements PostStore {
+  private readonly db: Kysely<Database>;
+
+  constructor(db: Kysely<Database>) {
+    this.db = db;
+  }
+
+  async create(p: NewPost): Promise<Post> {
+    const row = await this.db
+      .insertInto("posts")
+      .values({
+        id: p.id,
+        author_id: p.authorId,
+        uri: p.uri,
+        url: p.url,
+        audience: p.audience,
+        circle_id: p.circleId,
+        in_reply_to_id: p.inReplyToId,
+        in_reply_to_uri: p.inReplyToUri,
+        content_type: p.contentType,
+        source: p.source,
+        content_html: p.contentHtml,
+        spoiler_text: p.spoilerText,
+        sensitive: p.sensitive,
+        language: p.language,
+        created_at: p.createdAt,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await this.writeLinks(p.id, p);
+    return toPost(row);
+  }
+
+  private async writeLinks(
+    postId: string,
+    links: {
+      mentionIds: readonly string[];
+      recipientIds: readonly string[];
+      hashtags: readonly string[];
+    },
+  ): Promise<void> {
+    const mentions = [...new Set(links.mentionIds)];
+    const recipients = [...new Set(links.recipientIds)];
+    const tags = [...new Set(links.hashtags)];
+    if (mentions.length > 0)
+      await this.db
+        .insertInto("post_mentions")
+        .values(mentions.map((actor_id) => ({ post_id: postId, actor_id })))
+        .execute();
+    if (recipients.length > 0)
+      await this.db
+        .insertInto("post_recipients")
+        .values(recipients.map((actor_id) => ({ post_id: postId, actor_id })))
+        .execute();
+    if (tags.length > 0)
+      await this.db
+        .insertInto("post_tags")
+        .values(tags.map((tag) => ({ post_id: postId, tag })))
+        .execute();
+  }
+
+  async getById(id: string): Promise<Post | null> {
+    const row = await this.db
+      .selectFrom("posts")
+      .selectAll()
+      .where("id", "=", id)
+      .executeTakeFirst();
+    return row ? toPost(row) : null;
+  }
+
+  async getByUri(uri: string): Promise<Post | null> {
+    const row = await this.db
+      .selectFrom("posts")
+      .selectAll()
+      .where("uri", "=", uri)
+      .executeTakeFirst();
+    return row ? toPost(row) : null;
+  }
+
+  async list(scope: PostScope, filter: VisibilityFilter, page: Page): Promise<Post[]> {
+    let q = this.db
+      .selectFrom("posts as p")
+      .selectAll("p")
+      .where((eb) => visibleCondition(eb, filter));
+    switch (scope.kind) {
+      case "author":
+        q = q.where("p.author_id", "=", scope.authorId);
+        if (scope.excludeReplies)
+          q = q.where("p.in_reply_to_id", "is", null).where("p.in_reply_to_uri", "is", null);
+        break;
+      case "home":
+        q = q.where((eb) =>
+          eb.or([
+            eb.exists(
+              eb
+                .selectFrom("members as hm")
+                .select(sql`1`.as("one"))
+                .whereRef("hm.id", "=", "p.author_id"),
+            ),
+            eb.exists(
+              eb
+                .selectFrom("follows as hf")
+                .select(sql`1`.as("one"))
+                .whereRef("hf.followee_id", "=", "p.author_id")
+                .where("hf.follower_id", "=", scope.actorId)
+                .where("hf.state", "=", "accepted"),
+            ),
+            eb.exists(
+              eb
+                .selectFrom("post_recipients as hr")
+                .select(sql`1`.as("one"))
+                .whereRef("hr.post_id", "=", "p.id")
+                .where("hr.actor_id", "=", scope.actorId),
+            ),
+          ]),
+        );
+        break;
+      case "replies-to":
+        q = q.where("p.in_reply_to_id", "=", scope.postId);
+        break;
+      case "ids":
+        if (scope.ids.length === 0) return [];
+        q = q.where("p.id", "in", [...scope.ids]);
+        break;
+      default: {
+        const unreachable: never = scope;
+        throw new Error(`unknown scope ${JSON.stringify(unreachable)}`);
+      }
+    }
+    if (page.maxId) q = q.where("p.id", "<", page.maxId);
+    if (page.sinceId) q = q.where("p.id", ">", page.sinceId);
+    if (page.minId) {
+      const rows = await q
+        .where("p.id", ">", page.minId)
+        .orderBy("p.id", "asc")
+        .limit(page.limit)
+        .execute();
+      return rows.map(toPost).reverse();
+    }
+    const rows = await q.orderBy("p.id", "desc").limit(page.limit).execute();
+    return rows.map(toPost);
+  }
+
+  async ancestorIds(id: string, maxDepth: number): Promise<string[]> {
+    const result = await sql<{ id: string; depth: number }>`
+      with recursive chain(id, parent, depth) as (
+        select id, in_reply_to_id, 0 from posts where id = ${id}
+        union all
+        select p.id, p.in_reply_to_id, c.depth + 1
+        from posts p join chain c on p.id = c.parent
+        where c.depth < ${maxDepth}
+      )
+      select id, depth from chain where depth > 0 order by depth asc`.execute(this.db);
+    return result.rows.map((r) => r.id);
+  }
+
+  async descendantIds(id: string, maxCount: number): Promise<string[]> {
+    const result = await sql<{ id: string }>`
+      with recursive tree(id, depth) as (
+        select id, 1 from posts where in_reply_to_id = ${id}
+        union all
+        select p.id, t.depth + 1 from posts p join tree t on p.in_reply_to_id = t.id
+        where t.depth < 64
+      )
+      select id from tree order by id asc limit ${maxCount}`.execute(this.db);
+    return result.rows.map((r) => r.id);
+  }
+
+  async update(id: string, patch: Parameters<PostStore["update"]>[1]): Promise<void> {
+    await this.db
+      .updateTable("posts")
+      .set({
+        source: patch.source,
+        content_html: patch.contentHtml,
+        spoiler_text: patch.spoilerText,
+        sensitive: patch.sensitive,
+        language: patch.language,
+        edited_at: patch.editedAt,
+      })
+      .where("id", "=", id)
+      .execute();
+    await this.db.deleteFrom("post_mentions").where("post_id", "=", id).execute();
+    await this.db.deleteFrom("post_recipients").where("post_id", "=", id).execute();
+    await this.db.deleteFrom("post_tags").where("post_id", "=", id).execute();
+    await this.writeLinks(id, patch);
+  }
+
+  async addEdit(e: PostEdit): Promise<void> {
+    await this.db
+      .insertInto("post_edits")
+      .values({
+        id: e.id,
+        post_id: e.postId,
+        source: e.source,
+        content_html: e.contentHtml,
+        spoiler_text: e.spoilerText,
+        sensitive: e.sensitive,
+        created_at: e.createdAt,
+      })
+      .execute();
+  }
+
+  async listEdits(postId: string): Promise<PostEdit[]> {
+    const rows = await this.db
+      .selectFrom("post_edits")
+      .selectAll()
+      .where("post_id", "=", postId)
+      .orderBy("created_at", "asc")
+      .execute();
+    return rows.map(toPostEdit);
+  }
+
+  async markDeleted(id: string, at: Date): Promise<void> {
+    // Keep the row as a tombstone (its id must keep answering 410/Tombstone),
+    // but drop the content: a deleted post is gone.
+    await this.db
+      .updateTable("posts")
+      .set({ deleted_at: at, source: "", content_html: "", spoiler_text: "" })
+      .where("id", "=", id)
+      .execute();
+    await this.db.deleteFrom("post_edits").where("post_id", "=", id).execute();
+    await this.db.deleteFrom("post_tags").where("post_id", "=", id).execute();
+  }
+
+  private async linkMap(
+    table: "post_mentions",
+    postIds: readonly string[],
+  ): Promise<Map<string, string[]>> {
+    const map = new Map<string, string[]>();
+    if (postIds.length === 0) return map;
+    const rows = await this.db
+      .selectFrom(table)
+      .selectAll()
+      .where("post_id", "in", [...postIds])
+      .execute();
+    for (const r of rows) map.set(r.post_id, [...(map.get(r.post_id) ?? []), r.actor_id]);
+    return map;
+  }
+
+  mentionsOf(postIds: readonly string[]): Promise<Map<string, string[]>> {
+    return this.linkMap("post_mentions", postIds);
+  }
+
+  async hashtagsOf(postIds: readonly string[]): Promise<Map<string, string[]>> {
+    const map = new Map<string, string[]>();
+    if (postIds.length === 0) return map;
+    const rows = await this.db
+      .selectFrom("post_tags")
+      .selectAll()
+      .where("post_id", "in", [...postIds])
+      .execute();
+    for (const r of rows) map.set(r.post_id, [...(map.get(r.post_id) ?? []), r.tag]);
+    return map;
+  }
+
+  async countByAuthor(authorId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom("posts")
+      .select((eb) => eb.fn.countAll<string>().as("n"))
+      .where("author_id", "=", authorId)
+      .where("deleted_at", "is", null)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async lastPostAt(authorId: string): Promise<Date | null> {
+    const row = await this.db
+      .selectFrom("posts")
+      .select("created_at")
+      .where("author_id", "=", authorId)
+      .where("deleted_at", "is", null)
+      .orderBy("id", "desc")
+      .limit(1)
+      .executeTakeFirst();
+    return row ? new Date(row.created_at) : null;
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * Row types: the database's own shape. Converted to domain objects in
+ * `rows.ts` and nowhere else.
+ */
+import type { ColumnType, Generated } from "kysely";
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type Json<T> = ColumnType<T, string, string>;
+
+export interface CliqueSettingsTable {
+  id: Generated<number>;
+  name: string;
+  description: string;
+  member_cap: number;
+  members_can_invite: boolean;
+  created_at: Timestamp;
+}
+
+export interface ActorsTable {
+  id: string;
+  kind: "local" | "remote";
+  username: string;
+  host: string | null;
+  display_name: string;
+  summary_html: string;
+  uri: string | null;
+  url: string | null;
+  inbox_url: string | null;
+  shared_inbox_url: string | null;
+  followers_url: string | null;
+  manually_approves_followers: boolean;
+  raw: Json<unknown> | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface MembersTable {
+  id: string;
+  bio: string;
+  fields: Json<{ name: string; value: string }[]>;
+  role: "owner" | "admin" | "moderator" | "member";
+  status: "active" | "suspended" | "removed";
+  password_hash: string;
+  discoverable: boolean;
+  invite_id: string | null;
+  status_changed_at: Timestamp | null;
+}
+
+export interface ActorKeysTable {
+  actor_id: string;
+  type: "RSASSA-PKCS1-v1_5" | "Ed25519";
+  public_jwk: Json<JsonWebKey>;
+  private_jwk: Json<JsonWebKey>;
+  created_at: Generated<Timestamp>;
+}
+
+export interface InvitesTable {
+  id: string;
+  code_hash: string;
+  code_hint: string;
+  created_by: string;
+  max_uses: number | null;
+  uses: Generated<number>;
+  expires_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+  created_at: Timestamp;
+}
+
+export interface AccessTokensTable {
+  id: string;
+  member_id: string;
+  kind: "session" | "api";
+  name: string;
+  token_hash: string;
+  created_at: Timestamp;
+  last_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
+export interface LoginFailuresTable {
+  id: Generated<string>;
+  username_key: string;
+  ip: string;
+  at: Timestamp;
+}
+
+export interface CirclesTable {
+  id: string;
+  owner_id: string;
+  name: string;
+  created_at: Timestamp;
+}
+
+export interface CircleMembersTable {
+  circle_id: string;
+  actor_id: string;
+}
+
+export interface FollowsTable {
+  id: string;
+  follower_id: string;
+  followee_id: string;
+  state: "pending" | "accepted";
+  uri: string | null;
+  created_at: Timestamp;
+}
+
+export interface PostsTable {
+  id: string;
+  author_id: string;
+  uri: string | null;
+  url: string | null;
+  audience: "public" | "unlisted" | "followers" | "clique" | "circle" | "direct";
+  circle_id: string | null;
+  in_reply_to_id: string | null;
+  in_reply_to_uri: string | null;
+  content_type: "text/plain" | "text/markdown";
+  source: string;
+  content_html: string;
+  spoiler_text: string;
+  sensitive: boolean;
+  language: string | null;
+  created_at: Timestamp;
+  edited_at: Timestamp | null;
+  deleted_at: Timestamp | null;
+}
+
+export interface PostLinkTable {
+  post_id: string;
+  actor_id: string;
+}
+
+export interface PostTagsTable {
+  post_id: string;
+  tag: string;
+}
+
+export interface PostEditsTable {
+  id: string;
+  post_id: string;
+  source: string;
+  content_html: string;
+  spoiler_text: string;
+  sensitive: boolean;
+  created_at: Timestamp;
+}
+
+/** The whole schema, as Kysely sees it. */
+export interface Database {
+  clique_settings: CliqueSettingsTable;
+  actors: ActorsTable;
+  members: MembersTable;
+  actor_keys: ActorKeysTable;
+  invites: InvitesTable;
+  access_tokens: AccessTokensTable;
+  login_failures: LoginFailuresTable;
+  circles: CirclesTable;
+  circle_members: CircleMembersTable;
+  follows: FollowsTable;
+  posts: PostsTable;
+  post_mentions: PostLinkTable;
+  post_recipients: PostLinkTable;
+  post_tags: PostTagsTable;
+  post_edits: PostEditsTable;
+}

@@ -1,0 +1,59 @@
+import type { Kysely, Selectable } from "kysely";
+import type { CliqueSettings } from "../../domain/types.ts";
+import type { SettingsStore } from "../../stores/stores.ts";
+import type { CliqueSettingsTable, Database } from "./schema.ts";
+
+function toSettings(row: Selectable<CliqueSettingsTable>): CliqueSettings {
+  return {
+    name: row.name,
+    description: row.description,
+    memberCap: row.member_cap,
+    membersCanInvite: row.members_can_invite,
+    createdAt: new Date(row.created_at),
+  };
+}
+
+export class KyselySettingsStore implements SettingsStore {
+  private readonly db: Kysely<Database>;
+
+  constructor(db: Kysely<Database>) {
+    this.db = db;
+  }
+
+  async get(): Promise<CliqueSettings | null> {
+    const row = await this.db.selectFrom("clique_settings").selectAll().executeTakeFirst();
+    return row ? toSettings(row) : null;
+  }
+
+  async getForUpdate(): Promise<CliqueSettings | null> {
+    const row = await this.db
+      .selectFrom("clique_settings")
+      .selectAll()
+      .forUpdate()
+      .executeTakeFirst();
+    return row ? toSettings(row) : null;
+  }
+
+  async create(s: CliqueSettings): Promise<void> {
+    await this.db
+      .insertInto("clique_settings")
+      .values({
+        name: s.name,
+        description: s.description,
+        member_cap: s.memberCap,
+        members_can_invite: s.membersCanInvite,
+        created_at: s.createdAt,
+      })
+      .execute();
+  }
+
+  async update(patch: Partial<Omit<CliqueSettings, "createdAt">>): Promise<void> {
+    const set: Record<string, unknown> = {};
+    if (patch.name !== undefined) set.name = patch.name;
+    if (patch.description !== undefined) set.description = patch.description;
+    if (patch.memberCap !== undefined) set.member_cap = patch.memberCap;
+    if (patch.membersCanInvite !== undefined) set.members_can_invite = patch.membersCanInvite;
+    if (Object.keys(set).length === 0) return;
+    await this.db.updateTable("clique_settings").set(set).execute();
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * Storage interfaces, one small interface per aggregate, composed into
+ * `Stores`. Core depends only on these; the server's composition root picks
+ * the implementation (Kysely over PostgreSQL, in `storage/kysely`).
+ */
+import type {
+  AccessToken,
+  Actor,
+  Audience,
+  Circle,
+  CliqueSettings,
+  ContentType,
+  Follow,
+  Invite,
+  Member,
+  MemberStatus,
+  Post,
+  PostEdit,
+  ProfileField,
+  Role,
+} from "../domain/types.ts";
+import type { VisibilityFacts, VisibilityFilter } from "../visibility/visibility.ts";
+
+/** The Clique's single settings row. */
+export interface SettingsStore {
+  /** The settings, or `null` before `clique init`. */
+  get(): Promise<CliqueSettings | null>;
+  /** Same as `get`, locking the row until the transaction ends (serializes seat-taking). */
+  getForUpdate(): Promise<CliqueSettings | null>;
+  create(settings: CliqueSettings): Promise<void>;
+  update(patch: Partial<Omit<CliqueSettings, "createdAt">>): Promise<void>;
+}
+
+/** Everything needed to create a member. */
+export interface NewMember {
+  id: string;
+  username: string;
+  displayName: string;
+  passwordHash: string;
+  role: Role;
+  inviteId: string | null;
+  createdAt: Date;
+}
+
+/** Local accounts. Creating a member also creates its actor. */
+export interface MemberStore {
+  create(member: NewMember): Promise<Member>;
+  getById(id: string): Promise<Member | null>;
+  /** Case-insensitive. */
+  getByUsername(username: string): Promise<Member | null>;
+  list(options?: { status?: MemberStatus }): Promise<Member[]>;
+  /** Members holding a seat: active and suspended ones (removed ones free their seat). */
+  countSeated(): Promise<number>;
+  setStatus(id: string, status: MemberStatus, at: Date): Promise<void>;
+  setRole(id: string, role: Role): Promise<void>;
+  updateProfile(
+    id: string,
+    patch: Partial<{
+      displayName: string;
+      bio: string;
+      bioHtml: string;
+      fields: ProfileField[];
+      manuallyApprovesFollowers: boolean;
+      discoverable: boolean;
+    }>,
+  ): Promise<void>;
+  getPasswordHash(id: string): Promise<string | null>;
+  setPasswordHash(id: string, hash: string): Promise<void>;
+}
+
+/** Local and remote actors. */
+export interface ActorStore {
+  getById(id: string): Promise<Actor | null>;
+  getByIds(ids: readonly string[]): Promise<Actor[]>;
+  getByUri(uri: string): Promise<Actor | null>;
+}
+
+/** A key pair as JSON Web Keys. */
+export interface StoredKeyPair {
+  type: "RSASSA-PKCS1-v1_5" | "Ed25519";
+  publicJwk: JsonWebKey;
+  privateJwk: JsonWebKey;
+}
+
+/** Actors' signing keys. Keys are created once and never silently replaced. */
+export interface KeyStore {
+  save(actorId: string, pairs: readonly StoredKeyPair[]): Promise<void>;
+  get(actorId: string): Promise<StoredKeyPair[]>;
+}
+
+/** Invites. Codes are stored hashed. */
+export interface InviteStore {
+  create(invite: Invite & { codeHash: string }): Promise<void>;
+  /** Finds an invite by code hash and locks it until the transaction ends. */
+  getByCodeHashForUpdate(codeHash: string): Promise<Invite | null>;
+  getById(id: string): Promise<Invite | null>;
+  list(): Promise<Invite[]>;
+  incrementUses(id: string): Promise<void>;
+  revoke(id: string, at: Date): Promise<void>;
+}
+
+/** Browser sessions and API tokens. Tokens are stored hashed. */
+export interface TokenStore {
+  create(token: AccessToken & { tokenHash: string }): Promise<void>;
+  /** The live token with this hash and its member. */
+  findActive(tokenHash: string): Promise<{ token: AccessToken; member: Member } | null>;
+  touch(id: string, at: Date): Promise<void>;
+  revoke(id: string, at: Date): Promise<void>;
+  revokeAllFor(memberId: string, at: Date): Promise<number>;
+  listFor(memberId: string): Promise<AccessToken[]>;
+}
+
+/** Failed sign-ins, for throttling. */
+export interface LoginAttemptStore {
+  recordFailure(usernameKey: string, ip: string, at: Date): Promise<void>;
+  countFailuresSince(usernameKey: string, since: Date): Promise<number>;
+  clear(usernameKey: string): Promise<void>;
+}
+
+/** What is needed to store a new post. */
+export interface NewPost {
+  id: string;
+  authorId: string;
+  uri: string | null;
+  url: string | null;
+  audience: Audience;
+  circleId: string | null;
+  inReplyToId: string | null;
+  inReplyToUri: string | null;
+  contentType: ContentType;
+  source: string;
+  contentHtml: string;
+  spoilerText: string;
+  sensitive: boolean;
+  language: string | null;
+  createdAt: Date;
+  /** Actors mentioned in the text. */
+  mentionIds: readonly string[];
+  /** Actors the post is addressed to (for `direct`, the only ones who see it). */
+  recipientIds: readonly string[];
+  hashtags: readonly string[];
+}
+
+/** Cursor pagination as Mastodon does it: ids are time-sortable. */
+export interface Page {
+  maxId?: string | undefined;
+  sinceId?: string | undefined;
+  minId?: string | undefined;
+  limit: number;
+}
+
+/** Which posts a list query is about; visibility is always applied on top. */
+export type PostScope =
+  | { kind: "author"; authorId: string; excludeReplies?: boolean }
+  /** A member's home feed: members' posts, followed accounts' posts and posts addressed to them. */
+  | { kind: "home"; actorId: string }
+  | { kind: "replies-to"; postId: string }
+  | { kind: "ids"; ids: readonly string[] };
+
+/** Posts, their edits, mentions and hashtags. */
+export interface PostStore {
+  create(post: NewPost): Promise<Post>;
+  /** Including deleted ones (callers decide). */
+  getById(id: string): Promise<Post | null>;
+  getByUri(uri: string): Promise<Post | null>;
+  /** Visible posts in scope, newest first (or oldest first when paging with `minId`, then reversed). */
+  list(scope: PostScope, filter: VisibilityFilter, page: Page): Promise<Post[]>;
+  /** The chain of parents, nearest first, whatever their visibility. */
+  ancestorIds(id: string, maxDepth: number): Promise<string[]>;
+  /** All replies below a post, whatever their visibility. */
+  descendantIds(id: string, maxCount: number): Promise<string[]>;
+  update(
+    id: string,
+    patch: Pick<Post, "source" | "contentHtml" | "spoilerText" | "sensitive" | "language"> & {
+      editedAt: Date;
+      mentionIds: readonly string[];
+      recipientIds: readonly string[];
+      hashtags: readonly string[];
+    },
+  ): Promise<void>;
+  addEdit(edit: PostEdit): Promise<void>;
+  listEdits(postId: string): Promise<PostEdit[]>;
+  markDeleted(id: string, at: Date): Promise<void>;
+  mentionsOf(postIds: readonly string[]): Promise<Map<string, string[]>>;
+  hashtagsOf(postIds: readonly string[]): Promise<Map<string, string[]>>;
+  countByAuthor(authorId: string): Promise<number>;
+  lastPostAt(authorId: string): Promise<Date | null>;
+}
+
+/** Circles and who is in them. */
+export interface CircleStore {
+  create(circle: Circle): Promise<void>;
+  getById(id: string): Promise<Circle | null>;
+  listByOwner(ownerId: string): Promise<Circle[]>;
+  rename(id: string, name: string): Promise<void>;
+  setMembers(id: string, actorIds: readonly string[]): Promise<void>;
+  delete(id: string): Promise<void>;
+}
+
+/** Follow relationships between actors. */
+export interface FollowStore {
+  get(followerId: string, followeeId: string): Promise<Follow | null>;
+  create(follow: Follow): Promise<void>;
+  accept(id: string): Promise<void>;
+  delete(id: string): Promise<void>;
+  listFollowers(followeeId: string, state: Follow["state"]): Promise<Follow[]>;
+  listFollowing(followerId: string, state: Follow["state"]): Promise<Follow[]>;
+  countFollowers(followeeId: string): Promise<number>;
+  countFollowing(followerId: string): Promise<number>;
+}
+
+/** All stores, plus a way to run several writes atomically. */
+export interface Stores {
+  settings: SettingsStore;
+  members: MemberStore;
+  actors: ActorStore;
+  keys: KeyStore;
+  invites: InviteStore;
+  tokens: TokenStore;
+  loginAttempts: LoginAttemptStore;
+  posts: PostStore;
+  circles: CircleStore;
+  follows: FollowStore;
+  /** The relationships the visibility rules ask about. */
+  facts: VisibilityFacts;
+  /** Runs `fn` in one database transaction; everything it writes lands or nothing does. */
+  transaction<T>(fn: (tx: Stores) => Promise<T>): Promise<T>;
+}

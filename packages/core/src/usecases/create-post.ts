@@ -1,0 +1,121 @@
+import type { Deps } from "../deps.ts";
+import type { Audience, ContentType, Member, Post } from "../domain/types.ts";
+import { fail, ok, type Result } from "../errors.ts";
+import { newId } from "../ids.ts";
+import type { Viewer } from "../visibility/visibility.ts";
+import { composeText } from "./compose-text.ts";
+import { getVisiblePost } from "./get-visible-post.ts";
+
+/** Longest post, in characters. */
+export const MAX_POST_LENGTH = 5000;
+/** Longest content warning, in characters. */
+export const MAX_SPOILER_LENGTH = 500;
+
+/** Input of `createPost`. */
+export interface CreatePostInput {
+  source: string;
+  contentType?: ContentType;
+  /** Omitted: public, or for replies to `clique`/`circle` posts, the parent's audience. */
+  audience?: Audience;
+  circleId?: string | null;
+  inReplyToId?: string | null;
+  spoilerText?: string;
+  sensitive?: boolean;
+  language?: string | null;
+}
+
+/** Why `createPost` refused. */
+export type CreatePostProblem =
+  | "empty_post"
+  | "post_too_long"
+  | "spoiler_too_long"
+  | "reply_target_not_found"
+  | "circle_required"
+  | "circle_not_found"
+  | "invalid_language";
+
+/** Checks the text parts shared by creating and editing. */
+export function checkText(
+  source: string,
+  spoilerText: string,
+  language: string | null,
+): "empty_post" | "post_too_long" | "spoiler_too_long" | "invalid_language" | null {
+  if (source.trim().length === 0) return "empty_post";
+  if ([...source].length > MAX_POST_LENGTH) return "post_too_long";
+  if ([...spoilerText].length > MAX_SPOILER_LENGTH) return "spoiler_too_long";
+  if (language !== null && !/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(language))
+    return "invalid_language";
+  return null;
+}
+
+/** Publishes a post by a member. */
+export async function createPost(
+  deps: Deps,
+  author: Member,
+  input: CreatePostInput,
+): Promise<Result<Post, CreatePostProblem>> {
+  const spoilerText = input.spoilerText?.trim() ?? "";
+  const language = input.language ?? null;
+  const textProblem = checkText(input.source, spoilerText, language);
+  if (textProblem) return fail(textProblem);
+
+  const viewer: Viewer = { kind: "member", actorId: author.id, role: author.role };
+  let parent: Post | null = null;
+  if (input.inReplyToId) {
+    // You can only answer what you can see.
+    parent = await getVisiblePost(deps, viewer, input.inReplyToId);
+    if (!parent) return fail("reply_target_not_found");
+  }
+
+  // A reply to a Clique-only or circle post stays in that audience unless the author chose otherwise.
+  let audience: Audience = input.audience ?? "public";
+  let circleId: string | null = input.circleId ?? null;
+  if (
+    input.audience === undefined &&
+    parent &&
+    (parent.audience === "clique" || parent.audience === "circle")
+  ) {
+    audience = parent.audience;
+    circleId = parent.circleId;
+  }
+  if (audience === "circle") {
+    if (!circleId) return fail("circle_required", "A circle post needs a circle_id.");
+    const circle = await deps.stores.circles.getById(circleId);
+    // Your own circles, or the circle of the post you are answering.
+    const usable =
+      circle &&
+      (circle.ownerId === author.id ||
+        (parent?.audience === "circle" && parent.circleId === circle.id));
+    if (!usable) return fail("circle_not_found");
+  } else {
+    circleId = null;
+  }
+
+  const contentType = input.contentType ?? "text/plain";
+  const text = await composeText(deps, input.source, contentType);
+  const id = newId();
+  const post = await deps.stores.transaction((tx) =>
+    tx.posts.create({
+      id,
+      authorId: author.id,
+      uri: null,
+      url: null,
+      audience,
+      circleId,
+      inReplyToId: parent?.id ?? null,
+      inReplyToUri: null,
+      contentType,
+      source: input.source,
+      contentHtml: text.html,
+      spoilerText,
+      sensitive: input.sensitive === true || spoilerText.length > 0,
+      language,
+      createdAt: deps.now(),
+      mentionIds: text.mentionIds,
+      // Mentioned actors are addressed: for `direct` they are the audience.
+      recipientIds: text.mentionIds.filter((m) => m !== author.id),
+      hashtags: text.hashtags,
+    }),
+  );
+  return ok(post);
+}

@@ -1,0 +1,65 @@
+import type { Deps } from "../deps.ts";
+import type { Member, Post } from "../domain/types.ts";
+import { fail, ok, type Result } from "../errors.ts";
+import { newId } from "../ids.ts";
+import { composeText } from "./compose-text.ts";
+import { checkText } from "./create-post.ts";
+import { getVisiblePost } from "./get-visible-post.ts";
+
+/** Why `editPost` refused. */
+export type EditPostProblem =
+  | "not_found"
+  | "not_author"
+  | "empty_post"
+  | "post_too_long"
+  | "spoiler_too_long"
+  | "invalid_language";
+
+/**
+ * Edits a post's text, keeping the previous version in its history. The
+ * audience cannot change: people who saw the post keep the same access.
+ */
+export async function editPost(
+  deps: Deps,
+  author: Member,
+  postId: string,
+  input: { source: string; spoilerText?: string; sensitive?: boolean; language?: string | null },
+): Promise<Result<Post, EditPostProblem>> {
+  const post = await getVisiblePost(
+    deps,
+    { kind: "member", actorId: author.id, role: author.role },
+    postId,
+  );
+  if (!post) return fail("not_found");
+  if (post.authorId !== author.id) return fail("not_author");
+  const spoilerText = input.spoilerText?.trim() ?? post.spoilerText;
+  const language = input.language === undefined ? post.language : input.language;
+  const problem = checkText(input.source, spoilerText, language);
+  if (problem) return fail(problem);
+
+  const text = await composeText(deps, input.source, post.contentType);
+  const now = deps.now();
+  await deps.stores.transaction(async (tx) => {
+    await tx.posts.addEdit({
+      id: newId(),
+      postId: post.id,
+      source: post.source,
+      contentHtml: post.contentHtml,
+      spoilerText: post.spoilerText,
+      sensitive: post.sensitive,
+      createdAt: post.editedAt ?? post.createdAt,
+    });
+    await tx.posts.update(post.id, {
+      source: input.source,
+      contentHtml: text.html,
+      spoilerText,
+      sensitive: input.sensitive ?? spoilerText.length > 0,
+      language,
+      editedAt: now,
+      mentionIds: text.mentionIds,
+      recipientIds: text.mentionIds.filter((m) => m !== author.id),
+      hashtags: text.hashtags,
+    });
+  });
+  return ok((await deps.stores.posts.getById(post.id))!);
+}

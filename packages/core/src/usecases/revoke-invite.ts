@@ -1,0 +1,17 @@
+import type { Deps } from "../deps.ts";
+import type { Member } from "../domain/types.ts";
+import { fail, ok, type Result } from "../errors.ts";
+
+/** Revokes an invite. Its creator and admins/owners may do so. */
+export async function revokeInvite(
+  deps: Deps,
+  by: Member,
+  inviteId: string,
+): Promise<Result<null, "not_found" | "not_allowed">> {
+  const invite = await deps.stores.invites.getById(inviteId);
+  if (!invite) return fail("not_found");
+  const staff = by.role === "owner" || by.role === "admin";
+  if (!staff && invite.createdBy !== by.id) return fail("not_allowed");
+  if (!invite.revokedAt) await deps.stores.invites.revoke(invite.id, deps.now());
+  return ok(null);
+}

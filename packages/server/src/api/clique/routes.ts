@@ -1,0 +1,300 @@
+/**
+ * Clique's own operations, under `/api/v1/clique`. Unlike the Mastodon-shaped
+ * endpoints these are strict: unknown fields are an error.
+ */
+import { AUDIENCES, type Circle, type Invite, ROLES } from "@clique/core";
+import { type Context, Hono } from "hono";
+import { deleteCookie, setCookie } from "hono/cookie";
+import { z } from "zod";
+import { requireMember, requireRole, SESSION_COOKIE } from "../../http/auth.ts";
+import { readBody, validate } from "../../http/body.ts";
+import type { AppEnv } from "../../http/env.ts";
+import { notFound, problem } from "../../http/errors.ts";
+import { renderAccount } from "../mastodon/render.ts";
+import { durationSchema } from "./schemas.ts";
+
+/** Clique's API, mounted at `/api/v1/clique`. */
+export const cliqueApi = new Hono<AppEnv>();
+
+const username = z.string().min(1).max(30);
+const password = z.string().min(1).max(1024);
+
+function serializeInvite(invite: Invite) {
+  return {
+    id: invite.id,
+    code_hint: invite.codeHint,
+    created_by: invite.createdBy,
+    max_uses: invite.maxUses,
+    uses: invite.uses,
+    expires_at: invite.expiresAt?.toISOString() ?? null,
+    revoked_at: invite.revokedAt?.toISOString() ?? null,
+    created_at: invite.createdAt.toISOString(),
+  };
+}
+
+function serializeCircle(circle: Circle) {
+  return {
+    id: circle.id,
+    name: circle.name,
+    member_ids: circle.memberIds,
+    created_at: circle.createdAt.toISOString(),
+  };
+}
+
+function clientIp(c: Context<AppEnv>): string {
+  // Behind a reverse proxy the operator sets it; we only use it for throttling records.
+  return c.req.header("x-forwarded-for")?.split(",")[0]?.trim() || "unknown";
+}
+
+function setSessionCookie(c: Context<AppEnv>, token: string): void {
+  const { config } = c.get("services");
+  setCookie(c, SESSION_COOKIE, token, {
+    httpOnly: true,
+    sameSite: "Lax",
+    secure: config.origin.startsWith("https:"),
+    path: "/",
+    maxAge: 60 * 60 * 24 * 30,
+  });
+}
+
+// --- The Clique itself -------------------------------------------------------
+
+cliqueApi.get("/", async (c) => {
+  const { clique } = c.get("services");
+  const settings = await clique.getSettings();
+  if (!settings) throw problem("not_initialized");
+  return c.json({
+    name: settings.name,
+    description: settings.description,
+    member_cap: settings.memberCap,
+    members: await clique.countSeated(),
+    members_can_invite: settings.membersCanInvite,
+    audiences: AUDIENCES,
+  });
+});
+
+const settingsPatch = z
+  .object({
+    name: z.string().trim().min(1).max(100).optional(),
+    description: z.string().max(2000).optional(),
+    member_cap: z.number().int().min(1).max(10_000).optional(),
+    members_can_invite: z.boolean().optional(),
+  })
+  .strict();
+
+cliqueApi.patch("/", async (c) => {
+  requireRole(c, ["owner", "admin"]);
+  const { clique } = c.get("services");
+  const input = validate(settingsPatch, await readBody(c));
+  await clique.updateSettings({
+    ...(input.name !== undefined ? { name: input.name } : {}),
+    ...(input.description !== undefined ? { description: input.description } : {}),
+    ...(input.member_cap !== undefined ? { memberCap: input.member_cap } : {}),
+    ...(input.members_can_invite !== undefined
+      ? { membersCanInvite: input.members_can_invite }
+      : {}),
+  });
+  return c.json({ ok: true });
+});
+
+// --- Sessions (the web UI's sign-in) ---------------------------------------------
+
+cliqueApi.post("/sessions", async (c) => {
+  const { clique } = c.get("services");
+  const input = validate(z.object({ username, password }).strict(), await readBody(c));
+  const result = await clique.signIn({ ...input, ip: clientIp(c), kind: "session" });
+  if (!result.ok) throw problem(result.reason, result.detail);
+  setSessionCookie(c, result.value.token);
+  return c.json({ account: await renderAccount(c, result.value.member.id) });
+});
+
+cliqueApi.delete("/sessions/current", async (c) => {
+  requireMember(c);
+  const { clique } = c.get("services");
+  const auth = c.req.header("authorization");
+  const secret = auth
+    ? auth.replace(/^Bearer\s+/i, "")
+    : (c.req.header("cookie")?.match(/clique_session=([^;]+)/)?.[1] ?? "");
+  await clique.revokeToken(decodeURIComponent(secret));
+  deleteCookie(c, SESSION_COOKIE, { path: "/" });
+  return c.json({ ok: true });
+});
+
+// --- API tokens ------------------------------------------------------------
+
+cliqueApi.post("/tokens", async (c) => {
+  const member = requireMember(c);
+  const { clique } = c.get("services");
+  const input = validate(
+    z.object({ name: z.string().trim().min(1).max(100) }).strict(),
+    await readBody(c),
+  );
+  const token = await clique.issueToken(member, "api", input.name);
+  return c.json(
+    { access_token: token, token_type: "Bearer", scope: "read write follow", name: input.name },
+    201,
+  );
+});
+
+// --- Invites ---------------------------------------------------------------
+
+cliqueApi.get("/invites", async (c) => {
+  const member = requireMember(c);
+  const { clique } = c.get("services");
+  const staff = member.role === "owner" || member.role === "admin";
+  const invites = (await clique.listInvites()).filter((i) => staff || i.createdBy === member.id);
+  return c.json(invites.map(serializeInvite));
+});
+
+cliqueApi.post("/invites", async (c) => {
+  const member = requireMember(c);
+  const { clique } = c.get("services");
+  const input = validate(
+    z
+      .object({
+        max_uses: z.number().int().min(1).max(1000).nullable().optional(),
+        expires_in: durationSchema.nullable().optional(),
+      })
+      .strict(),
+    await readBody(c),
+  );
+  const result = await clique.createInvite(member, {
+    maxUses: input.max_uses ?? null,
+    expiresInSeconds: input.expires_in === undefined ? 7 * 86400 : input.expires_in,
+  });
+  if (!result.ok) throw problem(result.reason, result.detail);
+  return c.json(
+    { ...serializeInvite(result.value.invite), code: result.value.code, url: result.value.url },
+    201,
+  );
+});
+
+cliqueApi.delete("/invites/:id", async (c) => {
+  const member = requireMember(c);
+  const { clique } = c.get("services");
+  const result = await clique.revokeInvite(member, c.req.param("id"));
+  if (!result.ok) throw problem(result.reason, result.detail);
+  return c.json({ ok: true });
+});
+
+cliqueApi.post("/invites/redeem", async (c) => {
+  const { clique } = c.get("services");
+  const input = validate(
+    z
+      .object({
+        code: z.string().min(1).max(200),
+        username,
+        password,
+        display_name: z.string().max(100).optional(),
+      })
+      .strict(),
+    await readBody(c),
+  );
+  const result = await clique.redeemInvite({
+    code: input.code,
+    username: input.username,
+    password: input.password,
+    ...(input.display_name ? { displayName: input.display_name } : {}),
+  });
+  if (!result.ok) throw problem(result.reason, result.detail);
+  const token = await clique.issueToken(result.value, "session", "web");
+  setSessionCookie(c, token);
+  return c.json({ account: await renderAccount(c, result.value.id) }, 201);
+});
+
+// --- Members ---------------------------------------------------------------
+
+cliqueApi.get("/members", async (c) => {
+  const member = requireMember(c);
+  const { clique } = c.get("services");
+  const staff = ["owner", "admin", "moderator"].includes(member.role);
+  const members = await clique.listMembers(staff ? undefined : "active");
+  const accounts = await Promise.all(
+    members.map(async (m) => ({
+      ...(m.status === "removed"
+        ? { id: m.id, username: m.username }
+        : await renderAccount(c, m.id)),
+      role: m.role,
+      status: m.status,
+    })),
+  );
+  return c.json(accounts);
+});
+
+cliqueApi.patch("/members/:id", async (c) => {
+  const actor = requireRole(c, ["owner", "admin", "moderator"]);
+  const { clique } = c.get("services");
+  const input = validate(
+    z
+      .object({
+        status: z.enum(["active", "suspended", "removed"]).optional(),
+        role: z.enum(ROLES).optional(),
+      })
+      .strict(),
+    await readBody(c),
+  );
+  const target = await clique.getMember(c.req.param("id"));
+  if (!target) throw notFound();
+  if (input.role !== undefined)
+    throw problem("not_allowed", "Role changes arrive with the moderation package");
+  if (input.status !== undefined) {
+    // Moderators may not act on admins or the owner.
+    if (actor.role === "moderator" && target.role !== "member") throw problem("not_allowed");
+    if (target.id === actor.id) throw problem("not_allowed", "You cannot change your own status");
+    const result = await clique.setMemberStatus(target.id, input.status);
+    if (!result.ok) throw problem(result.reason, result.detail);
+  }
+  return c.json({ ok: true });
+});
+
+// --- Circles ---------------------------------------------------------------
+
+const circleInput = z
+  .object({ name: z.string().min(1).max(100), member_ids: z.array(z.string()).max(500).optional() })
+  .strict();
+
+cliqueApi.get("/circles", async (c) => {
+  const member = requireMember(c);
+  const { clique } = c.get("services");
+  return c.json((await clique.listCircles(member)).map(serializeCircle));
+});
+
+cliqueApi.post("/circles", async (c) => {
+  const member = requireMember(c);
+  const { clique } = c.get("services");
+  const input = validate(circleInput, await readBody(c));
+  const result = await clique.createCircle(member, {
+    name: input.name,
+    memberIds: input.member_ids ?? [],
+  });
+  if (!result.ok) throw problem(result.reason, result.detail);
+  return c.json(serializeCircle(result.value), 201);
+});
+
+cliqueApi.get("/circles/:id", async (c) => {
+  const member = requireMember(c);
+  const { clique } = c.get("services");
+  const circle = await clique.getCircle(member, c.req.param("id"));
+  if (!circle) throw notFound();
+  return c.json(serializeCircle(circle));
+});
+
+cliqueApi.patch("/circles/:id", async (c) => {
+  const member = requireMember(c);
+  const { clique } = c.get("services");
+  const input = validate(circleInput.partial().strict(), await readBody(c));
+  const result = await clique.updateCircle(member, c.req.param("id"), {
+    ...(input.name !== undefined ? { name: input.name } : {}),
+    ...(input.member_ids !== undefined ? { memberIds: input.member_ids } : {}),
+  });
+  if (!result.ok) throw problem(result.reason, result.detail);
+  return c.json(serializeCircle(result.value));
+});
+
+cliqueApi.delete("/circles/:id", async (c) => {
+  const member = requireMember(c);
+  const { clique } = c.get("services");
+  const result = await clique.deleteCircle(member, c.req.param("id"));
+  if (!result.ok) throw problem(result.reason, result.detail);
+  return c.json({ ok: true });
+});

@@ -1,0 +1,112 @@
+import type { Actor } from "@clique/core";
+import { Hono } from "hono";
+import { z } from "zod";
+import { requireMember } from "../../http/auth.ts";
+import {
+  looseBoolean,
+  pageSchema,
+  readBody,
+  readQuery,
+  toPage,
+  validate,
+} from "../../http/body.ts";
+import type { AppEnv } from "../../http/env.ts";
+import { notFound, problem } from "../../http/errors.ts";
+import { renderAccount, renderStatuses, setPaginationLinks } from "./render.ts";
+import { serializeCredentialAccount } from "./serializers.ts";
+
+/** Mastodon's `/api/v1/accounts` endpoints. */
+export const accountsApi = new Hono<AppEnv>();
+
+accountsApi.get("/verify_credentials", async (c) => {
+  const member = requireMember(c);
+  const { clique, config } = c.get("services");
+  const [actor, stats] = await Promise.all([
+    clique.getActor(member.id),
+    clique.accountStats(member.id),
+  ]);
+  return c.json(serializeCredentialAccount(config.origin, actor as Actor, member, stats));
+});
+
+const updateCredentials = z.object({
+  display_name: z.string().optional(),
+  note: z.string().optional(),
+  locked: looseBoolean.optional(),
+  discoverable: looseBoolean.optional(),
+  fields_attributes: z
+    .union([
+      z.array(z.object({ name: z.string(), value: z.string() })),
+      z.record(z.string(), z.object({ name: z.string(), value: z.string() })),
+    ])
+    .optional(),
+});
+
+accountsApi.patch("/update_credentials", async (c) => {
+  const member = requireMember(c);
+  const { clique, config } = c.get("services");
+  const input = validate(updateCredentials, await readBody(c));
+  const fields =
+    input.fields_attributes === undefined
+      ? undefined
+      : (Array.isArray(input.fields_attributes)
+          ? input.fields_attributes
+          : Object.entries(input.fields_attributes)
+              .sort(([a], [b]) => Number(a) - Number(b))
+              .map(([, f]) => f)
+        ).filter((f) => f.name.trim() !== "" || f.value.trim() !== "");
+  const result = await clique.updateProfile(member, {
+    ...(input.display_name !== undefined ? { displayName: input.display_name } : {}),
+    ...(input.note !== undefined ? { bio: input.note } : {}),
+    ...(fields !== undefined ? { fields } : {}),
+    ...(input.locked !== undefined ? { manuallyApprovesFollowers: input.locked } : {}),
+    ...(input.discoverable !== undefined ? { discoverable: input.discoverable } : {}),
+  });
+  if (!result.ok) throw problem(result.reason, result.detail);
+  const [actor, stats] = await Promise.all([
+    clique.getActor(member.id),
+    clique.accountStats(member.id),
+  ]);
+  return c.json(serializeCredentialAccount(config.origin, actor as Actor, result.value, stats));
+});
+
+accountsApi.get("/lookup", async (c) => {
+  const { acct } = validate(z.object({ acct: z.string().min(1).max(300) }), readQuery(c));
+  const { clique, config } = c.get("services");
+  const localHost = new URL(config.origin).host.toLowerCase();
+  const [username, host] = acct.replace(/^@/, "").split("@");
+  if (!username || (host !== undefined && host.toLowerCase() !== localHost)) throw notFound();
+  const member = await clique.getMemberByUsername(username);
+  const account = member ? await renderAccount(c, member.id) : null;
+  if (!account) throw notFound();
+  return c.json(account);
+});
+
+accountsApi.get("/:id", async (c) => {
+  const account = await renderAccount(c, c.req.param("id"));
+  if (!account) throw notFound();
+  return c.json(account);
+});
+
+const statusesQuery = pageSchema.extend({
+  exclude_replies: looseBoolean.optional(),
+  only_media: looseBoolean.optional(),
+  pinned: looseBoolean.optional(),
+  exclude_reblogs: looseBoolean.optional(),
+  tagged: z.string().optional(),
+});
+
+accountsApi.get("/:id/statuses", async (c) => {
+  const { clique } = c.get("services");
+  const actor = await clique.getActor(c.req.param("id"));
+  if (!actor) throw notFound();
+  const member = actor.kind === "local" ? await clique.getMember(actor.id) : null;
+  if (member && member.status === "removed") throw notFound();
+  const q = validate(statusesQuery, readQuery(c));
+  // Clique has no pinned posts or media yet: those lists are empty, not errors.
+  if (q.pinned || q.only_media) return c.json([]);
+  const posts = await clique.listAccountPosts(c.get("viewer"), actor.id, toPage(q), {
+    excludeReplies: q.exclude_replies ?? false,
+  });
+  setPaginationLinks(c, posts);
+  return c.json(await renderStatuses(c, posts));
+});

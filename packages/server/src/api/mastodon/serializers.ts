@@ -1,0 +1,277 @@
+/**
+ * Domain objects to Mastodon's JSON entities. The only place that knows
+ * Mastodon's wire names (`visibility: "private"`, `acct`, `note`...).
+ */
+import type {
+  AccountStats,
+  Actor,
+  Audience,
+  CliqueSettings,
+  Member,
+  Post,
+  PostEdit,
+  PostExtras,
+} from "@clique/core";
+import { urlsFor } from "@clique/core";
+
+/** Mastodon's four visibilities, from Clique's audiences. */
+export function mastodonVisibility(
+  audience: Audience,
+): "public" | "unlisted" | "private" | "direct" {
+  switch (audience) {
+    case "public":
+      return "public";
+    case "unlisted":
+      return "unlisted";
+    // Followers, Clique-only and circle posts are all "limited to a chosen set":
+    // the closest Mastodon has is private (not boostable, not public).
+    case "followers":
+    case "clique":
+    case "circle":
+      return "private";
+    case "direct":
+      return "direct";
+    default: {
+      const unreachable: never = audience;
+      return unreachable;
+    }
+  }
+}
+
+function iso(date: Date): string {
+  return date.toISOString();
+}
+
+/** Serializes an actor (local or remote) as a Mastodon Account. */
+export function serializeAccount(
+  origin: string,
+  actor: Actor,
+  extra: { member?: Member | null; stats?: AccountStats } = {},
+) {
+  const urls = urlsFor(origin);
+  const local = actor.kind === "local";
+  const avatar = `${origin}/static/avatar.png`;
+  const header = `${origin}/static/header.png`;
+  const member = extra.member ?? null;
+  return {
+    id: actor.id,
+    username: actor.username,
+    acct: local ? actor.username : `${actor.username}@${actor.host}`,
+    display_name: actor.displayName,
+    locked: actor.manuallyApprovesFollowers,
+    bot: false,
+    discoverable: member?.discoverable ?? false,
+    indexable: false,
+    group: false,
+    noindex: true,
+    created_at: iso(
+      new Date(
+        Date.UTC(
+          actor.createdAt.getUTCFullYear(),
+          actor.createdAt.getUTCMonth(),
+          actor.createdAt.getUTCDate(),
+        ),
+      ),
+    ),
+    note: actor.summaryHtml,
+    url: local ? urls.profile(actor.username) : (actor.url ?? actor.uri ?? ""),
+    uri: local ? urls.actor(actor.username) : (actor.uri ?? ""),
+    avatar,
+    avatar_static: avatar,
+    header,
+    header_static: header,
+    followers_count: extra.stats?.followers ?? 0,
+    following_count: extra.stats?.following ?? 0,
+    statuses_count: extra.stats?.posts ?? 0,
+    last_status_at: extra.stats?.lastPostAt
+      ? extra.stats.lastPostAt.toISOString().slice(0, 10)
+      : null,
+    emojis: [],
+    fields: (member?.fields ?? []).map((f) => ({
+      name: f.name,
+      value: escapeHtml(f.value),
+      verified_at: null,
+    })),
+    roles: [],
+    // Clique extension: the member's role in this Clique.
+    ...(member ? { clique_role: member.role } : {}),
+  };
+}
+
+/** The account plus `source`, for `verify_credentials`. */
+export function serializeCredentialAccount(
+  origin: string,
+  actor: Actor,
+  member: Member,
+  stats: AccountStats,
+) {
+  return {
+    ...serializeAccount(origin, actor, { member, stats }),
+    source: {
+      privacy: "public",
+      sensitive: false,
+      language: null,
+      note: member.bio,
+      fields: member.fields.map((f) => ({ name: f.name, value: f.value, verified_at: null })),
+      follow_requests_count: 0,
+    },
+  };
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}
+
+/** Serializes visible posts as Mastodon Statuses (authors and mentions come from `extras`). */
+export function serializeStatus(
+  origin: string,
+  post: Post,
+  extras: PostExtras,
+  options: { withSource?: boolean } = {},
+) {
+  const urls = urlsFor(origin);
+  const author = extras.authors.get(post.authorId);
+  if (!author) throw new Error(`author ${post.authorId} of post ${post.id} is missing`);
+  const local = author.kind === "local";
+  const mentions = (extras.mentions.get(post.id) ?? [])
+    .map((id) => extras.authors.get(id))
+    .filter((a): a is Actor => a !== undefined)
+    .map((a) => ({
+      id: a.id,
+      username: a.username,
+      acct: a.kind === "local" ? a.username : `${a.username}@${a.host}`,
+      url: a.kind === "local" ? urls.profile(a.username) : (a.url ?? a.uri ?? ""),
+    }));
+  return {
+    id: post.id,
+    created_at: iso(post.createdAt),
+    in_reply_to_id: post.inReplyToId,
+    in_reply_to_account_id: post.inReplyToId
+      ? (extras.parentAuthors.get(post.inReplyToId) ?? null)
+      : null,
+    sensitive: post.sensitive,
+    spoiler_text: post.spoilerText,
+    visibility: mastodonVisibility(post.audience),
+    language: post.language,
+    uri: local ? urls.post(author.username, post.id) : (post.uri ?? ""),
+    url: local ? urls.postPage(author.username, post.id) : (post.url ?? post.uri ?? ""),
+    replies_count: 0,
+    reblogs_count: 0,
+    favourites_count: 0,
+    edited_at: post.editedAt ? iso(post.editedAt) : null,
+    favourited: false,
+    reblogged: false,
+    muted: false,
+    bookmarked: false,
+    pinned: false,
+    content: post.contentHtml,
+    filtered: [],
+    reblog: null,
+    application: null,
+    account: serializeAccount(origin, author),
+    media_attachments: [],
+    mentions,
+    tags: (extras.hashtags.get(post.id) ?? []).map((name) => ({ name, url: urls.tag(name) })),
+    emojis: [],
+    card: null,
+    poll: null,
+    ...(options.withSource ? { text: post.source } : {}),
+    // Clique extensions: the exact audience behind `visibility`.
+    audience: post.audience,
+    circle_id: post.circleId,
+  };
+}
+
+/** One entry of `GET /api/v1/statuses/:id/history`. */
+export function serializeEdit(origin: string, edit: PostEdit, author: Actor) {
+  return {
+    content: edit.contentHtml,
+    spoiler_text: edit.spoilerText,
+    sensitive: edit.sensitive,
+    created_at: iso(edit.createdAt),
+    account: serializeAccount(origin, author),
+    media_attachments: [],
+    emojis: [],
+  };
+}
+
+/** Mastodon's v1 Instance. */
+export function serializeInstanceV1(
+  origin: string,
+  settings: CliqueSettings | null,
+  stats: { users: number; posts: number },
+  contact: unknown,
+) {
+  const host = new URL(origin).host;
+  return {
+    uri: host,
+    title: settings?.name ?? "Clique",
+    short_description: settings?.description ?? "",
+    description: settings?.description ?? "",
+    email: "",
+    version: "4.3.0 (compatible; Clique 0.1.0)",
+    urls: { streaming_api: origin.replace(/^http/, "ws") },
+    stats: { user_count: stats.users, status_count: stats.posts, domain_count: 0 },
+    thumbnail: null,
+    languages: ["en"],
+    registrations: false,
+    approval_required: true,
+    invites_enabled: true,
+    configuration: configuration(),
+    contact_account: contact,
+    rules: [],
+  };
+}
+
+function configuration() {
+  return {
+    accounts: { max_featured_tags: 0, max_pinned_statuses: 0 },
+    statuses: { max_characters: 5000, max_media_attachments: 0, characters_reserved_per_url: 23 },
+    media_attachments: {
+      supported_mime_types: [],
+      image_size_limit: 0,
+      image_matrix_limit: 0,
+      video_size_limit: 0,
+      video_frame_rate_limit: 0,
+      video_matrix_limit: 0,
+    },
+    polls: { max_options: 0, max_characters_per_option: 0, min_expiration: 0, max_expiration: 0 },
+  };
+}
+
+/** Mastodon's v2 Instance. */
+export function serializeInstanceV2(
+  origin: string,
+  settings: CliqueSettings | null,
+  stats: { users: number },
+  contact: unknown,
+) {
+  const host = new URL(origin).host;
+  return {
+    domain: host,
+    title: settings?.name ?? "Clique",
+    version: "4.3.0 (compatible; Clique 0.1.0)",
+    description: settings?.description ?? "",
+    usage: { users: { active_month: stats.users } },
+    thumbnail: { url: `${origin}/static/header.png` },
+    icon: [],
+    languages: ["en"],
+    configuration: {
+      urls: { streaming: origin.replace(/^http/, "ws"), status: null },
+      vapid: { public_key: "" },
+      translation: { enabled: false },
+      ...configuration(),
+    },
+    registrations: {
+      enabled: false,
+      approval_required: true,
+      message: "This Clique is invite-only.",
+      url: null,
+    },
+    api_versions: { mastodon: 2 },
+    contact: { email: "", account: contact },
+    rules: [],
+    // Clique extension: the member cap and how many seats are taken.
+    clique: { member_cap: settings?.memberCap ?? null, members: stats.users },
+  };
+}

@@ -1,0 +1,236 @@
+/**
+ * The `clique` command line. Every command reads the same environment as the
+ * server, and works whether or not the server is running (with the embedded
+ * database too: it joins the running one).
+ */
+
+import { migrateToLatest } from "@clique/core/kysely";
+import { Command, InvalidArgumentError } from "commander";
+import { parseDuration } from "../api/clique/schemas.ts";
+import { ENVIRONMENT_VARIABLES, loadConfig } from "../config.ts";
+import { setupLogging } from "../logging.ts";
+import { startServer } from "../server.ts";
+import { CliError, explain, generatePassword, readStdin, withClique } from "./context.ts";
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError("expected a whole number of at least 1");
+  return n;
+}
+
+function duration(value: string): number {
+  const seconds = parseDuration(value);
+  if (seconds === null)
+    throw new InvalidArgumentError("expected a duration like 30m, 12h, 7d or 2w");
+  return seconds;
+}
+
+const envHelp = `\nEnvironment:\n${ENVIRONMENT_VARIABLES.map((v) => `  ${v.name.padEnd(30)} ${v.meaning} (default: ${v.default})`).join("\n")}\n`;
+
+/** Builds the command tree; `main` parses `process.argv` with it. */
+export function buildProgram(): Command {
+  const program = new Command("clique")
+    .description("Clique: an invite-only social space for your group, on the fediverse.")
+    .showHelpAfterError()
+    .addHelpText("after", envHelp);
+
+  program
+    .command("start")
+    .description("serve the Clique (the same as `npm start`)")
+    .action(async () => {
+      const config = loadConfig(process.env);
+      await setupLogging(config.logLevel);
+      const server = await startServer(config);
+      const stop = () => {
+        server.close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+    });
+
+  program
+    .command("migrate")
+    .description("bring the database schema up to date (the server also does this at start)")
+    .action(async () => {
+      await withClique(async ({ storage }) => {
+        const { applied } = await migrateToLatest(storage.db);
+        console.log(
+          applied.length > 0 ? `Applied: ${applied.join(", ")}` : "The schema is up to date.",
+        );
+      });
+    });
+
+  program
+    .command("init")
+    .description("create the Clique and its owner")
+    .requiredOption("--name <name>", "the Clique's name")
+    .requiredOption("--owner <username>", "the owner's username")
+    .option("--cap <n>", "member cap (default: CLIQUE_MEMBER_CAP or 50)", positiveInt)
+    .option("--description <text>", "a short description")
+    .option("--password-stdin", "read the owner's password from standard input")
+    .action(
+      async (opts: {
+        name: string;
+        owner: string;
+        cap?: number;
+        description?: string;
+        passwordStdin?: boolean;
+      }) => {
+        const generated = !opts.passwordStdin;
+        const password = opts.passwordStdin ? await readStdin() : generatePassword();
+        await withClique(async ({ clique, config }) => {
+          const result = await clique.initClique({
+            name: opts.name,
+            ownerUsername: opts.owner,
+            ownerPassword: password,
+            ...(opts.cap !== undefined ? { memberCap: opts.cap } : {}),
+            ...(opts.description !== undefined ? { description: opts.description } : {}),
+          });
+          if (!result.ok) throw new CliError(explain(result.reason, result.detail));
+          console.log(
+            `Created "${result.value.settings.name}" (cap ${result.value.settings.memberCap}) at ${config.origin}`,
+          );
+          console.log(`Owner: @${result.value.owner.username}`);
+          if (generated) console.log(`One-time password (change it after signing in): ${password}`);
+        });
+      },
+    );
+
+  const invite = program.command("invite").description("create, list, revoke and redeem invites");
+  invite
+    .command("create")
+    .description("create an invite; prints its URL, then the code alone on the last line")
+    .requiredOption("--by <username>", "the member creating it")
+    .option(
+      "--max-uses <n>",
+      "how many people may join with it (default: no limit but the cap)",
+      positiveInt,
+    )
+    .option("--expires-in <duration>", "validity, like 30m, 12h, 7d (default 7d)", duration)
+    .option("--no-expiry", "never expire")
+    .action(async (opts: { by: string; maxUses?: number; expiresIn?: number; expiry: boolean }) => {
+      await withClique(async ({ clique }) => {
+        const member = await clique.getMemberByUsername(opts.by);
+        if (!member) throw new CliError(`no member named ${opts.by}`);
+        const result = await clique.createInvite(member, {
+          maxUses: opts.maxUses ?? null,
+          expiresInSeconds: opts.expiry ? (opts.expiresIn ?? 7 * 86400) : null,
+        });
+        if (!result.ok) throw new CliError(explain(result.reason, result.detail));
+        const { invite: created, url, code } = result.value;
+        console.log(
+          `Invite ${created.id}: ${created.maxUses ?? "unlimited"} use(s), expires ${created.expiresAt?.toISOString() ?? "never"}`,
+        );
+        console.log(url);
+        console.log(code);
+      });
+    });
+  invite
+    .command("list")
+    .description("list invites")
+    .action(async () => {
+      await withClique(async ({ clique }) => {
+        for (const i of await clique.listInvites()) {
+          const state = i.revokedAt
+            ? "revoked"
+            : i.expiresAt && i.expiresAt < new Date()
+              ? "expired"
+              : "active";
+          console.log(
+            `${i.id}  ${i.codeHint}…  ${state}  uses ${i.uses}/${i.maxUses ?? "∞"}  expires ${i.expiresAt?.toISOString() ?? "never"}`,
+          );
+        }
+      });
+    });
+  invite
+    .command("revoke <id>")
+    .description("revoke an invite")
+    .requiredOption("--by <username>", "the member revoking it")
+    .action(async (id: string, opts: { by: string }) => {
+      await withClique(async ({ clique }) => {
+        const member = await clique.getMemberByUsername(opts.by);
+        if (!member) throw new CliError(`no member named ${opts.by}`);
+        const result = await clique.revokeInvite(member, id);
+        if (!result.ok) throw new CliError(explain(result.reason, result.detail));
+        console.log("Revoked.");
+      });
+    });
+  invite
+    .command("redeem <code>")
+    .description("join the Clique with an invite code")
+    .requiredOption("--username <name>", "your username")
+    .requiredOption("--password-stdin", "read your password from standard input")
+    .option("--display-name <name>", "your display name")
+    .action(async (code: string, opts: { username: string; displayName?: string }) => {
+      const password = await readStdin();
+      await withClique(async ({ clique }) => {
+        const result = await clique.redeemInvite({
+          code,
+          username: opts.username,
+          password,
+          ...(opts.displayName ? { displayName: opts.displayName } : {}),
+        });
+        if (!result.ok) throw new CliError(explain(result.reason, result.detail));
+        console.log(`Welcome, @${result.value.username}!`);
+      });
+    });
+
+  const token = program.command("token").description("API tokens");
+  token
+    .command("create <username>")
+    .description("create a bearer token for the API; prints it alone on the last line")
+    .option("--name <name>", "what the token is for", "cli")
+    .action(async (username: string, opts: { name: string }) => {
+      await withClique(async ({ clique }) => {
+        const member = await clique.getMemberByUsername(username);
+        if (!member) throw new CliError(`no member named ${username}`);
+        if (member.status !== "active")
+          throw new CliError(`@${member.username} is ${member.status}`);
+        const secret = await clique.issueToken(member, "api", opts.name);
+        console.log(`Token for @${member.username} (use it as "Authorization: Bearer <token>"):`);
+        console.log(secret);
+      });
+    });
+
+  const member = program.command("member").description("members of the Clique");
+  member
+    .command("list")
+    .description("list members")
+    .action(async () => {
+      await withClique(async ({ clique }) => {
+        const members = await clique.listMembers();
+        const settings = await clique.getSettings();
+        for (const m of members) {
+          console.log(
+            `${m.username.padEnd(30)} ${m.role.padEnd(9)} ${m.status.padEnd(9)} joined ${m.createdAt.toISOString().slice(0, 10)}`,
+          );
+        }
+        console.log(
+          `${members.filter((m) => m.status !== "removed").length} of ${settings?.memberCap ?? "?"} seats taken.`,
+        );
+      });
+    });
+  member
+    .command("set-status <username> <status>")
+    .description("suspend, remove or reinstate a member (status: active, suspended, removed)")
+    .action(async (username: string, status: string) => {
+      if (!["active", "suspended", "removed"].includes(status))
+        throw new CliError("status must be active, suspended or removed");
+      await withClique(async ({ clique }) => {
+        const target = await clique.getMemberByUsername(username);
+        if (!target) throw new CliError(`no member named ${username}`);
+        const result = await clique.setMemberStatus(
+          target.id,
+          status as "active" | "suspended" | "removed",
+        );
+        if (!result.ok) throw new CliError(explain(result.reason, result.detail));
+        console.log(`@${target.username} is now ${status}.`);
+      });
+    });
+
+  return program;
+}

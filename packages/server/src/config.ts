@@ -1,0 +1,124 @@
+/**
+ * Configuration: parsed once, from the environment, into a typed object.
+ * Every other module receives what it needs from here.
+ */
+import path from "node:path";
+import { z } from "zod";
+
+/** The server's settings. */
+export interface Config {
+  port: number;
+  /** Interface to bind; loopback by default is not what a server wants, so all interfaces. */
+  host: string;
+  origin: string;
+  dataDir: string;
+  /** `null`: the embedded PostgreSQL under `dataDir`. */
+  databaseUrl: string | null;
+  /** `null`: queues and caches live in PostgreSQL. */
+  redisUrl: string | null;
+  /** Allow fetching and delivering to loopback/private addresses (tests, local trials). */
+  allowPrivateAddress: boolean;
+  defaultMemberCap: number;
+  /** Largest request body accepted, in bytes. */
+  bodyLimit: number;
+  logLevel: "debug" | "info" | "warning" | "error";
+}
+
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+const schema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  CLIQUE_ORIGIN: z.url({ protocol: /^https?$/ }).optional(),
+  CLIQUE_DATA_DIR: z.string().min(1).default("./.clique"),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
+    .optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, "must be a redis:// URL")
+    .optional(),
+  CLIQUE_ALLOW_PRIVATE_ADDRESS: bool.default(false),
+  CLIQUE_MEMBER_CAP: z.coerce.number().int().min(1).max(10_000).default(50),
+  CLIQUE_BODY_LIMIT: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(100 * 1024 * 1024)
+    .default(1024 * 1024),
+  LOG_LEVEL: z.enum(["debug", "info", "warning", "error"]).default("info"),
+});
+
+/** Thrown for a bad setting; the message names the variable. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Reads the configuration from an environment (normally `process.env`). */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  // Empty variables count as unset: `FOO= npm start` should not fail.
+  const cleaned = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v !== ""),
+  );
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new ConfigError(`Invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  const origin = new URL(e.CLIQUE_ORIGIN ?? `http://localhost:${e.PORT || 3000}`).origin;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    origin,
+    dataDir: path.resolve(e.CLIQUE_DATA_DIR),
+    databaseUrl: e.DATABASE_URL ?? null,
+    redisUrl: e.REDIS_URL ?? null,
+    allowPrivateAddress: e.CLIQUE_ALLOW_PRIVATE_ADDRESS,
+    defaultMemberCap: e.CLIQUE_MEMBER_CAP,
+    bodyLimit: e.CLIQUE_BODY_LIMIT,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+/** Every variable the server reads, for `--help` and the README. */
+export const ENVIRONMENT_VARIABLES: readonly { name: string; default: string; meaning: string }[] =
+  [
+    { name: "PORT", default: "3000", meaning: "TCP port to listen on" },
+    { name: "HOST", default: "0.0.0.0", meaning: "interface to bind" },
+    {
+      name: "CLIQUE_ORIGIN",
+      default: "http://localhost:$PORT",
+      meaning: "public origin (scheme://host[:port]) used in links and ActivityPub ids",
+    },
+    {
+      name: "CLIQUE_DATA_DIR",
+      default: "./.clique",
+      meaning: "where the embedded database and other data live",
+    },
+    {
+      name: "DATABASE_URL",
+      default: "(embedded PostgreSQL)",
+      meaning: "PostgreSQL connection URL",
+    },
+    {
+      name: "REDIS_URL",
+      default: "(none: PostgreSQL)",
+      meaning: "Redis URL for queues and caches",
+    },
+    {
+      name: "CLIQUE_ALLOW_PRIVATE_ADDRESS",
+      default: "false",
+      meaning: "allow federation with loopback/private addresses (tests only)",
+    },
+    {
+      name: "CLIQUE_MEMBER_CAP",
+      default: "50",
+      meaning: "member cap used by `clique init` when --cap is not given",
+    },
+    { name: "CLIQUE_BODY_LIMIT", default: "1048576", meaning: "largest request body, in bytes" },
+    { name: "LOG_LEVEL", default: "info", meaning: "debug, info, warning or error" },
+  ];

@@ -1,0 +1,79 @@
+/**
+ * The HTTP application: middleware, error mapping and every route. Routes are
+ * listed in `routes.ts`; this file only wires them.
+ */
+import { CliqueError } from "@clique/core";
+import { getLogger } from "@logtape/logtape";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { cliqueApi } from "../api/clique/routes.ts";
+import { accountsApi } from "../api/mastodon/accounts.ts";
+import { instanceV1Api, instanceV2Api } from "../api/mastodon/instance.ts";
+import { statusesApi } from "../api/mastodon/statuses.ts";
+import { timelinesApi } from "../api/mastodon/timelines.ts";
+import { authentication } from "./auth.ts";
+import type { AppEnv, AppServices } from "./env.ts";
+import { errorBody, statusOf } from "./errors.ts";
+import { staticAssets } from "./static.ts";
+
+const log = getLogger(["clique", "http"]);
+
+/** Builds the app for a composed Clique. */
+export function createApp(services: AppServices): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.onError((error, c) => {
+    if (error instanceof CliqueError) {
+      if (error.code === "internal")
+        log.error("{message}", { message: error.message, cause: error.cause });
+      return c.json(errorBody(error), statusOf(error.code));
+    }
+    log.error("Unhandled error on {method} {path}: {error}", {
+      method: c.req.method,
+      path: c.req.path,
+      error,
+    });
+    return c.json({ error: "Something went wrong on our side", code: "internal" }, 500);
+  });
+  app.notFound((c) => c.json({ error: "Record not found", code: "not_found" }, 404));
+
+  app.use("*", async (c, next) => {
+    c.set("services", services);
+    await next();
+    c.header("X-Content-Type-Options", "nosniff");
+    c.header("Referrer-Policy", "same-origin");
+  });
+  app.use(
+    "/api/*",
+    bodyLimit({
+      maxSize: services.config.bodyLimit,
+      onError: (c) =>
+        c.json(
+          {
+            error: `The request body is larger than ${services.config.bodyLimit} bytes`,
+            code: "payload_too_large",
+          },
+          413,
+        ),
+    }),
+  );
+  app.use("/api/*", authentication());
+
+  app.route("/api/v1/accounts", accountsApi);
+  app.route("/api/v1/statuses", statusesApi);
+  app.route("/api/v1/timelines", timelinesApi);
+  app.route("/api/v1", instanceV1Api);
+  app.route("/api/v2", instanceV2Api);
+  app.route("/api/v1/clique", cliqueApi);
+  app.route("/static", staticAssets);
+  app.get("/health", (c) => c.json({ ok: true }));
+  app.get("/", async (c) => {
+    const settings = await services.clique.getSettings();
+    return c.text(
+      settings
+        ? `${settings.name} — a Clique. The web interface arrives soon; the API is at /api/v1.\n`
+        : 'This Clique is not set up yet. Run: npx clique init --name "My Clique" --owner yourname\n',
+    );
+  });
+  return app;
+}

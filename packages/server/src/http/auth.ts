@@ -1,0 +1,69 @@
+/**
+ * Who is asking: a bearer token (API clients) or the session cookie (the web
+ * UI). Cookie-authenticated writes must come from our own origin (CSRF).
+ */
+import { ANONYMOUS, CliqueError, type Member } from "@clique/core";
+import type { Context, MiddlewareHandler } from "hono";
+import { getCookie } from "hono/cookie";
+import type { AppEnv } from "./env.ts";
+
+/** Name of the session cookie. */
+export const SESSION_COOKIE = "clique_session";
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/** Resolves the caller and stores it on the context; never rejects anonymous callers. */
+export function authentication(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const { clique, config } = c.get("services");
+    c.set("member", null);
+    c.set("viewer", ANONYMOUS);
+    c.set("authKind", null);
+    const header = c.req.header("authorization");
+    if (header !== undefined) {
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+      const found = match ? await clique.authenticate(match[1]!, "api") : null;
+      // Mastodon answers an unusable token with 401 rather than treating the caller as anonymous.
+      if (!found) throw new CliqueError("unauthorized", "The access token is invalid");
+      setMember(c, found.member, "api");
+    } else {
+      const cookie = getCookie(c, SESSION_COOKIE);
+      if (cookie) {
+        const found = await clique.authenticate(cookie, "session");
+        if (found) {
+          if (!SAFE_METHODS.has(c.req.method)) {
+            const origin = c.req.header("origin");
+            if (origin !== config.origin)
+              throw new CliqueError(
+                "forbidden",
+                "Cross-site request refused: the Origin header does not match",
+              );
+          }
+          setMember(c, found.member, "session");
+        }
+      }
+    }
+    await next();
+  };
+}
+
+function setMember(c: Context<AppEnv>, member: Member, kind: "session" | "api"): void {
+  c.set("member", member);
+  c.set("viewer", { kind: "member", actorId: member.id, role: member.role });
+  c.set("authKind", kind);
+}
+
+/** The signed-in member, or a 401. */
+export function requireMember(c: Context<AppEnv>): Member {
+  const member = c.get("member");
+  if (!member) throw new CliqueError("unauthorized", "This method requires an authenticated user");
+  return member;
+}
+
+/** The signed-in member if their role is one of `roles`, or a 403. */
+export function requireRole(c: Context<AppEnv>, roles: readonly Member["role"][]): Member {
+  const member = requireMember(c);
+  if (!roles.includes(member.role))
+    throw new CliqueError("forbidden", "Your role does not allow this");
+  return member;
+}

@@ -1,0 +1,20 @@
+import type { Clique, Member, Viewer } from "@clique/core";
+import type { Config } from "../config.ts";
+
+/** What every request handler can reach. */
+export interface AppServices {
+  clique: Clique;
+  config: Config;
+}
+
+/** Hono's typing for our app: services, and who is asking. */
+export interface AppEnv {
+  Variables: {
+    services: AppServices;
+    /** The signed-in member, or `null`. */
+    member: Member | null;
+    viewer: Viewer;
+    /** How the member authenticated. */
+    authKind: "session" | "api" | null;
+  };
+}

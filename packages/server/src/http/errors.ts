@@ -1,0 +1,84 @@
+/**
+ * The one place where failures become HTTP statuses. Use cases return
+ * reasons; boundaries throw `CliqueError`; both are mapped here.
+ */
+import { CliqueError, type CliqueErrorCode } from "@clique/core";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+const STATUS: Record<CliqueErrorCode, ContentfulStatusCode> = {
+  not_found: 404,
+  invalid_input: 422,
+  unauthorized: 401,
+  forbidden: 403,
+  conflict: 409,
+  too_many_requests: 429,
+  payload_too_large: 413,
+  unavailable: 503,
+  internal: 500,
+};
+
+/** HTTP status for an error code. */
+export function statusOf(code: CliqueErrorCode): ContentfulStatusCode {
+  return STATUS[code];
+}
+
+// Domain reasons that are not plain validation failures (those default to invalid_input).
+const REASON_CODES: Record<string, CliqueErrorCode> = {
+  not_found: "not_found",
+  reply_target_not_found: "not_found",
+  circle_not_found: "not_found",
+  not_initialized: "unavailable",
+  not_allowed: "forbidden",
+  not_author: "forbidden",
+  owner_protected: "forbidden",
+  account_disabled: "forbidden",
+  invalid_credentials: "unauthorized",
+  too_many_attempts: "too_many_requests",
+  clique_full: "conflict",
+  username_taken: "conflict",
+  already_initialized: "conflict",
+};
+
+// What a person reads when a use case gives no detail of its own.
+const REASON_MESSAGES: Record<string, string> = {
+  not_found: "Record not found",
+  reply_target_not_found: "The post you are replying to was not found",
+  circle_not_found: "Circle not found",
+  not_initialized: "This Clique has not been set up yet: run `clique init`",
+  not_allowed: "You are not allowed to do that",
+  not_author: "Only the author can do that",
+  invalid_username: "Usernames are 1 to 30 letters, digits or underscores",
+  reserved_username: "That username is reserved",
+  username_taken: "That username is taken",
+  password_too_short: "Passwords need at least 10 characters",
+  password_too_long: "Passwords can have at most 256 characters",
+  empty_post: "A post needs some text",
+  post_too_long: "The post is too long",
+  spoiler_too_long: "The content warning is too long",
+  circle_required: "A circle post needs a circle_id",
+  invalid_language: "Unknown language code",
+  clique_full: "This Clique is full",
+  invalid_invite: "This invite code is not valid",
+};
+
+/** Turns a use case's refusal into the error thrown at the edge. */
+export function problem(reason: string, detail?: string): CliqueError {
+  const code = REASON_CODES[reason] ?? "invalid_input";
+  const message = detail ?? REASON_MESSAGES[reason] ?? reason.replaceAll("_", " ");
+  const error = new CliqueError(code, message);
+  (error as CliqueError & { reason?: string }).reason = reason;
+  return error;
+}
+
+/** The JSON body of an error response: Mastodon's `{ error }`, plus our machine-readable reason. */
+export function errorBody(error: CliqueError): { error: string; code: string } {
+  return {
+    error: error.message,
+    code: (error as CliqueError & { reason?: string }).reason ?? error.code,
+  };
+}
+
+/** Shorthand for the ubiquitous "not found" (also used for "not visible"). */
+export function notFound(): CliqueError {
+  return problem("not_found");
+}
