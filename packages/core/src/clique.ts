@@ -1,5 +1,9 @@
 import type { CliqueConfig, Deps } from "./deps.ts";
 import type { Actor, Member, Post } from "./domain/types.ts";
+import { NO_PUBLISHER, NO_RESOLVER } from "./federation/events.ts";
+import { buildFederation, type FederationOptions } from "./federation/federation.ts";
+import { createPublisher } from "./federation/publisher.ts";
+import { createResolver } from "./federation/remote-actors.ts";
 import { isId } from "./ids.ts";
 import type { Stores } from "./stores/stores.ts";
 import { authenticate, revokeToken } from "./usecases/authenticate.ts";
@@ -14,9 +18,18 @@ import { createInvite } from "./usecases/create-invite.ts";
 import { createPost } from "./usecases/create-post.ts";
 import { deletePost } from "./usecases/delete-post.ts";
 import { editPost } from "./usecases/edit-post.ts";
+import {
+  authorizeFollowRequest,
+  followAccount,
+  listFollowRequests,
+  rejectFollower,
+  relationship,
+  unfollowAccount,
+} from "./usecases/follow-account.ts";
 import { getContext } from "./usecases/get-context.ts";
 import { getVisiblePost } from "./usecases/get-visible-post.ts";
 import { initClique } from "./usecases/init-clique.ts";
+import { likePost, unlikePost } from "./usecases/like-post.ts";
 import { getPostHistory, listAccountPosts, listHomeFeed } from "./usecases/list-posts.ts";
 import { redeemInvite } from "./usecases/redeem-invite.ts";
 import { revokeInvite } from "./usecases/revoke-invite.ts";
@@ -35,6 +48,8 @@ export interface CreateCliqueOptions {
   stores: Stores;
   config: CliqueConfig;
   now?: () => Date;
+  /** Without it the Clique does not federate (nothing is sent or served over ActivityPub). */
+  federation?: FederationOptions;
 }
 
 /** Extra facts about posts that every rendering needs. */
@@ -44,6 +59,9 @@ export interface PostExtras {
   hashtags: Map<string, string[]>;
   /** Authors of the posts these answer (by parent post id). */
   parentAuthors: Map<string, string>;
+  likes: Map<string, number>;
+  /** Posts the viewer liked. */
+  likedByViewer: Set<string>;
 }
 
 /** Public numbers about an account. */
@@ -63,11 +81,34 @@ export function createClique(options: CreateCliqueOptions) {
     stores: options.stores,
     config: options.config,
     now: options.now ?? (() => new Date()),
+    publisher: NO_PUBLISHER,
+    resolver: NO_RESOLVER,
   };
+  // The federation dispatches through the use cases, and the use cases publish
+  // through the federation: build the deps first, then plug the two in.
+  const federation = options.federation ? buildFederation(deps, options.federation) : null;
+  if (federation) {
+    deps.publisher = createPublisher(deps, federation.context);
+    deps.resolver = createResolver(deps, federation.context);
+  }
   const { stores } = deps;
   return {
     deps,
     config: deps.config,
+    /** The Fedify federation to mount, or `null` when not federating. */
+    federation: federation?.federation ?? null,
+    // Following and interactions
+    followAccount: bind(deps, followAccount),
+    unfollowAccount: bind(deps, unfollowAccount),
+    listFollowRequests: bind(deps, listFollowRequests),
+    authorizeFollowRequest: bind(deps, authorizeFollowRequest),
+    rejectFollower: bind(deps, rejectFollower),
+    relationship: bind(deps, relationship),
+    likePost: bind(deps, likePost),
+    unlikePost: bind(deps, unlikePost),
+    /** Finds a remote account by handle, fetching it if needed. */
+    resolveHandle: (username: string, host: string) => deps.resolver.resolveHandle(username, host),
+    resolveUri: (uri: string) => deps.resolver.resolveUri(uri),
     // Setup and membership
     initClique: bind(deps, initClique),
     createInvite: bind(deps, createInvite),
@@ -104,6 +145,14 @@ export function createClique(options: CreateCliqueOptions) {
     getMember: (id: string) => (isId(id) ? stores.members.getById(id) : Promise.resolve(null)),
     getActor: (id: string) => (isId(id) ? stores.actors.getById(id) : Promise.resolve(null)),
     listInvites: () => stores.invites.list(),
+    /** Ids of an account's approved followers, or of those it follows (callers check `showFollows`). */
+    async listFollowIds(actorId: string, side: "followers" | "following"): Promise<string[]> {
+      const follows =
+        side === "followers"
+          ? await stores.follows.listFollowers(actorId, "accepted")
+          : await stores.follows.listFollowing(actorId, "accepted");
+      return follows.map((f) => (side === "followers" ? f.followerId : f.followeeId));
+    },
     countSeated: () => stores.members.countSeated(),
     /** Public counts. The post count includes only what anyone may see. */
     async accountStats(actorId: string): Promise<AccountStats> {
@@ -116,7 +165,7 @@ export function createClique(options: CreateCliqueOptions) {
       return { followers, following, posts, lastPostAt };
     },
     /** Authors, mentions, hashtags and parent authors of already-visible posts. */
-    async postExtras(posts: readonly Post[]): Promise<PostExtras> {
+    async postExtras(posts: readonly Post[], viewerId: string | null = null): Promise<PostExtras> {
       const ids = posts.map((p) => p.id);
       const parentIds = posts.map((p) => p.inReplyToId).filter((x): x is string => x !== null);
       const [mentions, hashtags, parents] = await Promise.all([
@@ -129,7 +178,13 @@ export function createClique(options: CreateCliqueOptions) {
       const actorIds = new Set<string>(posts.map((p) => p.authorId));
       for (const list of mentions.values()) for (const id of list) actorIds.add(id);
       const authors = new Map((await stores.actors.getByIds([...actorIds])).map((a) => [a.id, a]));
-      return { authors, mentions, hashtags, parentAuthors };
+      const [likes, likedByViewer] = await Promise.all([
+        stores.interactions.count(ids, "like"),
+        viewerId
+          ? stores.interactions.byActor(viewerId, ids, "like")
+          : Promise.resolve(new Set<string>()),
+      ]);
+      return { authors, mentions, hashtags, parentAuthors, likes, likedByViewer };
     },
   };
 }

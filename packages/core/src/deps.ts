@@ -1,3 +1,4 @@
+import type { Publisher, RemoteResolver } from "./federation/events.ts";
 import type { Stores } from "./stores/stores.ts";
 
 /** Settings core needs from its host; parsed by the server, never read from the environment here. */
@@ -14,4 +15,8 @@ export interface Deps {
   config: CliqueConfig;
   /** The current time; tests may pin it. */
   now: () => Date;
+  /** Sends federation events; a no-op without federation. */
+  publisher: Publisher;
+  /** Finds remote accounts; knows none without federation. */
+  resolver: RemoteResolver;
 }

@@ -16,6 +16,9 @@ export type { CliqueConfig, Deps } from "./deps.ts";
 export * from "./domain/types.ts";
 export { checkUsername, type UsernameProblem } from "./domain/username.ts";
 export { CliqueError, type CliqueErrorCode, fail, ok, type Result } from "./errors.ts";
+export type { FederationEvent, Publisher, RemoteResolver } from "./federation/events.ts";
+export type { FederationOptions } from "./federation/federation.ts";
+export { INSTANCE_IDENTIFIER } from "./federation/remote-actors.ts";
 export { isId, newId } from "./ids.ts";
 export type * from "./stores/stores.ts";
 export { htmlToPlainText, sanitizePostHtml } from "./text/render.ts";
@@ -39,4 +42,5 @@ export {
   type VisibilityFacts,
   type VisibilityFilter,
   visibilityFilter,
+  type Who,
 } from "./visibility/visibility.ts";

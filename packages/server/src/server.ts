@@ -25,6 +25,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     await composition.close();
     throw error;
   });
+  await composition.startQueue();
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${port}`;
   if (config.allowPrivateAddress) {

@@ -42,6 +42,9 @@ export interface Actor {
   url: string | null;
   inboxUrl: string | null;
   sharedInboxUrl: string | null;
+  followersUrl: string | null;
+  /** ActivityStreams type: `Person`, `Service`, `Application`, `Group`... */
+  type: string;
   manuallyApprovesFollowers: boolean;
   createdAt: Date;
 }
@@ -64,6 +67,8 @@ export interface Member {
   status: MemberStatus;
   manuallyApprovesFollowers: boolean;
   discoverable: boolean;
+  /** Whether the follower/following lists are shown to others (counts always are). */
+  showFollows: boolean;
   createdAt: Date;
 }
 
@@ -91,6 +96,11 @@ export interface Post {
   url: string | null;
   audience: Audience;
   circleId: string | null;
+  /**
+   * Whose followers a `followers` audience means: the author, except for
+   * remote replies to restricted local posts, which borrow the parent's audience.
+   */
+  audienceOwnerId: string | null;
   inReplyToId: string | null;
   inReplyToUri: string | null;
   contentType: ContentType;

@@ -62,10 +62,30 @@ export interface MemberStore {
       fields: ProfileField[];
       manuallyApprovesFollowers: boolean;
       discoverable: boolean;
+      showFollows: boolean;
     }>,
   ): Promise<void>;
   getPasswordHash(id: string): Promise<string | null>;
   setPasswordHash(id: string, hash: string): Promise<void>;
+}
+
+/** What is known of a remote actor, from its ActivityPub document. */
+export interface RemoteActorInput {
+  uri: string;
+  type: string;
+  username: string;
+  host: string;
+  displayName: string;
+  summaryHtml: string;
+  url: string | null;
+  inboxUrl: string | null;
+  sharedInboxUrl: string | null;
+  followersUrl: string | null;
+  followingUrl: string | null;
+  outboxUrl: string | null;
+  featuredUrl: string | null;
+  manuallyApprovesFollowers: boolean;
+  raw: unknown;
 }
 
 /** Local and remote actors. */
@@ -73,6 +93,33 @@ export interface ActorStore {
   getById(id: string): Promise<Actor | null>;
   getByIds(ids: readonly string[]): Promise<Actor[]>;
   getByUri(uri: string): Promise<Actor | null>;
+  /** Finds a remote actor by `username@host` (case-insensitive). */
+  getRemoteByHandle(username: string, host: string): Promise<Actor | null>;
+  /** Inserts or refreshes a remote actor, keyed by its URI. */
+  upsertRemote(input: RemoteActorInput, at: Date): Promise<Actor>;
+  /** Forgets a remote actor and everything of theirs (posts, follows, likes). */
+  deleteRemote(id: string): Promise<void>;
+}
+
+/** Likes and boosts of posts. */
+export interface InteractionStore {
+  /** Idempotent: a repeated like/boost changes nothing. Returns false when it already existed. */
+  add(input: { id: string; kind: "like" | "boost"; actorId: string; postId: string; uri: string | null; createdAt: Date }): Promise<boolean>;
+  /** Removes a like/boost; returns its id, or `null` when there was none. */
+  remove(kind: "like" | "boost", actorId: string, postId: string): Promise<string | null>;
+  /** Removes the like/boost with this activity id, if its actor matches. */
+  removeByUri(uri: string, actorId: string): Promise<boolean>;
+  count(postIds: readonly string[], kind: "like" | "boost"): Promise<Map<string, number>>;
+  /** Which of these posts the actor liked/boosted. */
+  byActor(actorId: string, postIds: readonly string[], kind: "like" | "boost"): Promise<Set<string>>;
+}
+
+/** Blocks between actors. */
+export interface BlockStore {
+  add(blockerId: string, blockedId: string, uri: string | null, at: Date): Promise<void>;
+  remove(blockerId: string, blockedId: string): Promise<void>;
+  /** Whether either actor blocks the other. */
+  between(a: string, b: string): Promise<boolean>;
 }
 
 /** A key pair as JSON Web Keys. */
@@ -86,6 +133,10 @@ export interface StoredKeyPair {
 export interface KeyStore {
   save(actorId: string, pairs: readonly StoredKeyPair[]): Promise<void>;
   get(actorId: string): Promise<StoredKeyPair[]>;
+  /** The server's own (instance actor) keys; empty until first saved. */
+  getInstance(): Promise<StoredKeyPair[]>;
+  /** Saves the instance keys unless some exist already (first writer wins). */
+  saveInstanceIfAbsent(pairs: readonly StoredKeyPair[]): Promise<void>;
 }
 
 /** Invites. Codes are stored hashed. */
@@ -125,6 +176,7 @@ export interface NewPost {
   url: string | null;
   audience: Audience;
   circleId: string | null;
+  audienceOwnerId?: string | null;
   inReplyToId: string | null;
   inReplyToUri: string | null;
   contentType: ContentType;
@@ -182,6 +234,7 @@ export interface PostStore {
   listEdits(postId: string): Promise<PostEdit[]>;
   markDeleted(id: string, at: Date): Promise<void>;
   mentionsOf(postIds: readonly string[]): Promise<Map<string, string[]>>;
+  recipientsOf(postId: string): Promise<string[]>;
   hashtagsOf(postIds: readonly string[]): Promise<Map<string, string[]>>;
   countByAuthor(authorId: string): Promise<number>;
   lastPostAt(authorId: string): Promise<Date | null>;
@@ -200,6 +253,9 @@ export interface CircleStore {
 /** Follow relationships between actors. */
 export interface FollowStore {
   get(followerId: string, followeeId: string): Promise<Follow | null>;
+  getByUri(uri: string): Promise<Follow | null>;
+  /** Remote actors following a member (approved), for delivery. */
+  remoteFollowers(followeeId: string): Promise<Actor[]>;
   create(follow: Follow): Promise<void>;
   accept(id: string): Promise<void>;
   delete(id: string): Promise<void>;
@@ -221,6 +277,8 @@ export interface Stores {
   posts: PostStore;
   circles: CircleStore;
   follows: FollowStore;
+  interactions: InteractionStore;
+  blocks: BlockStore;
   /** The relationships the visibility rules ask about. */
   facts: VisibilityFacts;
   /** Runs `fn` in one database transaction; everything it writes lands or nothing does. */

@@ -36,6 +36,14 @@ export async function composeText(
           url: urls.profile(member.username),
           acct: member.username,
         });
+    } else {
+      const actor = await deps.resolver.resolveHandle(m.username, m.host);
+      if (actor && actor.kind === "remote")
+        resolved.set(key, {
+          id: actor.id,
+          url: actor.url ?? actor.uri ?? "",
+          acct: `${actor.username}@${actor.host}`,
+        });
     }
   }
   const rendered = renderPost({

@@ -1,7 +1,7 @@
 import type { Deps } from "../deps.ts";
 import type { Audience, ContentType, Member, Post } from "../domain/types.ts";
 import { fail, ok, type Result } from "../errors.ts";
-import { newId } from "../ids.ts";
+import { isId, newId } from "../ids.ts";
 import type { Viewer } from "../visibility/visibility.ts";
 import { composeText } from "./compose-text.ts";
 import { getVisiblePost } from "./get-visible-post.ts";
@@ -80,7 +80,7 @@ export async function createPost(
   }
   if (audience === "circle") {
     if (!circleId) return fail("circle_required", "A circle post needs a circle_id.");
-    const circle = await deps.stores.circles.getById(circleId);
+    const circle = isId(circleId) ? await deps.stores.circles.getById(circleId) : null;
     // Your own circles, or the circle of the post you are answering.
     const usable =
       circle &&
@@ -117,5 +117,6 @@ export async function createPost(
       hashtags: text.hashtags,
     }),
   );
+  await deps.publisher.publish({ kind: "post-created", post });
   return ok(post);
 }

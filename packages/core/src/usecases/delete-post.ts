@@ -21,5 +21,7 @@ export async function deletePost(
   if (post.authorId !== by.id && !(MODERATING_ROLES.has(by.role) && post.uri === null))
     return fail("not_allowed");
   await deps.stores.transaction((tx) => tx.posts.markDeleted(post.id, deps.now()));
+  // Recipients are worked out from the post as it was; its links are kept for that.
+  await deps.publisher.publish({ kind: "post-deleted", post });
   return ok(post);
 }

@@ -40,6 +40,9 @@ export async function editPost(
   const text = await composeText(deps, input.source, post.contentType);
   const now = deps.now();
   await deps.stores.transaction(async (tx) => {
+    // Whoever the post was addressed to keeps it: a mention dropped in an edit
+    // must not take a direct or followers-only post away from its recipient.
+    const kept = await tx.posts.recipientsOf(post.id);
     await tx.posts.addEdit({
       id: newId(),
       postId: post.id,
@@ -57,9 +60,11 @@ export async function editPost(
       language,
       editedAt: now,
       mentionIds: text.mentionIds,
-      recipientIds: text.mentionIds.filter((m) => m !== author.id),
+      recipientIds: [...new Set([...kept, ...text.mentionIds])].filter((m) => m !== author.id),
       hashtags: text.hashtags,
     });
   });
-  return ok((await deps.stores.posts.getById(post.id))!);
+  const edited = (await deps.stores.posts.getById(post.id))!;
+  await deps.publisher.publish({ kind: "post-updated", post: edited });
+  return ok(edited);
 }

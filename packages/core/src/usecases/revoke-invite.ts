@@ -1,6 +1,7 @@
 import type { Deps } from "../deps.ts";
 import type { Member } from "../domain/types.ts";
 import { fail, ok, type Result } from "../errors.ts";
+import { isId } from "../ids.ts";
 
 /** Revokes an invite. Its creator and admins/owners may do so. */
 export async function revokeInvite(
@@ -8,6 +9,8 @@ export async function revokeInvite(
   by: Member,
   inviteId: string,
 ): Promise<Result<null, "not_found" | "not_allowed">> {
+  // Not an id at all: no such invite (and no database error for the caller).
+  if (!isId(inviteId)) return fail("not_found");
   const invite = await deps.stores.invites.getById(inviteId);
   if (!invite) return fail("not_found");
   const staff = by.role === "owner" || by.role === "admin";

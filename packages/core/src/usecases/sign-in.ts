@@ -27,19 +27,23 @@ export async function signIn(
   const key = input.username.trim().toLowerCase();
   const now = deps.now();
   const since = new Date(now.getTime() - THROTTLE_WINDOW_MS);
+  const throttled = () =>
+    fail("too_many_attempts", "Too many failed sign-ins. Try again in 15 minutes.");
   if ((await deps.stores.loginAttempts.countFailuresSince(key, since)) >= MAX_FAILED_SIGN_INS)
-    return fail("too_many_attempts", "Too many failed sign-ins. Try again in 15 minutes.");
+    return throttled();
+  // Count this attempt as failed *before* checking the password, so that guesses
+  // made in parallel count against each other; a right password clears it below.
+  await deps.stores.loginAttempts.recordFailure(key, input.ip, now);
+  if ((await deps.stores.loginAttempts.countFailuresSince(key, since)) > MAX_FAILED_SIGN_INS)
+    return throttled();
 
   const member = await deps.stores.members.getByUsername(key);
   const hash = member ? await deps.stores.members.getPasswordHash(member.id) : null;
   dummyHash ??= hashPassword(randomSecret());
   const valid = await verifyPassword(hash ?? (await dummyHash), input.password);
-  if (!member || !hash || !valid) {
-    await deps.stores.loginAttempts.recordFailure(key, input.ip, now);
-    return fail("invalid_credentials", "Wrong username or password.");
-  }
-  if (member.status !== "active") return fail("account_disabled", "This account is not active.");
+  if (!member || !hash || !valid) return fail("invalid_credentials", "Wrong username or password.");
   await deps.stores.loginAttempts.clear(key);
+  if (member.status !== "active") return fail("account_disabled", "This account is not active.");
   const token = await issueToken(deps, member, input.kind, input.name ?? "");
   return ok({ member, token });
 }

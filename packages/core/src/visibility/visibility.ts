@@ -21,14 +21,22 @@
  */
 import type { Audience, Post, Role } from "../domain/types.ts";
 
-/** Who is looking. Remote viewers are identified by a verified signature. */
+/**
+ * Who is looking. Remote viewers are identified by a verified signature; a
+ * `server` viewer is another server's instance actor, which fetches on behalf
+ * of everyone on that host (that is how Mastodon fetches).
+ */
 export type Viewer =
   | { kind: "anonymous" }
   | { kind: "member"; actorId: string; role: Role }
-  | { kind: "remote"; actorId: string };
+  | { kind: "remote"; actorId: string }
+  | { kind: "server"; host: string };
 
 /** The anonymous viewer. */
 export const ANONYMOUS: Viewer = { kind: "anonymous" };
+
+/** Whom a grant is about: one actor, or any actor on one host. */
+export type Who = { actorId: string } | { host: string };
 
 /** One way a viewer may come to see a post. A post is visible if any grant allows it. */
 export type Grant =
@@ -36,12 +44,17 @@ export type Grant =
   | { kind: "audience"; audiences: readonly Audience[] }
   /** The viewer wrote the post. */
   | { kind: "author"; actorId: string }
-  /** The post's audience is one of these and the viewer is an approved follower of its author. */
-  | { kind: "follower"; actorId: string; audiences: readonly Audience[] }
-  /** The post is addressed to a circle that holds the viewer. */
-  | { kind: "circle"; actorId: string }
-  /** The post's audience is one of these and the viewer is one of its addressed recipients. */
-  | { kind: "recipient"; actorId: string; audiences: readonly Audience[] };
+  /** The post's audience is one of these and the viewer is an *active* member of this Clique. */
+  | { kind: "member"; actorId: string; audiences: readonly Audience[] }
+  /**
+   * The post's audience is one of these and `who` is an approved follower of
+   * its audience owner (its author, or for borrowed audiences the parent's author).
+   */
+  | { kind: "follower"; who: Who; audiences: readonly Audience[] }
+  /** The post is addressed to a circle that holds `who`. */
+  | { kind: "circle"; who: Who }
+  /** The post's audience is one of these and `who` is one of its addressed recipients. */
+  | { kind: "recipient"; who: Who; audiences: readonly Audience[] };
 
 /** What a list query needs to return only visible posts. */
 export interface VisibilityFilter {
@@ -54,12 +67,14 @@ export interface VisibilityFilter {
 export interface VisibilityFacts {
   /** False when the author is a local member who is suspended or removed. */
   authorIsActive(authorId: string): Promise<boolean>;
-  /** Whether `followerId` follows `followeeId` and the follow was approved. */
-  isApprovedFollower(followerId: string, followeeId: string): Promise<boolean>;
-  /** Whether the circle holds the actor. */
-  circleHolds(circleId: string, actorId: string): Promise<boolean>;
-  /** Whether the post names the actor as a recipient. */
-  isRecipient(postId: string, actorId: string): Promise<boolean>;
+  /** Whether the actor is a local member whose membership is active. */
+  isActiveMember(actorId: string): Promise<boolean>;
+  /** Whether `who` follows `followeeId` and the follow was approved. */
+  isApprovedFollower(who: Who, followeeId: string): Promise<boolean>;
+  /** Whether the circle holds `who`. */
+  circleHolds(circleId: string, who: Who): Promise<boolean>;
+  /** Whether the post names `who` as a recipient. */
+  isRecipient(postId: string, who: Who): Promise<boolean>;
 }
 
 const OPEN: readonly Audience[] = ["public", "unlisted"];
@@ -68,23 +83,29 @@ const OPEN: readonly Audience[] = ["public", "unlisted"];
 export function grantsFor(viewer: Viewer): Grant[] {
   // Anyone, signed in or not, sees what was published openly.
   if (viewer.kind === "anonymous") return [{ kind: "audience", audiences: OPEN }];
-  const actorId = viewer.actorId;
+  const who: Who =
+    viewer.kind === "server" ? { host: viewer.host.toLowerCase() } : { actorId: viewer.actorId };
   const personal: Grant[] = [
-    // Authors always see their own posts.
-    { kind: "author", actorId },
     // Followers-only posts reach approved followers.
-    { kind: "follower", actorId, audiences: ["followers"] },
+    { kind: "follower", who, audiences: ["followers"] },
     // Circle posts reach whoever is in the circle *now*.
-    { kind: "circle", actorId },
+    { kind: "circle", who },
     // Direct posts reach the actors they name; followers-only posts also reach
     // the actors they mention, as on Mastodon.
-    { kind: "recipient", actorId, audiences: ["direct", "followers"] },
+    { kind: "recipient", who, audiences: ["direct", "followers"] },
   ];
+  // A server sees what any of its actors may see, and nothing it authored itself.
+  if (viewer.kind === "server") return [{ kind: "audience", audiences: OPEN }, ...personal];
+  // Authors always see their own posts.
+  const own: Grant = { kind: "author", actorId: viewer.actorId };
   // Members of this Clique also see posts meant for the Clique; remote actors never do.
+  // Only while their membership is active: a suspended or removed member's viewer
+  // (which authentication should never build) must not keep the Clique's posts.
   if (viewer.kind === "member") {
-    return [{ kind: "audience", audiences: [...OPEN, "clique"] }, ...personal];
+    const clique: Grant = { kind: "member", actorId: viewer.actorId, audiences: ["clique"] };
+    return [{ kind: "audience", audiences: OPEN }, clique, own, ...personal];
   }
-  return [{ kind: "audience", audiences: OPEN }, ...personal];
+  return [{ kind: "audience", audiences: OPEN }, own, ...personal];
 }
 
 /** The list-query form of the rules, for stores. */
@@ -117,20 +138,22 @@ async function grantAllows(grant: Grant, post: Post, facts: VisibilityFacts): Pr
       return grant.audiences.includes(post.audience);
     case "author":
       return post.authorId === grant.actorId;
+    case "member":
+      return grant.audiences.includes(post.audience) && (await facts.isActiveMember(grant.actorId));
     case "follower":
       return (
         grant.audiences.includes(post.audience) &&
-        (await facts.isApprovedFollower(grant.actorId, post.authorId))
+        (await facts.isApprovedFollower(grant.who, post.audienceOwnerId ?? post.authorId))
       );
     case "circle":
       return (
         post.audience === "circle" &&
         post.circleId !== null &&
-        (await facts.circleHolds(post.circleId, grant.actorId))
+        (await facts.circleHolds(post.circleId, grant.who))
       );
     case "recipient":
       return (
-        grant.audiences.includes(post.audience) && (await facts.isRecipient(post.id, grant.actorId))
+        grant.audiences.includes(post.audience) && (await facts.isRecipient(post.id, grant.who))
       );
     default: {
       const unreachable: never = grant;

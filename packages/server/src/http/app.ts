@@ -8,12 +8,14 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cliqueApi } from "../api/clique/routes.ts";
 import { accountsApi } from "../api/mastodon/accounts.ts";
+import { followRequestsApi, searchApi } from "../api/mastodon/follows.ts";
 import { instanceV1Api, instanceV2Api } from "../api/mastodon/instance.ts";
 import { statusesApi } from "../api/mastodon/statuses.ts";
 import { timelinesApi } from "../api/mastodon/timelines.ts";
 import { authentication } from "./auth.ts";
 import type { AppEnv, AppServices } from "./env.ts";
 import { errorBody, statusOf } from "./errors.ts";
+import { federationMiddleware } from "./federation.ts";
 import { staticAssets } from "./static.ts";
 
 const log = getLogger(["clique", "http"]);
@@ -44,7 +46,7 @@ export function createApp(services: AppServices): Hono<AppEnv> {
     c.header("Referrer-Policy", "same-origin");
   });
   app.use(
-    "/api/*",
+    "*",
     bodyLimit({
       maxSize: services.config.bodyLimit,
       onError: (c) =>
@@ -58,9 +60,12 @@ export function createApp(services: AppServices): Hono<AppEnv> {
     }),
   );
   app.use("/api/*", authentication());
+  app.use("*", federationMiddleware());
 
   app.route("/api/v1/accounts", accountsApi);
   app.route("/api/v1/statuses", statusesApi);
+  app.route("/api/v1/follow_requests", followRequestsApi);
+  app.route("/api/v2", searchApi);
   app.route("/api/v1/timelines", timelinesApi);
   app.route("/api/v1", instanceV1Api);
   app.route("/api/v2", instanceV2Api);

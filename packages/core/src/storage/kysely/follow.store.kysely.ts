@@ -1,7 +1,7 @@
 import type { Kysely } from "kysely";
-import type { Follow } from "../../domain/types.ts";
+import type { Actor, Follow } from "../../domain/types.ts";
 import type { FollowStore } from "../../stores/stores.ts";
-import { toFollow } from "./rows.ts";
+import { toActor, toFollow } from "./rows.ts";
 import type { Database } from "./schema.ts";
 
 export class KyselyFollowStore implements FollowStore {
@@ -19,6 +19,28 @@ export class KyselyFollowStore implements FollowStore {
       .where("followee_id", "=", followeeId)
       .executeTakeFirst();
     return row ? toFollow(row) : null;
+  }
+
+  async getByUri(uri: string): Promise<Follow | null> {
+    const row = await this.db
+      .selectFrom("follows")
+      .selectAll()
+      .where("uri", "=", uri)
+      .executeTakeFirst();
+    return row ? toFollow(row) : null;
+  }
+
+  async remoteFollowers(followeeId: string): Promise<Actor[]> {
+    const rows = await this.db
+      .selectFrom("follows")
+      .innerJoin("actors", "actors.id", "follows.follower_id")
+      .selectAll("actors")
+      .where("follows.followee_id", "=", followeeId)
+      .where("follows.state", "=", "accepted")
+      .where("actors.kind", "=", "remote")
+      .orderBy("actors.id")
+      .execute();
+    return rows.map(toActor);
   }
 
   async create(f: Follow): Promise<void> {

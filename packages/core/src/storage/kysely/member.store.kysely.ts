@@ -1,10 +1,12 @@
 import { type Kysely, sql } from "kysely";
 import type { Actor, Member } from "../../domain/types.ts";
+import { newId } from "../../ids.ts";
 import type {
   ActorStore,
   KeyStore,
   MemberStore,
   NewMember,
+  RemoteActorInput,
   StoredKeyPair,
 } from "../../stores/stores.ts";
 import { type MemberRow, toActor, toMember } from "./rows.ts";
@@ -115,6 +117,7 @@ export class KyselyMemberStore implements MemberStore {
     if (patch.bio !== undefined) memberPatch.bio = patch.bio;
     if (patch.fields !== undefined) memberPatch.fields = JSON.stringify(patch.fields);
     if (patch.discoverable !== undefined) memberPatch.discoverable = patch.discoverable;
+    if (patch.showFollows !== undefined) memberPatch.show_follows = patch.showFollows;
     if (Object.keys(actorPatch).length > 0) {
       await this.db
         .updateTable("actors")
@@ -179,6 +182,52 @@ export class KyselyActorStore implements ActorStore {
       .executeTakeFirst();
     return row ? toActor(row) : null;
   }
+
+  async getRemoteByHandle(username: string, host: string): Promise<Actor | null> {
+    const row = await this.db
+      .selectFrom("actors")
+      .selectAll()
+      .where("kind", "=", "remote")
+      .where(sql`lower(username)`, "=", username.toLowerCase())
+      .where(sql`lower(host)`, "=", host.toLowerCase())
+      .orderBy("updated_at", "desc")
+      .executeTakeFirst();
+    return row ? toActor(row) : null;
+  }
+
+  async upsertRemote(a: RemoteActorInput, at: Date): Promise<Actor> {
+    const values = {
+      kind: "remote" as const,
+      type: a.type,
+      username: a.username,
+      host: a.host,
+      display_name: a.displayName,
+      summary_html: a.summaryHtml,
+      uri: a.uri,
+      url: a.url,
+      inbox_url: a.inboxUrl,
+      shared_inbox_url: a.sharedInboxUrl,
+      followers_url: a.followersUrl,
+      following_url: a.followingUrl,
+      outbox_url: a.outboxUrl,
+      featured_url: a.featuredUrl,
+      manually_approves_followers: a.manuallyApprovesFollowers,
+      raw: JSON.stringify(a.raw ?? null),
+      updated_at: at,
+      fetched_at: at,
+    };
+    const row = await this.db
+      .insertInto("actors")
+      .values({ id: newId(), created_at: at, ...values })
+      .onConflict((oc) => oc.column("uri").doUpdateSet(values))
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toActor(row);
+  }
+
+  async deleteRemote(id: string): Promise<void> {
+    await this.db.deleteFrom("actors").where("id", "=", id).where("kind", "=", "remote").execute();
+  }
 }
 
 export class KyselyKeyStore implements KeyStore {
@@ -211,5 +260,29 @@ export class KyselyKeyStore implements KeyStore {
       .orderBy("type", "desc")
       .execute();
     return rows.map((r) => ({ type: r.type, publicJwk: r.public_jwk, privateJwk: r.private_jwk }));
+  }
+
+  async getInstance(): Promise<StoredKeyPair[]> {
+    const rows = await this.db
+      .selectFrom("instance_keys")
+      .selectAll()
+      .orderBy("type", "desc")
+      .execute();
+    return rows.map((r) => ({ type: r.type, publicJwk: r.public_jwk, privateJwk: r.private_jwk }));
+  }
+
+  async saveInstanceIfAbsent(pairs: readonly StoredKeyPair[]): Promise<void> {
+    if (pairs.length === 0) return;
+    await this.db
+      .insertInto("instance_keys")
+      .values(
+        pairs.map((p) => ({
+          type: p.type,
+          public_jwk: JSON.stringify(p.publicJwk),
+          private_jwk: JSON.stringify(p.privateJwk),
+        })),
+      )
+      .onConflict((oc) => oc.column("type").doNothing())
+      .execute();
   }
 }

@@ -239,8 +239,67 @@ const m001_foundation: Migration = {
   },
 };
 
+const m002_federation: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .alterTable("actors")
+      .addColumn("type", "text", (c) => c.notNull().defaultTo("Person"))
+      .addColumn("outbox_url", "text")
+      .addColumn("following_url", "text")
+      .addColumn("featured_url", "text")
+      .addColumn("fetched_at", "timestamptz")
+      .execute();
+    await sql`create index actors_host on actors (lower(host)) where kind = 'remote'`.execute(db);
+    await db.schema
+      .alterTable("members")
+      .addColumn("show_follows", "boolean", (c) => c.notNull().defaultTo(false))
+      .execute();
+    // Remote replies to restricted local posts borrow the parent's audience; for
+    // `followers` that means the followers of the parent's author.
+    await db.schema
+      .alterTable("posts")
+      .addColumn("audience_owner_id", "uuid", (c) => c.references("actors.id").onDelete("cascade"))
+      .execute();
+    await db.schema
+      .createTable("instance_keys")
+      .addColumn("type", "text", (c) => c.primaryKey())
+      .addColumn("public_jwk", "jsonb", (c) => c.notNull())
+      .addColumn("private_jwk", "jsonb", (c) => c.notNull())
+      .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
+      .execute();
+    await db.schema
+      .createTable("post_interactions")
+      .addColumn("id", "uuid", (c) => c.primaryKey())
+      .addColumn("kind", "text", (c) => c.notNull().check(sql`kind in ('like', 'boost')`))
+      .addColumn("actor_id", "uuid", (c) => c.notNull().references("actors.id").onDelete("cascade"))
+      .addColumn("post_id", "uuid", (c) => c.notNull().references("posts.id").onDelete("cascade"))
+      .addColumn("uri", "text", (c) => c.unique())
+      .addColumn("created_at", "timestamptz", (c) => c.notNull())
+      .addUniqueConstraint("post_interactions_once", ["kind", "actor_id", "post_id"])
+      .execute();
+    await db.schema
+      .createIndex("post_interactions_post")
+      .on("post_interactions")
+      .columns(["post_id", "kind"])
+      .execute();
+    await db.schema
+      .createTable("blocks")
+      .addColumn("blocker_id", "uuid", (c) =>
+        c.notNull().references("actors.id").onDelete("cascade"),
+      )
+      .addColumn("blocked_id", "uuid", (c) =>
+        c.notNull().references("actors.id").onDelete("cascade"),
+      )
+      .addColumn("uri", "text")
+      .addColumn("created_at", "timestamptz", (c) => c.notNull())
+      .addPrimaryKeyConstraint("blocks_pk", ["blocker_id", "blocked_id"])
+      .execute();
+  },
+};
+
 const MIGRATIONS: Record<string, Migration> = {
   "001_foundation": m001_foundation,
+  "002_federation": m002_federation,
 };
 
 class StaticProvider implements MigrationProvider {

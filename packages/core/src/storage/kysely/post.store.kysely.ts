@@ -23,6 +23,7 @@ export class KyselyPostStore implements PostStore {
         url: p.url,
         audience: p.audience,
         circle_id: p.circleId,
+        audience_owner_id: p.audienceOwnerId ?? null,
         in_reply_to_id: p.inReplyToId,
         in_reply_to_uri: p.inReplyToUri,
         content_type: p.contentType,
@@ -247,6 +248,15 @@ export class KyselyPostStore implements PostStore {
 
   mentionsOf(postIds: readonly string[]): Promise<Map<string, string[]>> {
     return this.linkMap("post_mentions", postIds);
+  }
+
+  async recipientsOf(postId: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom("post_recipients")
+      .select("actor_id")
+      .where("post_id", "=", postId)
+      .execute();
+    return rows.map((r) => r.actor_id);
   }
 
   async hashtagsOf(postIds: readonly string[]): Promise<Map<string, string[]>> {

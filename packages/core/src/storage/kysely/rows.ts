@@ -38,6 +38,8 @@ export function toActor(row: Selectable<ActorsTable>): Actor {
     url: row.url,
     inboxUrl: row.inbox_url,
     sharedInboxUrl: row.shared_inbox_url,
+    followersUrl: row.followers_url,
+    type: row.type,
     manuallyApprovesFollowers: row.manually_approves_followers,
     createdAt: new Date(row.created_at),
   };
@@ -55,6 +57,7 @@ export function toMember(row: MemberRow): Member {
     status: row.status,
     manuallyApprovesFollowers: row.manually_approves_followers,
     discoverable: row.discoverable,
+    showFollows: row.show_follows,
     createdAt: new Date(row.created_at),
   };
 }
@@ -102,6 +105,7 @@ export function toPost(row: Selectable<PostsTable>): Post {
     url: row.url,
     audience: row.audience,
     circleId: row.circle_id,
+    audienceOwnerId: row.audience_owner_id,
     inReplyToId: row.in_reply_to_id,
     inReplyToUri: row.in_reply_to_uri,
     contentType: row.content_type,

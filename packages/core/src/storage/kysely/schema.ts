@@ -32,6 +32,11 @@ export interface ActorsTable {
   raw: Json<unknown> | null;
   created_at: Timestamp;
   updated_at: Timestamp;
+  type: Generated<string>;
+  outbox_url: string | null;
+  following_url: string | null;
+  featured_url: string | null;
+  fetched_at: Timestamp | null;
 }
 
 export interface MembersTable {
@@ -44,6 +49,7 @@ export interface MembersTable {
   discoverable: boolean;
   invite_id: string | null;
   status_changed_at: Timestamp | null;
+  show_follows: Generated<boolean>;
 }
 
 export interface ActorKeysTable {
@@ -123,6 +129,7 @@ export interface PostsTable {
   created_at: Timestamp;
   edited_at: Timestamp | null;
   deleted_at: Timestamp | null;
+  audience_owner_id: string | null;
 }
 
 export interface PostLinkTable {
@@ -145,6 +152,29 @@ export interface PostEditsTable {
   created_at: Timestamp;
 }
 
+export interface InstanceKeysTable {
+  type: "RSASSA-PKCS1-v1_5" | "Ed25519";
+  public_jwk: Json<JsonWebKey>;
+  private_jwk: Json<JsonWebKey>;
+  created_at: Generated<Timestamp>;
+}
+
+export interface PostInteractionsTable {
+  id: string;
+  kind: "like" | "boost";
+  actor_id: string;
+  post_id: string;
+  uri: string | null;
+  created_at: Timestamp;
+}
+
+export interface BlocksTable {
+  blocker_id: string;
+  blocked_id: string;
+  uri: string | null;
+  created_at: Timestamp;
+}
+
 /** The whole schema, as Kysely sees it. */
 export interface Database {
   clique_settings: CliqueSettingsTable;
@@ -162,4 +192,7 @@ export interface Database {
   post_recipients: PostLinkTable;
   post_tags: PostTagsTable;
   post_edits: PostEditsTable;
+  instance_keys: InstanceKeysTable;
+  post_interactions: PostInteractionsTable;
+  blocks: BlocksTable;
 }

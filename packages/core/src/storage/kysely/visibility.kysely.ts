@@ -3,17 +3,42 @@
  * its own: each grant kind maps to exactly one condition.
  */
 import { type Expression, type ExpressionBuilder, type Kysely, type SqlBool, sql } from "kysely";
-import type { Grant, VisibilityFacts, VisibilityFilter } from "../../visibility/visibility.ts";
+import type { Grant, VisibilityFacts, VisibilityFilter, Who } from "../../visibility/visibility.ts";
 import type { Database } from "./schema.ts";
 
 type PostsEb = ExpressionBuilder<Database & { p: Database["posts"] }, "p">;
+type AnyEb = ExpressionBuilder<Database, keyof Database>;
+
+/** `column` is the actor `who` means (one actor, or any actor on a host). */
+function whoMatches(eb: AnyEb, column: string, who: Who): Expression<SqlBool> {
+  if ("actorId" in who) return sql<boolean>`${sql.ref(column)} = ${who.actorId}`;
+  return eb.exists(
+    eb
+      .selectFrom("actors as wa")
+      .select(sql`1`.as("one"))
+      .where(sql<boolean>`wa.id = ${sql.ref(column)}`)
+      .where(sql`lower(wa.host)`, "=", who.host.toLowerCase()),
+  );
+}
 
 function grantCondition(eb: PostsEb, grant: Grant): Expression<SqlBool> {
+  const any = eb as unknown as AnyEb;
   switch (grant.kind) {
     case "audience":
       return eb("p.audience", "in", [...grant.audiences]);
     case "author":
       return eb("p.author_id", "=", grant.actorId);
+    case "member":
+      return eb.and([
+        eb("p.audience", "in", [...grant.audiences]),
+        eb.exists(
+          eb
+            .selectFrom("members as vm")
+            .select(sql`1`.as("one"))
+            .where("vm.id", "=", grant.actorId)
+            .where("vm.status", "=", "active"),
+        ),
+      ]);
     case "follower":
       return eb.and([
         eb("p.audience", "in", [...grant.audiences]),
@@ -21,9 +46,9 @@ function grantCondition(eb: PostsEb, grant: Grant): Expression<SqlBool> {
           eb
             .selectFrom("follows as f")
             .select(sql`1`.as("one"))
-            .whereRef("f.followee_id", "=", "p.author_id")
-            .where("f.follower_id", "=", grant.actorId)
-            .where("f.state", "=", "accepted"),
+            .where("f.followee_id", "=", eb.fn.coalesce("p.audience_owner_id", "p.author_id"))
+            .where("f.state", "=", "accepted")
+            .where(whoMatches(any, "f.follower_id", grant.who)),
         ),
       ]);
     case "circle":
@@ -34,7 +59,7 @@ function grantCondition(eb: PostsEb, grant: Grant): Expression<SqlBool> {
             .selectFrom("circle_members as cm")
             .select(sql`1`.as("one"))
             .whereRef("cm.circle_id", "=", "p.circle_id")
-            .where("cm.actor_id", "=", grant.actorId),
+            .where(whoMatches(any, "cm.actor_id", grant.who)),
         ),
       ]);
     case "recipient":
@@ -45,7 +70,7 @@ function grantCondition(eb: PostsEb, grant: Grant): Expression<SqlBool> {
             .selectFrom("post_recipients as r")
             .select(sql`1`.as("one"))
             .whereRef("r.post_id", "=", "p.id")
-            .where("r.actor_id", "=", grant.actorId),
+            .where(whoMatches(any, "r.actor_id", grant.who)),
         ),
       ]);
     default: {
@@ -91,33 +116,42 @@ export class KyselyVisibilityFacts implements VisibilityFacts {
     return row === undefined || row.status === "active";
   }
 
-  async isApprovedFollower(followerId: string, followeeId: string): Promise<boolean> {
+  async isActiveMember(actorId: string): Promise<boolean> {
     const row = await this.db
-      .selectFrom("follows")
-      .select("id")
-      .where("follower_id", "=", followerId)
-      .where("followee_id", "=", followeeId)
-      .where("state", "=", "accepted")
+      .selectFrom("members")
+      .select("status")
+      .where("id", "=", actorId)
+      .executeTakeFirst();
+    return row?.status === "active";
+  }
+
+  async isApprovedFollower(who: Who, followeeId: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom("follows as f")
+      .select("f.id")
+      .where("f.followee_id", "=", followeeId)
+      .where("f.state", "=", "accepted")
+      .where((eb) => whoMatches(eb as unknown as AnyEb, "f.follower_id", who))
       .executeTakeFirst();
     return row !== undefined;
   }
 
-  async circleHolds(circleId: string, actorId: string): Promise<boolean> {
+  async circleHolds(circleId: string, who: Who): Promise<boolean> {
     const row = await this.db
-      .selectFrom("circle_members")
-      .select("actor_id")
-      .where("circle_id", "=", circleId)
-      .where("actor_id", "=", actorId)
+      .selectFrom("circle_members as cm")
+      .select("cm.actor_id")
+      .where("cm.circle_id", "=", circleId)
+      .where((eb) => whoMatches(eb as unknown as AnyEb, "cm.actor_id", who))
       .executeTakeFirst();
     return row !== undefined;
   }
 
-  async isRecipient(postId: string, actorId: string): Promise<boolean> {
+  async isRecipient(postId: string, who: Who): Promise<boolean> {
     const row = await this.db
-      .selectFrom("post_recipients")
-      .select("actor_id")
-      .where("post_id", "=", postId)
-      .where("actor_id", "=", actorId)
+      .selectFrom("post_recipients as r")
+      .select("r.actor_id")
+      .where("r.post_id", "=", postId)
+      .where((eb) => whoMatches(eb as unknown as AnyEb, "r.actor_id", who))
       .executeTakeFirst();
     return row !== undefined;
   }

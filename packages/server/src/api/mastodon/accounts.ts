@@ -12,6 +12,7 @@ import {
 } from "../../http/body.ts";
 import type { AppEnv } from "../../http/env.ts";
 import { notFound, problem } from "../../http/errors.ts";
+import { findAccount, followAccountsApi } from "./follows.ts";
 import { renderAccount, renderStatuses, setPaginationLinks } from "./render.ts";
 import { serializeCredentialAccount } from "./serializers.ts";
 
@@ -70,16 +71,18 @@ accountsApi.patch("/update_credentials", async (c) => {
 });
 
 accountsApi.get("/lookup", async (c) => {
-  const { acct } = validate(z.object({ acct: z.string().min(1).max(300) }), readQuery(c));
-  const { clique, config } = c.get("services");
-  const localHost = new URL(config.origin).host.toLowerCase();
-  const [username, host] = acct.replace(/^@/, "").split("@");
-  if (!username || (host !== undefined && host.toLowerCase() !== localHost)) throw notFound();
-  const member = await clique.getMemberByUsername(username);
-  const account = member ? await renderAccount(c, member.id) : null;
+  const { acct } = validate(
+    z.object({ acct: z.string().min(1).max(300) }).passthrough(),
+    readQuery(c),
+  );
+  // Mastodon's lookup also finds remote accounts it knows; a signed-in member may make us fetch one.
+  const actor = await findAccount(c, acct, true);
+  const account = actor ? await renderAccount(c, actor.id) : null;
   if (!account) throw notFound();
   return c.json(account);
 });
+
+accountsApi.route("/", followAccountsApi);
 
 accountsApi.get("/:id", async (c) => {
   const account = await renderAccount(c, c.req.param("id"));

@@ -10,7 +10,7 @@ export async function renderStatuses(
   options: { withSource?: boolean } = {},
 ) {
   const { clique, config } = c.get("services");
-  const extras = await clique.postExtras(posts);
+  const extras = await clique.postExtras(posts, c.get("member")?.id ?? null);
   return posts.map((p) => serializeStatus(config.origin, p, extras, options));
 }
 

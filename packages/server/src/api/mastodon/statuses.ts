@@ -130,3 +130,17 @@ statusesApi.get("/:id/history", async (c) => {
   if (!post || !history || !author) throw notFound();
   return c.json(history.map((edit) => serializeEdit(config.origin, edit, author)));
 });
+
+for (const [path, action] of [
+  ["favourite", "likePost"],
+  ["unfavourite", "unlikePost"],
+] as const) {
+  statusesApi.post(`/:id/${path}`, async (c) => {
+    const member = requireMember(c);
+    const { clique } = c.get("services");
+    const result = await clique[action](member, c.req.param("id"));
+    if (!result.ok) throw notFound();
+    const [status] = await renderStatuses(c, [result.value]);
+    return c.json(status);
+  });
+}

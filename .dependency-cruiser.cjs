@@ -1,0 +1,123 @@
+/**
+ * Package boundaries (STYLE.md, "Dependency direction"), checked by `npm run lint`:
+ *
+ *   web → server's public API, core      server → core, moderation
+ *   moderation → core                    core → nothing of ours
+ *   testing → core (it starts the server as a process, never imports it)
+ *
+ * Unit tests (`*.test.ts`) may also use the test rig, `packages/testing`.
+ * `tests/` (whole-system tests) may import anything.
+ *
+ * Workspace packages are imported by name (`@clique/core`) and resolve through the
+ * node_modules symlink and their `exports` to `packages/<name>/src/...`, so every rule
+ * below is written on real paths and also catches relative imports across packages.
+ */
+
+/** Paths of one or more of our packages, as a regular expression. */
+const pkg = (...names) => `^packages/(${names.join("|")})/`;
+const TEST_FILE = "\\.test\\.ts$";
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: "core-imports-nothing-of-ours",
+      comment:
+        "packages/core is the reusable heart: it must not depend on moderation, server, testing, web or tests.",
+      severity: "error",
+      from: { path: pkg("core"), pathNot: TEST_FILE },
+      to: { path: [pkg("moderation", "server", "testing", "web"), "^tests/"] },
+    },
+    {
+      name: "core-tests-only-use-the-rig",
+      comment: "Core's unit tests may use packages/testing, and nothing else of ours.",
+      severity: "error",
+      from: { path: `${pkg("core")}.*${TEST_FILE}` },
+      to: { path: [pkg("moderation", "server", "web"), "^tests/"] },
+    },
+    {
+      name: "moderation-only-uses-core",
+      comment: "packages/moderation may depend on core only (and its tests on packages/testing).",
+      severity: "error",
+      from: { path: pkg("moderation"), pathNot: TEST_FILE },
+      to: { path: [pkg("server", "testing", "web"), "^tests/"] },
+    },
+    {
+      name: "moderation-tests-only-use-core-and-the-rig",
+      severity: "error",
+      from: { path: `${pkg("moderation")}.*${TEST_FILE}` },
+      to: { path: [pkg("server", "web"), "^tests/"] },
+    },
+    {
+      name: "server-uses-core-and-moderation",
+      comment:
+        "packages/server may depend on core and moderation; packages/testing only from *.test.ts.",
+      severity: "error",
+      from: { path: pkg("server"), pathNot: TEST_FILE },
+      to: { path: [pkg("testing", "web"), "^tests/"] },
+    },
+    {
+      name: "server-tests-stay-out-of-web-and-tests",
+      severity: "error",
+      from: { path: `${pkg("server")}.*${TEST_FILE}` },
+      to: { path: [pkg("web"), "^tests/"] },
+    },
+    {
+      name: "only-tests-and-web-import-server",
+      comment:
+        "Nothing but tests/ and packages/web may import packages/server (the test rig spawns it as a process).",
+      severity: "error",
+      from: { path: pkg("core", "moderation", "testing") },
+      to: { path: pkg("server") },
+    },
+    {
+      name: "testing-only-uses-core",
+      comment:
+        "packages/testing may depend on core only; it starts servers as processes, never imports them.",
+      severity: "error",
+      from: { path: pkg("testing") },
+      to: { path: [pkg("moderation", "server", "web"), "^tests/"] },
+    },
+    {
+      name: "web-uses-server-api-and-core",
+      comment:
+        "packages/web may use server's public API (src/index.ts) and core, nothing else of ours.",
+      severity: "error",
+      from: { path: pkg("web"), pathNot: TEST_FILE },
+      to: {
+        path: [pkg("moderation", "testing", "server"), "^tests/"],
+        pathNot: "^packages/server/src/index\\.ts$",
+      },
+    },
+    {
+      name: "no-circular",
+      comment: "Circular imports make load order matter and blur who depends on whom.",
+      severity: "error",
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: "not-to-unresolvable",
+      comment:
+        "An import that does not resolve would slip past every rule above; fix the import or the resolver options.",
+      severity: "error",
+      from: {},
+      to: { couldNotResolve: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: "node_modules" },
+    exclude: { path: ["(^|/)node_modules/", "(^|/)\\.clique/", "(^|/)dist/", "(^|/)\\.next/"] },
+    // Type-only imports count: they couple packages just the same.
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: "tsconfig.json" },
+    enhancedResolveOptions: {
+      exportsFields: ["exports"],
+      conditionNames: ["import", "require", "node", "default", "types"],
+      extensions: [".ts", ".mts", ".js", ".mjs", ".cjs", ".json", ".d.ts"],
+      mainFields: ["module", "main", "types", "typings"],
+    },
+    cache: false,
+    reporterOptions: { text: { highlightFocused: true } },
+  },
+};

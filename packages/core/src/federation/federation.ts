@@ -1,0 +1,331 @@
+/**
+ * The Fedify federation of a Clique: actors, keys, WebFinger, NodeInfo,
+ * objects, collections and the inbox. Built from injected stores; the server
+ * mounts `federation.fetch` on the same origin as the API and pages.
+ */
+import {
+  type Context,
+  createFederation,
+  exportJwk,
+  generateCryptoKeyPair,
+  importJwk,
+  type KvStore,
+  type MessageQueue,
+  type RequestContext,
+} from "@fedify/fedify";
+import {
+  Application,
+  Create,
+  Endpoints,
+  Image,
+  isActor,
+  Note,
+  Person,
+  PropertyValue,
+  Tombstone,
+} from "@fedify/vocab";
+import { getLogger } from "@logtape/logtape";
+import type { Deps } from "../deps.ts";
+import type { Member } from "../domain/types.ts";
+import { isId } from "../ids.ts";
+import type { StoredKeyPair } from "../stores/stores.ts";
+import { urlsFor } from "../urls.ts";
+import { ANONYMOUS, canView, type Viewer, visibilityFilter } from "../visibility/visibility.ts";
+import { registerInbox } from "./inbox.ts";
+import { INSTANCE_IDENTIFIER, persistActor } from "./remote-actors.ts";
+import { addressingFor, instant, postToNote } from "./wire.ts";
+
+const log = getLogger(["clique", "federation"]);
+
+/** Federation settings the server passes in. */
+export interface FederationOptions {
+  kv: KvStore;
+  queue?: MessageQueue;
+  /** Loopback and private addresses: tests and local trials only. */
+  allowPrivateAddress: boolean;
+  /** Whether this process only enqueues (CLI) and a server runs the queue. */
+  manuallyStartQueue?: boolean;
+  /** Software version announced in NodeInfo and the User-Agent. */
+  version: string;
+}
+
+const PAGE_SIZE = 20;
+
+async function importPairs(pairs: readonly StoredKeyPair[]): Promise<CryptoKeyPair[]> {
+  return Promise.all(
+    pairs.map(async (p) => ({
+      publicKey: await importJwk(p.publicJwk, "public"),
+      privateKey: await importJwk(p.privateJwk, "private"),
+    })),
+  );
+}
+
+/** Builds the Fedify federation for a Clique. */
+export function buildFederation(deps: Deps, options: FederationOptions) {
+  const urls = urlsFor(deps.config.origin);
+  const federation = createFederation<void>({
+    kv: options.kv,
+    ...(options.queue ? { queue: options.queue } : {}),
+    manuallyStartQueue: options.manuallyStartQueue ?? false,
+    origin: deps.config.origin,
+    allowPrivateAddress: options.allowPrivateAddress,
+    userAgent: { software: `Clique/${options.version}`, url: new URL(deps.config.origin) },
+  });
+
+  async function memberNamed(identifier: string): Promise<Member | null> {
+    return /^[A-Za-z0-9_]{1,30}$/.test(identifier)
+      ? deps.stores.members.getByUsername(identifier)
+      : null;
+  }
+
+  async function instanceKeys(): Promise<StoredKeyPair[]> {
+    let pairs = await deps.stores.keys.getInstance();
+    if (pairs.length === 0) {
+      const generated: StoredKeyPair[] = [];
+      for (const type of ["RSASSA-PKCS1-v1_5", "Ed25519"] as const) {
+        const pair = await generateCryptoKeyPair(type);
+        generated.push({
+          type,
+          publicJwk: await exportJwk(pair.publicKey),
+          privateJwk: await exportJwk(pair.privateKey),
+        });
+      }
+      await deps.stores.keys.saveInstanceIfAbsent(generated);
+      pairs = await deps.stores.keys.getInstance();
+    }
+    return pairs;
+  }
+
+  /**
+   * Who signed this request. Signatures are checked by Fedify; the key owner
+   * is fetched with the instance actor's signature (strict servers require it).
+   * Another server's instance actor (an `Application`/`Service`) stands for
+   * everyone on its host.
+   */
+  async function signedViewer(ctx: RequestContext<void>): Promise<Viewer> {
+    const documentLoader = await ctx.getDocumentLoader({ identifier: INSTANCE_IDENTIFIER });
+    const owner = await ctx.getSignedKeyOwner({ documentLoader }).catch(() => null);
+    if (!owner?.id || !isActor(owner)) return ANONYMOUS;
+    const actor =
+      (await deps.stores.actors.getByUri(owner.id.href)) ?? (await persistActor(deps, owner));
+    if (!actor) return ANONYMOUS;
+    if (actor.kind === "local") {
+      const member = await deps.stores.members.getById(actor.id);
+      return member && member.status === "active"
+        ? { kind: "member", actorId: member.id, role: member.role }
+        : ANONYMOUS;
+    }
+    const fetchesForServer =
+      (owner instanceof Application || owner.constructor.name === "Service") && actor.host;
+    return fetchesForServer
+      ? { kind: "server", host: actor.host! }
+      : { kind: "remote", actorId: actor.id };
+  }
+
+  // --- Actors ------------------------------------------------------------
+
+  federation
+    .setActorDispatcher("/users/{identifier}", async (ctx, identifier) => {
+      if (identifier === INSTANCE_IDENTIFIER) {
+        const keys = await ctx.getActorKeyPairs(identifier);
+        return new Application({
+          id: ctx.getActorUri(identifier),
+          preferredUsername: new URL(deps.config.origin).host,
+          name: "Clique",
+          inbox: ctx.getInboxUri(identifier),
+          outbox: ctx.getOutboxUri(identifier),
+          endpoints: new Endpoints({ sharedInbox: ctx.getInboxUri() }),
+          manuallyApprovesFollowers: true,
+          publicKey: keys[0]?.cryptographicKey ?? null,
+          assertionMethods: keys.map((k) => k.multikey),
+        });
+      }
+      const member = await memberNamed(identifier);
+      if (!member) return null;
+      if (member.status === "removed") {
+        return new Tombstone({ id: ctx.getActorUri(identifier), deleted: instant(deps.now()) });
+      }
+      const keys = await ctx.getActorKeyPairs(identifier);
+      return new Person({
+        id: ctx.getActorUri(identifier),
+        preferredUsername: member.username,
+        name: member.displayName,
+        summary: member.bioHtml,
+        url: new URL(urls.profile(member.username)),
+        inbox: ctx.getInboxUri(identifier),
+        outbox: ctx.getOutboxUri(identifier),
+        followers: ctx.getFollowersUri(identifier),
+        following: ctx.getFollowingUri(identifier),
+        featured: ctx.getFeaturedUri(identifier),
+        endpoints: new Endpoints({ sharedInbox: ctx.getInboxUri() }),
+        published: instant(member.createdAt),
+        manuallyApprovesFollowers: member.manuallyApprovesFollowers,
+        discoverable: member.discoverable,
+        indexable: false,
+        icon: new Image({
+          url: new URL(`${deps.config.origin}/static/avatar.png`),
+          mediaType: "image/png",
+        }),
+        attachments: member.fields.map(
+          (f) =>
+            new PropertyValue({
+              name: f.name,
+              value: f.value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`),
+            }),
+        ),
+        publicKey: keys[0]?.cryptographicKey ?? null,
+        assertionMethods: keys.map((k) => k.multikey),
+      });
+    })
+    .setKeyPairsDispatcher(async (_ctx, identifier) => {
+      if (identifier === INSTANCE_IDENTIFIER) return importPairs(await instanceKeys());
+      const member = await memberNamed(identifier);
+      if (!member || member.status === "removed") return [];
+      // RSA first: it is the one Mastodon verifies.
+      const pairs = await deps.stores.keys.get(member.id);
+      return importPairs([...pairs].sort((a) => (a.type === "RSASSA-PKCS1-v1_5" ? -1 : 1)));
+    })
+    .mapHandle(async (_ctx, username) => {
+      const member = await memberNamed(username);
+      return member && member.status !== "removed" ? member.username : null;
+    });
+
+  // --- Discovery --------------------------------------------------------
+
+  federation.setNodeInfoDispatcher("/nodeinfo/2.1", async () => {
+    const members = await deps.stores.members.countSeated();
+    const settings = await deps.stores.settings.get();
+    return {
+      software: { name: "clique", version: options.version },
+      protocols: ["activitypub"],
+      usage: {
+        users: { total: members, activeMonth: members, activeHalfyear: members },
+        localPosts: 0,
+        localComments: 0,
+      },
+      openRegistrations: false,
+      metadata: {
+        nodeName: settings?.name ?? "Clique",
+        inviteOnly: true,
+        memberCap: settings?.memberCap ?? null,
+      },
+    };
+  });
+
+  federation.setWebFingerLinksDispatcher(async () => [
+    {
+      rel: "http://ostatus.org/schema/1.0/subscribe",
+      template: `${deps.config.origin}/authorize_interaction?uri={uri}`,
+    },
+  ]);
+
+  // --- Objects: a post answers at its id, only to those who may see it ----------
+
+  federation.setObjectDispatcher(Note, "/users/{identifier}/statuses/{id}", async (ctx, values) => {
+    if (!isId(values.id)) return null;
+    const post = await deps.stores.posts.getById(values.id);
+    if (!post || post.uri !== null) return null;
+    const author = await memberNamed(values.identifier);
+    if (!author || author.id !== post.authorId) return null;
+    // Clique-only posts are never served over ActivityPub, whoever asks.
+    if (post.audience === "clique") return null;
+    if (!(await canView(await signedViewer(ctx), post, deps.stores.facts))) return null;
+    const addressing = await addressingFor(deps, post, author);
+    return addressing ? postToNote(deps, post, author, addressing) : null;
+  });
+
+  // --- Collections --------------------------------------------------------
+
+  federation
+    .setOutboxDispatcher("/users/{identifier}/outbox", async (ctx, identifier, cursor) => {
+      const member = await memberNamed(identifier);
+      if (!member || member.status !== "active" || cursor === null) return null;
+      // Public posts for everyone; a signed follower also gets followers-only posts.
+      const viewer = await signedViewer(ctx);
+      const posts = await deps.stores.posts.list(
+        { kind: "author", authorId: member.id },
+        visibilityFilter(viewer),
+        { limit: PAGE_SIZE, ...(cursor ? { maxId: cursor } : {}) },
+      );
+      const items: Create[] = [];
+      for (const post of posts) {
+        if (post.audience === "clique") continue;
+        const addressing = await addressingFor(deps, post, member);
+        if (!addressing) continue;
+        const note = await postToNote(deps, post, member, addressing);
+        items.push(
+          new Create({
+            id: new URL(`${urls.post(member.username, post.id)}/activity`),
+            actor: new URL(urls.actor(member.username)),
+            tos: addressing.to,
+            ccs: addressing.cc,
+            object: note,
+            published: instant(post.createdAt),
+          }),
+        );
+      }
+      const next = posts.length === PAGE_SIZE ? posts[posts.length - 1]!.id : null;
+      return { items, nextCursor: next };
+    })
+    .setFirstCursor(() => "");
+
+  const followList =
+    (side: "followers" | "following") =>
+    async (ctx: RequestContext<void>, identifier: string, cursor: string | null) => {
+      const member = await memberNamed(identifier);
+      if (!member || member.status !== "active") return null;
+      if (cursor === null) return { items: [] };
+      // Lists are shown only if the member chose to; counts always are.
+      if (!member.showFollows) return { items: [] };
+      const follows =
+        side === "followers"
+          ? await deps.stores.follows.listFollowers(member.id, "accepted")
+          : await deps.stores.follows.listFollowing(member.id, "accepted");
+      const actors = await deps.stores.actors.getByIds(
+        follows.map((f) => (side === "followers" ? f.followerId : f.followeeId)),
+      );
+      void ctx;
+      return {
+        items: actors.map((a) => new URL(a.kind === "local" ? urls.actor(a.username) : a.uri!)),
+      };
+    };
+
+  federation
+    .setFollowersDispatcher("/users/{identifier}/followers", async (ctx, identifier, cursor) => {
+      const page = await followList("followers")(ctx as RequestContext<void>, identifier, cursor);
+      if (!page) return null;
+      return { items: page.items.map((id) => ({ id, inboxId: null })) };
+    })
+    .setCounter(async (_ctx, identifier) => {
+      const member = await memberNamed(identifier);
+      return member ? deps.stores.follows.countFollowers(member.id) : null;
+    });
+
+  federation
+    .setFollowingDispatcher("/users/{identifier}/following", followList("following"))
+    .setCounter(async (_ctx, identifier) => {
+      const member = await memberNamed(identifier);
+      return member ? deps.stores.follows.countFollowing(member.id) : null;
+    });
+
+  federation.setFeaturedDispatcher("/users/{identifier}/featured", async (_ctx, identifier) => {
+    const member = await memberNamed(identifier);
+    return member ? { items: [] } : null;
+  });
+
+  // --- Inbox ---------------------------------------------------------------
+
+  const inbox = federation.setInboxListeners("/users/{identifier}/inbox", "/inbox");
+  registerInbox(deps, inbox);
+  inbox.setSharedKeyDispatcher(() => ({ identifier: INSTANCE_IDENTIFIER }));
+
+  log.debug("Federation built for {origin}", { origin: deps.config.origin });
+
+  /** A context for work outside a request (publishing from use cases and the CLI). */
+  const context = (): Context<void> =>
+    federation.createContext(new URL(deps.config.origin), undefined);
+  return { federation, context };
+}
+
+/** The federation object a Clique builds. */
+export type CliqueFederation = ReturnType<typeof buildFederation>;

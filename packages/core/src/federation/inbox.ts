@@ -1,0 +1,353 @@
+/**
+ * Inbound activities. Every handler is idempotent (a repeated activity
+ * changes nothing), checks that the sender is the author of what it touches,
+ * and sanitizes remote HTML before storing it.
+ */
+import type { InboxContext, InboxListenerSetters } from "@fedify/fedify";
+import {
+  Accept,
+  type Activity,
+  Announce,
+  type Object as APObject,
+  Block,
+  Create,
+  Delete,
+  Follow,
+  Hashtag,
+  isActor,
+  Like,
+  Mention,
+  Reject,
+  Undo,
+  Update,
+} from "@fedify/vocab";
+import { getLogger } from "@logtape/logtape";
+import type { Deps } from "../deps.ts";
+import type { Actor, Post } from "../domain/types.ts";
+import { newId } from "../ids.ts";
+import { canView } from "../visibility/visibility.ts";
+import { INSTANCE_IDENTIFIER, persistActor } from "./remote-actors.ts";
+import {
+  isPostObject,
+  localUsernameOf,
+  questionOptionsHtml,
+  remoteAudience,
+  remoteContentHtml,
+} from "./wire.ts";
+
+const log = getLogger(["clique", "federation", "inbox"]);
+
+type Ctx = InboxContext<void>;
+
+async function loader(ctx: Ctx) {
+  return ctx.getDocumentLoader({ identifier: INSTANCE_IDENTIFIER });
+}
+
+/** The sender, stored. Fedify has already checked that the signer is the activity's actor. */
+async function senderOf(deps: Deps, ctx: Ctx, activity: Activity): Promise<Actor | null> {
+  if (!activity.actorId) return null;
+  const known = await deps.stores.actors.getByUri(activity.actorId.href);
+  if (known) return known;
+  const actor = await activity.getActor({ documentLoader: await loader(ctx), suppressError: true });
+  return actor && isActor(actor) ? persistActor(deps, actor) : null;
+}
+
+/** The local post a URI names (`/users/{username}/statuses/{id}`), or a stored remote post. */
+async function postByUri(deps: Deps, uri: string): Promise<Post | null> {
+  const url = new URL(uri);
+  if (url.origin === new URL(deps.config.origin).origin) {
+    const m = /^\/users\/[A-Za-z0-9_]{1,30}\/statuses\/([0-9a-f-]{36})$/.exec(url.pathname);
+    if (!m) return null;
+    const post = await deps.stores.posts.getById(m[1]!);
+    return post && post.uri === null ? post : null;
+  }
+  return deps.stores.posts.getByUri(uri);
+}
+
+async function activeMemberByUri(deps: Deps, uri: string | undefined) {
+  const username = uri ? localUsernameOf(deps.config.origin, uri) : null;
+  const member = username ? await deps.stores.members.getByUsername(username) : null;
+  return member && member.status === "active" ? member : null;
+}
+
+async function onFollow(deps: Deps, ctx: Ctx, follow: Follow): Promise<void> {
+  if (!follow.id || !follow.objectId) return;
+  const member = await activeMemberByUri(deps, follow.objectId.href);
+  const sender = await senderOf(deps, ctx, follow);
+  if (!member || !sender || sender.kind !== "remote") return;
+  const existing = await deps.stores.follows.get(sender.id, member.id);
+  const record = existing ?? {
+    id: newId(),
+    followerId: sender.id,
+    followeeId: member.id,
+    state: member.manuallyApprovesFollowers ? ("pending" as const) : ("accepted" as const),
+    uri: follow.id.href,
+    createdAt: deps.now(),
+  };
+  if (await deps.stores.blocks.between(sender.id, member.id)) {
+    await deps.publisher.publish({
+      kind: "follow-rejected",
+      follow: { ...record, uri: follow.id.href },
+    });
+    return;
+  }
+  if (!existing) await deps.stores.follows.create(record);
+  // Answer again when a follow repeats: the first Accept may have been lost.
+  if (record.state === "accepted")
+    await deps.publisher.publish({
+      kind: "follow-accepted",
+      follow: { ...record, uri: follow.id.href },
+    });
+}
+
+async function onUndo(deps: Deps, ctx: Ctx, undo: Undo): Promise<void> {
+  const sender = await senderOf(deps, ctx, undo);
+  if (!sender) return;
+  const object = await undo.getObject({ documentLoader: await loader(ctx), suppressError: true });
+  if (object instanceof Follow || (!object && undo.objectId)) {
+    const byUri = undo.objectId ? await deps.stores.follows.getByUri(undo.objectId.href) : null;
+    const followee =
+      object instanceof Follow ? await activeMemberByUri(deps, object.objectId?.href) : null;
+    const follow =
+      byUri ?? (followee ? await deps.stores.follows.get(sender.id, followee.id) : null);
+    if (follow && follow.followerId === sender.id) await deps.stores.follows.delete(follow.id);
+    if (follow) return;
+  }
+  if (undo.objectId) {
+    // Undo(Like) / Undo(Announce): only the actor who liked can undo it.
+    await deps.stores.interactions.removeByUri(undo.objectId.href, sender.id);
+  }
+}
+
+async function onAcceptOrReject(deps: Deps, ctx: Ctx, activity: Accept | Reject): Promise<void> {
+  const sender = await senderOf(deps, ctx, activity);
+  if (!sender) return;
+  const object = await activity.getObject({
+    documentLoader: await loader(ctx),
+    suppressError: true,
+  });
+  const byUri = activity.objectId
+    ? await deps.stores.follows.getByUri(activity.objectId.href)
+    : null;
+  const follower =
+    object instanceof Follow ? await activeMemberByUri(deps, object.actorId?.href) : null;
+  const viaPair = follower ? await deps.stores.follows.get(follower.id, sender.id) : null;
+  // Our own outgoing follow of the sender, or (Reject) the sender's follow of us being removed.
+  const outgoing = byUri && byUri.followeeId === sender.id ? byUri : viaPair;
+  log.debug("{type} of {object} from {sender}: follow {follow}", {
+    type: activity instanceof Accept ? "Accept" : "Reject",
+    object: activity.objectId?.href,
+    sender: sender.uri,
+    follow: outgoing?.id ?? null,
+  });
+  if (activity instanceof Accept) {
+    if (outgoing && outgoing.state === "pending") await deps.stores.follows.accept(outgoing.id);
+    return;
+  }
+  if (outgoing) await deps.stores.follows.delete(outgoing.id);
+}
+
+async function ingestPost(deps: Deps, ctx: Ctx, object: APObject, sender: Actor): Promise<void> {
+  if (!object.id || object.attributionId?.href !== sender.uri) return;
+  if (await deps.stores.posts.getByUri(object.id.href)) return; // already have it
+  const addressing = remoteAudience(
+    deps.config.origin,
+    object,
+    sender.kind === "remote" ? sender.followersUrl : null,
+  );
+  const recipients = (
+    await Promise.all(
+      addressing.localRecipientUsernames.map((u) => deps.stores.members.getByUsername(u)),
+    )
+  ).filter((m): m is NonNullable<typeof m> => m !== null && m.status === "active");
+  const parentUri = object.replyTargetId?.href ?? null;
+  const parent = parentUri ? await postByUri(deps, parentUri) : null;
+  const senderViewer = { kind: "remote" as const, actorId: sender.id };
+  const parentIsLocalAndVisible =
+    parent !== null &&
+    parent.uri === null &&
+    (await canView(senderViewer, parent, deps.stores.facts));
+  const followed = (await deps.stores.follows.listFollowers(sender.id, "accepted")).some(
+    (f) => f.followerId !== sender.id,
+  );
+  // Keep only what concerns someone here: followed accounts, posts addressed to
+  // a member, and replies to local posts the replier may see.
+  if (!followed && recipients.length === 0 && !parentIsLocalAndVisible) return;
+
+  let audience: Post["audience"] = addressing.audience;
+  let circleId: string | null = null;
+  let audienceOwnerId: string | null = null;
+  let recipientIds = recipients.map((m) => m.id);
+  if (
+    parentIsLocalAndVisible &&
+    parent &&
+    (audience === "followers" || audience === "direct") &&
+    parent.audience !== "public" &&
+    parent.audience !== "unlisted"
+  ) {
+    // A restricted reply to a restricted local post is seen by whoever may see the parent.
+    audience = parent.audience;
+    circleId = parent.circleId;
+    audienceOwnerId = parent.authorId;
+    recipientIds = [...recipientIds, ...(await deps.stores.posts.recipientsOf(parent.id))];
+  }
+
+  const mentionIds: string[] = [];
+  const hashtags: string[] = [];
+  for await (const tag of object.getTags({
+    documentLoader: await loader(ctx),
+    suppressError: true,
+  })) {
+    if (tag instanceof Mention && tag.href) {
+      const actor =
+        (await activeMemberByUri(deps, tag.href.href)) ??
+        (await deps.stores.actors.getByUri(tag.href.href));
+      if (actor) mentionIds.push(actor.id);
+    } else if (tag instanceof Hashtag && tag.name) {
+      const name = tag.name.toString().replace(/^#/, "").toLowerCase();
+      if (name && name.length <= 100) hashtags.push(name);
+    }
+  }
+  const html = remoteContentHtml(object) + (await questionOptionsHtml(object));
+  const url = object.url instanceof URL ? object.url.href : (object.url?.href?.href ?? null);
+  await deps.stores.transaction((tx) =>
+    tx.posts.create({
+      id: newId(),
+      authorId: sender.id,
+      uri: object.id!.href,
+      url,
+      audience,
+      circleId,
+      audienceOwnerId,
+      inReplyToId: parentIsLocalAndVisible || (parent && parent.uri !== null) ? parent!.id : null,
+      inReplyToUri: parentUri,
+      contentType: "text/plain",
+      source: "",
+      contentHtml: html,
+      spoilerText: (object.summary?.toString() ?? "").slice(0, 1000),
+      sensitive: object.sensitive ?? false,
+      language: null,
+      createdAt: object.published ? new Date(object.published.epochMilliseconds) : deps.now(),
+      mentionIds,
+      recipientIds: [...new Set(recipientIds)],
+      hashtags: [...new Set(hashtags)],
+    }),
+  );
+}
+
+async function onCreate(deps: Deps, ctx: Ctx, create: Create): Promise<void> {
+  const sender = await senderOf(deps, ctx, create);
+  if (!sender || sender.kind !== "remote") return;
+  const object = await create.getObject({ documentLoader: await loader(ctx), suppressError: true });
+  if (isPostObject(object)) await ingestPost(deps, ctx, object, sender);
+}
+
+async function onUpdate(deps: Deps, ctx: Ctx, update: Update): Promise<void> {
+  const sender = await senderOf(deps, ctx, update);
+  if (!sender || sender.kind !== "remote") return;
+  const object = await update.getObject({ documentLoader: await loader(ctx), suppressError: true });
+  if (isActor(object)) {
+    // Only an actor may update itself.
+    if (object.id?.href === sender.uri) await persistActor(deps, object);
+    return;
+  }
+  if (!isPostObject(object) || !object.id) return;
+  const post = await deps.stores.posts.getByUri(object.id.href);
+  if (!post || post.authorId !== sender.id || post.deletedAt) return;
+  const html = remoteContentHtml(object) + (await questionOptionsHtml(object));
+  const spoilerText = (object.summary?.toString() ?? "").slice(0, 1000);
+  if (html === post.contentHtml && spoilerText === post.spoilerText) return; // a repeat
+  await deps.stores.transaction(async (tx) => {
+    await tx.posts.addEdit({
+      id: newId(),
+      postId: post.id,
+      source: "",
+      contentHtml: post.contentHtml,
+      spoilerText: post.spoilerText,
+      sensitive: post.sensitive,
+      createdAt: post.editedAt ?? post.createdAt,
+    });
+    await tx.posts.update(post.id, {
+      source: "",
+      contentHtml: html,
+      spoilerText,
+      sensitive: object.sensitive ?? post.sensitive,
+      language: post.language,
+      editedAt: object.updated ? new Date(object.updated.epochMilliseconds) : deps.now(),
+      mentionIds: (await tx.posts.mentionsOf([post.id])).get(post.id) ?? [],
+      recipientIds: await tx.posts.recipientsOf(post.id),
+      hashtags: (await tx.posts.hashtagsOf([post.id])).get(post.id) ?? [],
+    });
+  });
+}
+
+async function onDelete(deps: Deps, ctx: Ctx, del: Delete): Promise<void> {
+  const sender = await senderOf(deps, ctx, del);
+  if (!sender || sender.kind !== "remote" || !del.objectId) return;
+  if (del.objectId.href === sender.uri) {
+    // The account is gone: forget it and everything of theirs.
+    await deps.stores.actors.deleteRemote(sender.id);
+    return;
+  }
+  const post = await deps.stores.posts.getByUri(del.objectId.href);
+  if (post && post.authorId === sender.id && !post.deletedAt) {
+    await deps.stores.transaction((tx) => tx.posts.markDeleted(post.id, deps.now()));
+  }
+}
+
+async function onInteraction(
+  deps: Deps,
+  ctx: Ctx,
+  activity: Like | Announce,
+  kind: "like" | "boost",
+): Promise<void> {
+  const sender = await senderOf(deps, ctx, activity);
+  if (!sender || sender.kind !== "remote" || !activity.objectId || !activity.id) return;
+  const post = await postByUri(deps, activity.objectId.href);
+  // Nobody can like or boost what they may not see; boosts only of open posts.
+  if (!post || !(await canView({ kind: "remote", actorId: sender.id }, post, deps.stores.facts)))
+    return;
+  if (kind === "boost" && post.audience !== "public" && post.audience !== "unlisted") return;
+  await deps.stores.interactions.add({
+    id: newId(),
+    kind,
+    actorId: sender.id,
+    postId: post.id,
+    uri: activity.id.href,
+    createdAt: deps.now(),
+  });
+}
+
+async function onBlock(deps: Deps, ctx: Ctx, block: Block): Promise<void> {
+  const sender = await senderOf(deps, ctx, block);
+  const member = await activeMemberByUri(deps, block.objectId?.href);
+  if (!sender || sender.kind !== "remote" || !member) return;
+  await deps.stores.transaction(async (tx) => {
+    await tx.blocks.add(sender.id, member.id, block.id?.href ?? null, deps.now());
+    for (const [a, b] of [
+      [sender.id, member.id],
+      [member.id, sender.id],
+    ] as const) {
+      const follow = await tx.follows.get(a, b);
+      if (follow) await tx.follows.delete(follow.id);
+    }
+  });
+}
+
+/** Registers every inbox listener. */
+export function registerInbox(deps: Deps, inbox: InboxListenerSetters<void>): void {
+  inbox
+    .on(Follow, (ctx, a) => onFollow(deps, ctx, a))
+    .on(Undo, (ctx, a) => onUndo(deps, ctx, a))
+    .on(Accept, (ctx, a) => onAcceptOrReject(deps, ctx, a))
+    .on(Reject, (ctx, a) => onAcceptOrReject(deps, ctx, a))
+    .on(Create, (ctx, a) => onCreate(deps, ctx, a))
+    .on(Update, (ctx, a) => onUpdate(deps, ctx, a))
+    .on(Delete, (ctx, a) => onDelete(deps, ctx, a))
+    .on(Like, (ctx, a) => onInteraction(deps, ctx, a, "like"))
+    .on(Announce, (ctx, a) => onInteraction(deps, ctx, a, "boost"))
+    .on(Block, (ctx, a) => onBlock(deps, ctx, a))
+    .onError((_ctx, error) => {
+      log.error("Inbox handler failed: {error}", { error });
+    });
+}

@@ -1,0 +1,188 @@
+/**
+ * The one module that sends activities. Use cases record what happened
+ * (`FederationEvent`); this turns each event into an activity, addressed per
+ * the audience table in `wire.ts`, and hands it to Fedify's queue, which
+ * signs per recipient server, retries and de-duplicates shared inboxes.
+ */
+import type { Context } from "@fedify/fedify";
+import {
+  Accept,
+  Create,
+  Delete,
+  Follow,
+  Like,
+  type Recipient,
+  Reject,
+  Tombstone,
+  Undo,
+  Update,
+} from "@fedify/vocab";
+import { getLogger } from "@logtape/logtape";
+import type { Deps } from "../deps.ts";
+import type { Actor, Follow as FollowRecord } from "../domain/types.ts";
+import { urlsFor } from "../urls.ts";
+import type { FederationEvent, Publisher } from "./events.ts";
+import { actorUri, addressingFor, instant, postToNote } from "./wire.ts";
+
+const log = getLogger(["clique", "federation", "outbox"]);
+
+function recipientOf(actor: Actor): Recipient | null {
+  if (!actor.uri || !actor.inboxUrl) return null;
+  return {
+    id: new URL(actor.uri),
+    inboxId: new URL(actor.inboxUrl),
+    endpoints: actor.sharedInboxUrl ? { sharedInbox: new URL(actor.sharedInboxUrl) } : null,
+  };
+}
+
+/** Builds the publisher over a Fedify context factory. */
+export function createPublisher(deps: Deps, context: () => Context<void>): Publisher {
+  const urls = urlsFor(deps.config.origin);
+
+  async function send(
+    username: string,
+    to: readonly Actor[],
+    activity: Parameters<Context<void>["sendActivity"]>[2],
+  ) {
+    const recipients = to.map(recipientOf).filter((r): r is Recipient => r !== null);
+    if (recipients.length === 0) return;
+    await context().sendActivity({ identifier: username }, recipients, activity, {
+      preferSharedInbox: true,
+    });
+  }
+
+  async function sides(follow: FollowRecord) {
+    const [follower, followee] = await deps.stores.actors
+      .getByIds([follow.followerId, follow.followeeId])
+      .then((list) => [
+        list.find((a) => a.id === follow.followerId),
+        list.find((a) => a.id === follow.followeeId),
+      ]);
+    if (!follower || !followee) return null;
+    return { follower, followee };
+  }
+
+  function followObject(follow: FollowRecord, follower: Actor, followee: Actor): Follow {
+    // Referenced by id, with actor and object as ids only: some servers refuse
+    // a Follow that embeds whole actor documents.
+    return new Follow({
+      id: follow.uri ? new URL(follow.uri) : null,
+      actor: new URL(actorUri(urls, follower)),
+      object: new URL(actorUri(urls, followee)),
+    });
+  }
+
+  async function handle(event: FederationEvent): Promise<void> {
+    switch (event.kind) {
+      case "post-created":
+      case "post-updated":
+      case "post-deleted": {
+        const post = event.post;
+        const author = await deps.stores.members.getById(post.authorId);
+        if (!author) return; // remote posts are not ours to send
+        const addressing = await addressingFor(deps, post, author);
+        if (!addressing || addressing.recipients.length === 0) return;
+        const actor = new URL(urls.actor(author.username));
+        const postUri = urls.post(author.username, post.id);
+        if (event.kind === "post-deleted") {
+          const activity = new Delete({
+            id: new URL(`${postUri}/delete`),
+            actor,
+            tos: addressing.to,
+            ccs: addressing.cc,
+            object: new Tombstone({ id: new URL(postUri), deleted: instant(deps.now()) }),
+          });
+          await send(author.username, addressing.recipients, activity);
+          return;
+        }
+        const note = await postToNote(deps, post, author, addressing);
+        const stamp = (post.editedAt ?? post.createdAt).getTime();
+        const Activity = event.kind === "post-created" ? Create : Update;
+        const activity = new Activity({
+          id: new URL(
+            event.kind === "post-created" ? `${postUri}/activity` : `${postUri}/updates/${stamp}`,
+          ),
+          actor,
+          tos: addressing.to,
+          ccs: addressing.cc,
+          object: note,
+          published: instant(post.editedAt ?? post.createdAt),
+        });
+        await send(author.username, addressing.recipients, activity);
+        return;
+      }
+      case "follow-requested":
+      case "follow-undone": {
+        const s = await sides(event.follow);
+        if (!s || s.follower.kind !== "local" || s.followee.kind !== "remote") return;
+        const follow = followObject(event.follow, s.follower, s.followee);
+        const activity =
+          event.kind === "follow-requested"
+            ? follow
+            : new Undo({
+                id: new URL(`${event.follow.uri}/undo`),
+                actor: follow.actorId,
+                object: follow,
+              });
+        await send(s.follower.username, [s.followee], activity);
+        return;
+      }
+      case "follow-accepted":
+      case "follow-rejected": {
+        const s = await sides(event.follow);
+        if (!s || s.followee.kind !== "local" || s.follower.kind !== "remote") return;
+        const Response = event.kind === "follow-accepted" ? Accept : Reject;
+        const activity = new Response({
+          id: new URL(
+            `${urls.actor(s.followee.username)}/${event.kind === "follow-accepted" ? "accepts" : "rejects"}/${event.follow.id}/${Date.now()}`,
+          ),
+          actor: new URL(urls.actor(s.followee.username)),
+          object: followObject(event.follow, s.follower, s.followee),
+        });
+        await send(s.followee.username, [s.follower], activity);
+        return;
+      }
+      case "liked":
+      case "unliked": {
+        const [liker, author] = await Promise.all([
+          deps.stores.actors.getById(event.actorId),
+          deps.stores.actors.getById(event.post.authorId),
+        ]);
+        if (
+          !liker ||
+          liker.kind !== "local" ||
+          !author ||
+          author.kind !== "remote" ||
+          !event.post.uri
+        )
+          return;
+        const like = new Like({
+          id: new URL(`${urls.actor(liker.username)}/likes/${event.likeId}`),
+          actor: new URL(urls.actor(liker.username)),
+          object: new URL(event.post.uri),
+        });
+        const activity =
+          event.kind === "liked"
+            ? like
+            : new Undo({ id: new URL(`${like.id!.href}/undo`), actor: like.actorId, object: like });
+        await send(liker.username, [author], activity);
+        return;
+      }
+      default: {
+        const unreachable: never = event;
+        throw new Error(`unknown event ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  return {
+    async publish(event) {
+      try {
+        await handle(event);
+      } catch (error) {
+        // The change is already committed; a failed enqueue must not undo it.
+        log.error("Could not publish {kind}: {error}", { kind: event.kind, error });
+      }
+    },
+  };
+}

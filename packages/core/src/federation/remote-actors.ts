@@ -1,0 +1,66 @@
+/** Remote actors: fetched (signed by the instance actor), sanitized and stored. */
+import type { Context } from "@fedify/fedify";
+import { type Actor as APActor, isActor } from "@fedify/vocab";
+import { getLogger } from "@logtape/logtape";
+import type { Deps } from "../deps.ts";
+import type { Actor } from "../domain/types.ts";
+import type { RemoteResolver } from "./events.ts";
+import { localUsernameOf, remoteActorInput } from "./wire.ts";
+
+const log = getLogger(["clique", "federation", "actors"]);
+
+/** Identifier of the instance actor, which signs the server's own fetches. */
+export const INSTANCE_IDENTIFIER = "instance.actor";
+
+/** Refetch stored remote actors older than this when asked to resolve them. */
+const REFRESH_AFTER_MS = 24 * 60 * 60 * 1000;
+
+/** Stores (or refreshes) a remote actor document; local actors map to their member. */
+export async function persistActor(deps: Deps, actor: APActor): Promise<Actor | null> {
+  if (!actor.id) return null;
+  const local = localUsernameOf(deps.config.origin, actor.id.href);
+  if (local) {
+    const member = await deps.stores.members.getByUsername(local);
+    return member ? deps.stores.actors.getById(member.id) : null;
+  }
+  const input = remoteActorInput(actor);
+  if (!input) return null;
+  return deps.stores.actors.upsertRemote(input, deps.now());
+}
+
+/** Looks remote accounts up over ActivityPub, keeping what it finds. */
+export function createResolver(deps: Deps, context: () => Context<void>): RemoteResolver {
+  async function lookup(identifier: string): Promise<Actor | null> {
+    const ctx = context();
+    try {
+      const documentLoader = await ctx.getDocumentLoader({ identifier: INSTANCE_IDENTIFIER });
+      const object = await ctx.lookupObject(identifier, { documentLoader });
+      if (!isActor(object)) return null;
+      return await persistActor(deps, object);
+    } catch (error) {
+      log.info("Could not look up {identifier}: {error}", { identifier, error: String(error) });
+      return null;
+    }
+  }
+  return {
+    async resolveUri(uri) {
+      const local = localUsernameOf(deps.config.origin, uri);
+      if (local) {
+        const member = await deps.stores.members.getByUsername(local);
+        return member ? deps.stores.actors.getById(member.id) : null;
+      }
+      const known = await deps.stores.actors.getByUri(uri);
+      if (known && Date.now() - known.createdAt.getTime() < REFRESH_AFTER_MS) return known;
+      return (await lookup(uri)) ?? known;
+    },
+    async resolveHandle(username, host) {
+      if (host.toLowerCase() === new URL(deps.config.origin).host.toLowerCase()) {
+        const member = await deps.stores.members.getByUsername(username);
+        return member ? deps.stores.actors.getById(member.id) : null;
+      }
+      const known = await deps.stores.actors.getRemoteByHandle(username, host);
+      if (known) return known;
+      return lookup(`acct:${username}@${host}`);
+    },
+  };
+}

@@ -1,0 +1,117 @@
+import type { Deps } from "../deps.ts";
+import type { Follow, Member } from "../domain/types.ts";
+import { fail, ok, type Result } from "../errors.ts";
+import { newId } from "../ids.ts";
+import { urlsFor } from "../urls.ts";
+
+/** Why a follow operation refused. */
+export type FollowProblem = "not_found" | "self_follow" | "blocked";
+
+/**
+ * A member follows an account. Local accounts that approve followers manually
+ * and every remote account start as a pending request; remote follows become
+ * accepted when the `Accept` arrives.
+ */
+export async function followAccount(
+  deps: Deps,
+  member: Member,
+  targetId: string,
+): Promise<Result<Follow, FollowProblem>> {
+  const target = await deps.stores.actors.getById(targetId);
+  if (!target) return fail("not_found");
+  if (target.id === member.id) return fail("self_follow");
+  if (target.kind === "local") {
+    const targetMember = await deps.stores.members.getById(target.id);
+    if (!targetMember || targetMember.status !== "active") return fail("not_found");
+  }
+  if (await deps.stores.blocks.between(member.id, target.id)) return fail("blocked");
+  const existing = await deps.stores.follows.get(member.id, target.id);
+  if (existing) {
+    // Re-send a pending remote request: the first one may have been lost.
+    if (existing.state === "pending" && target.kind === "remote")
+      await deps.publisher.publish({ kind: "follow-requested", follow: existing });
+    return ok(existing);
+  }
+  const id = newId();
+  const follow: Follow = {
+    id,
+    followerId: member.id,
+    followeeId: target.id,
+    state: target.kind === "local" && !target.manuallyApprovesFollowers ? "accepted" : "pending",
+    uri:
+      target.kind === "remote"
+        ? `${urlsFor(deps.config.origin).actor(member.username)}/follows/${id}`
+        : null,
+    createdAt: deps.now(),
+  };
+  await deps.stores.follows.create(follow);
+  if (target.kind === "remote") await deps.publisher.publish({ kind: "follow-requested", follow });
+  return ok(follow);
+}
+
+/** A member stops following an account (or withdraws a request). */
+export async function unfollowAccount(
+  deps: Deps,
+  member: Member,
+  targetId: string,
+): Promise<Result<null, "not_found">> {
+  const target = await deps.stores.actors.getById(targetId);
+  if (!target) return fail("not_found");
+  const follow = await deps.stores.follows.get(member.id, target.id);
+  if (follow) {
+    await deps.stores.follows.delete(follow.id);
+    if (target.kind === "remote") await deps.publisher.publish({ kind: "follow-undone", follow });
+  }
+  return ok(null);
+}
+
+/** Pending follow requests a member has received. */
+export async function listFollowRequests(deps: Deps, member: Member): Promise<Follow[]> {
+  return deps.stores.follows.listFollowers(member.id, "pending");
+}
+
+/** Approves a pending follow request; remote followers get an `Accept`. */
+export async function authorizeFollowRequest(
+  deps: Deps,
+  member: Member,
+  followerId: string,
+): Promise<Result<Follow, "not_found">> {
+  const follow = await deps.stores.follows.get(followerId, member.id);
+  if (!follow) return fail("not_found");
+  if (follow.state === "pending") await deps.stores.follows.accept(follow.id);
+  const accepted: Follow = { ...follow, state: "accepted" };
+  await deps.publisher.publish({ kind: "follow-accepted", follow: accepted });
+  return ok(accepted);
+}
+
+/**
+ * Rejects a pending request, or removes an existing follower: either way the
+ * follow is gone and a remote follower gets a `Reject`.
+ */
+export async function rejectFollower(
+  deps: Deps,
+  member: Member,
+  followerId: string,
+): Promise<Result<null, "not_found">> {
+  const follow = await deps.stores.follows.get(followerId, member.id);
+  if (!follow) return fail("not_found");
+  await deps.stores.follows.delete(follow.id);
+  await deps.publisher.publish({ kind: "follow-rejected", follow });
+  return ok(null);
+}
+
+/** How a member and another account relate, for Mastodon's relationships endpoint. */
+export async function relationship(deps: Deps, member: Member, otherId: string) {
+  const [out, inbound, blocked] = await Promise.all([
+    deps.stores.follows.get(member.id, otherId),
+    deps.stores.follows.get(otherId, member.id),
+    deps.stores.blocks.between(member.id, otherId),
+  ]);
+  return {
+    following: out?.state === "accepted",
+    requested: out?.state === "pending",
+    followedBy: inbound?.state === "accepted",
+    requestedBy: inbound?.state === "pending",
+    blocking: blocked,
+  };
+}

@@ -1,0 +1,47 @@
+import type { Deps } from "../deps.ts";
+import type { Member, Post } from "../domain/types.ts";
+import { fail, ok, type Result } from "../errors.ts";
+import { newId } from "../ids.ts";
+import { getVisiblePost } from "./get-visible-post.ts";
+
+/** Likes (favourites) a post the member can see; remote authors get a `Like`. */
+export async function likePost(
+  deps: Deps,
+  member: Member,
+  postId: string,
+): Promise<Result<Post, "not_found">> {
+  const post = await getVisiblePost(
+    deps,
+    { kind: "member", actorId: member.id, role: member.role },
+    postId,
+  );
+  if (!post) return fail("not_found");
+  const likeId = newId();
+  const added = await deps.stores.interactions.add({
+    id: likeId,
+    kind: "like",
+    actorId: member.id,
+    postId: post.id,
+    uri: null,
+    createdAt: deps.now(),
+  });
+  if (added) await deps.publisher.publish({ kind: "liked", likeId, actorId: member.id, post });
+  return ok(post);
+}
+
+/** Takes a like back; remote authors get an `Undo(Like)`. */
+export async function unlikePost(
+  deps: Deps,
+  member: Member,
+  postId: string,
+): Promise<Result<Post, "not_found">> {
+  const post = await getVisiblePost(
+    deps,
+    { kind: "member", actorId: member.id, role: member.role },
+    postId,
+  );
+  if (!post) return fail("not_found");
+  const likeId = await deps.stores.interactions.remove("like", member.id, post.id);
+  if (likeId) await deps.publisher.publish({ kind: "unliked", likeId, actorId: member.id, post });
+  return ok(post);
+}

@@ -1,0 +1,290 @@
+/**
+ * Joining with an invite: the member cap under real concurrency (parallel
+ * transactions on separate pooled connections), every way an invite can be
+ * refused, and that a refused redemption writes nothing.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import {
+  openTestClique,
+  seedWorld,
+  stopEmbeddedTestServer,
+  type TestClique,
+  type World,
+} from "@clique/testing";
+import { createClique } from "../clique.ts";
+import type { Stores } from "../stores/stores.ts";
+
+let t: TestClique;
+let world: World;
+/** The Clique's clock: real time unless a test moves it. */
+let clock = 0;
+
+before(async () => {
+  t = await openTestClique({ now: () => new Date(Date.now() + clock) });
+  world = await seedWorld(t.clique, t.db);
+});
+
+after(async () => {
+  await t?.drop();
+  await stopEmbeddedTestServer();
+});
+
+const PASSWORD = "a-good-long-password";
+
+async function newInvite(input: { maxUses?: number | null; expiresInSeconds?: number | null }) {
+  const created = await t.clique.createInvite(world.members.alice_owner, {
+    maxUses: input.maxUses ?? null,
+    expiresInSeconds: input.expiresInSeconds ?? null,
+  });
+  assert.ok(created.ok);
+  return created.value;
+}
+
+/** Everything a redemption writes, to check that a refused one wrote nothing. */
+async function snapshot() {
+  const count = async (table: "actors" | "members" | "actor_keys") =>
+    Number(
+      (
+        await t.db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll<string>().as("n"))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+  const invites = await t.db.selectFrom("invites").select(["id", "uses"]).orderBy("id").execute();
+  return {
+    actors: await count("actors"),
+    members: await count("members"),
+    keys: await count("actor_keys"),
+    seated: await t.clique.countSeated(),
+    invites,
+  };
+}
+
+/** Runs `redeem`, expects it refused for `reason`, and checks that nothing was written. */
+async function assertRefused(
+  reason: string,
+  redeem: () => Promise<{ ok: boolean; reason?: string }>,
+  username?: string,
+) {
+  const before = await snapshot();
+  const result = await redeem();
+  assert.deepEqual({ ok: result.ok, reason: result.reason }, { ok: false, reason });
+  assert.deepEqual(await snapshot(), before, `${reason} left writes behind`);
+  if (username) {
+    const actors = await t.db
+      .selectFrom("actors")
+      .select("id")
+      .where("username", "=", username)
+      .execute();
+    assert.deepEqual(actors, [], `${reason} left an actor named ${username}`);
+  }
+}
+
+describe("redeemInvite", () => {
+  it("joins with a valid invite: a member with keys, the invite's use counted", async () => {
+    const { invite, code } = await newInvite({ maxUses: 3 });
+    const result = await t.clique.redeemInvite({
+      code: `  ${code} `,
+      username: "Newcomer",
+      password: PASSWORD,
+      displayName: "  New Comer ",
+    });
+    assert.ok(result.ok, result.ok ? "" : result.reason);
+    assert.equal(result.value.username, "Newcomer");
+    assert.equal(result.value.displayName, "New Comer");
+    assert.equal(result.value.role, "member");
+    assert.equal(result.value.status, "active");
+    assert.equal((await t.stores.invites.getById(invite.id))?.uses, 1);
+    assert.ok((await t.stores.keys.get(result.value.id)).length > 0, "actor keys saved");
+    const signIn = await t.clique.signIn({
+      username: "newcomer",
+      password: PASSWORD,
+      ip: "192.0.2.1",
+      kind: "session",
+    });
+    assert.ok(signIn.ok);
+    assert.equal(signIn.value.member.id, result.value.id);
+  });
+
+  it("refuses an unknown code", async () => {
+    await assertRefused(
+      "invalid_invite",
+      () =>
+        t.clique.redeemInvite({ code: "no-such-code", username: "ghost_one", password: PASSWORD }),
+      "ghost_one",
+    );
+  });
+
+  it("refuses an expired invite", async () => {
+    const { code } = await newInvite({ expiresInSeconds: 60 });
+    clock = 61_000;
+    try {
+      await assertRefused(
+        "invite_expired",
+        () => t.clique.redeemInvite({ code, username: "too_late", password: PASSWORD }),
+        "too_late",
+      );
+    } finally {
+      clock = 0;
+    }
+  });
+
+  it("refuses a revoked invite", async () => {
+    const { invite, code } = await newInvite({});
+    const revoked = await t.clique.revokeInvite(world.members.alice_owner, invite.id);
+    assert.ok(revoked.ok);
+    await assertRefused(
+      "invite_revoked",
+      () => t.clique.redeemInvite({ code, username: "revoked_guest", password: PASSWORD }),
+      "revoked_guest",
+    );
+  });
+
+  it("refuses an invite whose uses are exhausted", async () => {
+    const { invite, code } = await newInvite({ maxUses: 1 });
+    const first = await t.clique.redeemInvite({ code, username: "first_in", password: PASSWORD });
+    assert.ok(first.ok);
+    await assertRefused(
+      "invite_exhausted",
+      () => t.clique.redeemInvite({ code, username: "second_in", password: PASSWORD }),
+      "second_in",
+    );
+    assert.equal((await t.stores.invites.getById(invite.id))?.uses, 1);
+  });
+
+  it("refuses invalid and reserved usernames", async () => {
+    const cases: [string, string][] = [
+      ["", "invalid_username"],
+      ["has space", "invalid_username"],
+      ["dash-ed", "invalid_username"],
+      ["émile", "invalid_username"],
+      ["a".repeat(31), "invalid_username"],
+      ["admin", "reserved_username"],
+      ["Admin", "reserved_username"],
+      ["WELL_KNOWN", "reserved_username"],
+    ];
+    for (const [username, reason] of cases) {
+      await assertRefused(reason, () =>
+        t.clique.redeemInvite({ code: world.invite.code, username, password: PASSWORD }),
+      );
+    }
+    await assertRefused("password_too_short", () =>
+      t.clique.redeemInvite({ code: world.invite.code, username: "shortpw", password: "short" }),
+    );
+  });
+
+  it("refuses a taken username in any case, removed members' names included", async () => {
+    for (const username of ["BOB_MEMBER", "Bob_Member", "erin_REMOVED"]) {
+      await assertRefused("username_taken", () =>
+        t.clique.redeemInvite({ code: world.invite.code, username, password: PASSWORD }),
+      );
+    }
+  });
+
+  it("rolls back the member when a later write of the redemption fails", async () => {
+    // The last write (counting the invite's use) fails: the member and actor
+    // written before it in the same transaction must not survive.
+    const failing: Stores = {
+      ...t.stores,
+      transaction: (fn) =>
+        t.stores.transaction((tx) =>
+          fn({
+            ...tx,
+            invites: Object.assign(Object.create(tx.invites), {
+              incrementUses: async () => {
+                throw new Error("injected failure");
+              },
+            }),
+          }),
+        ),
+    };
+    const clique = createClique({ stores: failing, config: t.clique.config });
+    const before = await snapshot();
+    await assert.rejects(
+      clique.redeemInvite({
+        code: world.invite.code,
+        username: "half_written",
+        password: PASSWORD,
+      }),
+      /injected failure/,
+    );
+    assert.deepEqual(await snapshot(), before);
+    assert.equal(await t.stores.members.getByUsername("half_written"), null);
+  });
+
+  it("never exceeds the cap: 20 concurrent redemptions for 5 free seats", async () => {
+    const seated = await t.clique.countSeated();
+    const cap = seated + 5;
+    await t.clique.updateSettings({ memberCap: cap });
+    const { invite, code } = await newInvite({ maxUses: null });
+    // Hold every transaction until all 20 have been asked for, so they really
+    // run at once: 10 on the pool's connections, the rest queued behind them.
+    const RUNS = 20;
+    let arrived = 0;
+    let inFlight = 0;
+    let maxInFlight = 0;
+    let release!: () => void;
+    const allArrived = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // Only a safety net: every redemption here is valid and reaches its transaction.
+    const timeout = setTimeout(() => release(), 120_000);
+    const concurrent: Stores = {
+      ...t.stores,
+      transaction: async (fn) => {
+        if (++arrived === RUNS) release();
+        await allArrived;
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        try {
+          return await t.stores.transaction(fn);
+        } finally {
+          inFlight--;
+        }
+      },
+    };
+    const clique = createClique({ stores: concurrent, config: t.clique.config });
+    const usernames = Array.from({ length: RUNS }, (_, i) => `rush_${i}`);
+    try {
+      const results = await Promise.all(
+        usernames.map((username) => clique.redeemInvite({ code, username, password: PASSWORD })),
+      );
+      clearTimeout(timeout);
+      assert.equal(arrived, RUNS);
+      assert.equal(maxInFlight, RUNS, "all redemptions were in flight together");
+
+      const joined = results.flatMap((r) => (r.ok ? [r.value.username] : []));
+      const refused = results.flatMap((r) => (r.ok ? [] : [r.reason]));
+      assert.equal(joined.length, 5);
+      assert.deepEqual(refused, Array(15).fill("clique_full"));
+      const full = results.find((r) => !r.ok);
+      assert.deepEqual(full, {
+        ok: false,
+        reason: "clique_full",
+        detail: `This Clique is full (${cap} members).`,
+      });
+
+      assert.equal(await t.clique.countSeated(), cap);
+      assert.equal((await t.stores.invites.getById(invite.id))?.uses, 5);
+      const rows = await t.db
+        .selectFrom("actors")
+        .select("username")
+        .where("username", "like", "rush\\_%")
+        .orderBy("username")
+        .execute();
+      assert.deepEqual(rows.map((r) => r.username).sort(), [...joined].sort());
+
+      // Full is full: one more, alone, is refused too.
+      await assertRefused(
+        "clique_full",
+        () => t.clique.redeemInvite({ code, username: "one_more", password: PASSWORD }),
+        "one_more",
+      );
+    } finally {
+      clearTimeout(timeout);
+      await t.clique.updateSettings({ memberCap: world.settings.memberCap });
+    }
+  });
+});

@@ -1,0 +1,142 @@
+/**
+ * Where Fedify keeps its cache and queue. The key–value cache always lives in
+ * PostgreSQL (`@fedify/postgres`, adapted to Fedify 2's interface); the
+ * delivery queue lives in Redis when `REDIS_URL` is set, else in PostgreSQL.
+ */
+import type {
+  KvKey,
+  KvStore,
+  KvStoreListEntry,
+  KvStoreSetOptions,
+  MessageQueue,
+  MessageQueueEnqueueOptions,
+  MessageQueueListenOptions,
+} from "@fedify/fedify";
+import { PostgresKvStore, PostgresMessageQueue } from "@fedify/postgres";
+import { RedisMessageQueue } from "@fedify/redis";
+import { Redis } from "ioredis";
+import postgres from "postgres";
+import type { Config } from "../config.ts";
+
+const KV_TABLE = "fedify_kv_v2";
+
+/**
+ * `@fedify/postgres` 1.8 predates Fedify 2: its store lacks `list()`. This
+ * adapter delegates the rest and lists by key prefix in SQL.
+ */
+class PostgresKvAdapter implements KvStore {
+  readonly #inner: PostgresKvStore;
+  readonly #sql: postgres.Sql;
+
+  constructor(sql: postgres.Sql) {
+    this.#sql = sql;
+    this.#inner = new PostgresKvStore(sql, { tableName: KV_TABLE });
+  }
+
+  get<T = unknown>(key: KvKey): Promise<T | undefined> {
+    return this.#inner.get(key) as Promise<T | undefined>;
+  }
+
+  set(key: KvKey, value: unknown, options?: KvStoreSetOptions): Promise<void> {
+    return this.#inner.set(key, value, options as never);
+  }
+
+  delete(key: KvKey): Promise<void> {
+    return this.#inner.delete(key);
+  }
+
+  async *list(prefix: KvKey = [] as unknown as KvKey): AsyncIterable<KvStoreListEntry> {
+    await this.#inner.initialize();
+    const parts = [...prefix];
+    const rows =
+      parts.length === 0
+        ? await this
+            .#sql`SELECT key, value FROM ${this.#sql(KV_TABLE)} WHERE ttl IS NULL OR created + ttl > CURRENT_TIMESTAMP`
+        : await this.#sql`SELECT key, value FROM ${this.#sql(KV_TABLE)}
+            WHERE key[1:${parts.length}] = ${parts}::text[] AND (ttl IS NULL OR created + ttl > CURRENT_TIMESTAMP)`;
+    for (const row of rows) yield { key: row.key as unknown as KvKey, value: row.value };
+  }
+}
+
+interface LegacyQueue {
+  enqueue: MessageQueue["enqueue"];
+  enqueueMany?: (m: unknown[], o?: MessageQueueEnqueueOptions) => Promise<void>;
+  listen: MessageQueue["listen"];
+}
+
+/** `enqueueMany` of `@fedify/postgres` 1.8 wants a mutable array. */
+class QueueAdapter implements MessageQueue {
+  readonly #inner: LegacyQueue;
+
+  constructor(inner: LegacyQueue) {
+    this.#inner = inner;
+  }
+
+  enqueue(message: unknown, options?: MessageQueueEnqueueOptions): Promise<void> {
+    return this.#inner.enqueue(message, options);
+  }
+
+  enqueueMany = async (
+    messages: readonly unknown[],
+    options?: MessageQueueEnqueueOptions,
+  ): Promise<void> => {
+    if (this.#inner.enqueueMany) return this.#inner.enqueueMany([...messages], options);
+    for (const m of messages) await this.#inner.enqueue(m, options);
+  };
+
+  listen(
+    handler: (message: unknown) => Promise<void> | void,
+    options?: MessageQueueListenOptions,
+  ): Promise<void> {
+    return this.#inner.listen(handler, options);
+  }
+}
+
+/** Fedify's cache and queue, and how to close their connections. */
+export interface FederationBackends {
+  kv: KvStore;
+  queue: MessageQueue;
+  close(): Promise<void>;
+}
+
+/** Opens the cache and queue for a database (and Redis, when configured). */
+export function openFederationBackends(
+  config: Config,
+  connectionString: string,
+): FederationBackends {
+  const sql = postgres(connectionString, { max: 4, onnotice: () => {} });
+  const kv = new PostgresKvAdapter(sql);
+  if (config.redisUrl) {
+    const redisUrl = config.redisUrl;
+    const clients: Redis[] = [];
+    const connect = () => {
+      const client = new Redis(redisUrl, { maxRetriesPerRequest: null });
+      clients.push(client);
+      return client;
+    };
+    // Keys are namespaced by origin: several Cliques may share one Redis.
+    const ns = `clique:${new URL(config.origin).host}`;
+    const queue = new RedisMessageQueue(connect, {
+      queueKey: `${ns}:queue`,
+      lockKey: `${ns}:lock`,
+      channelKey: `${ns}:channel`,
+    });
+    return {
+      kv,
+      queue: new QueueAdapter(queue as never),
+      async close() {
+        (queue as unknown as { [Symbol.dispose]?: () => void })[Symbol.dispose]?.();
+        await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
+        await sql.end({ timeout: 5 });
+      },
+    };
+  }
+  const queue = new PostgresMessageQueue(sql, { pollInterval: { seconds: 2 } });
+  return {
+    kv,
+    queue: new QueueAdapter(queue as never),
+    async close() {
+      await sql.end({ timeout: 5 });
+    },
+  };
+}

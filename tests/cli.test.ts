@@ -1,0 +1,348 @@
+/**
+ * The `clique` command line as an operator uses it: real processes, real
+ * exit codes, output read the way scripts read it (codes and tokens alone on
+ * the last line). Also against the embedded database while the server runs.
+ */
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import {
+  createTestDatabase,
+  lastLine,
+  type ProcessEnv,
+  runCli,
+  runCliOk,
+  type ServerProcess,
+  startServerProcess,
+  stopEmbeddedTestServer,
+  type TestDatabase,
+} from "@clique/testing";
+
+const ORIGIN = "https://cli.clique.test";
+const ALICE_PASSWORD = "alice-password-1";
+
+const cleanups: (() => Promise<unknown>)[] = [];
+
+after(async () => {
+  // Last registered, first cleaned: servers stop before their databases go.
+  for (const cleanup of cleanups.reverse()) await cleanup().catch(console.error);
+  await stopEmbeddedTestServer();
+});
+
+async function startServer(options: Parameters<typeof startServerProcess>[0]) {
+  const server = await startServerProcess(options);
+  cleanups.push(async () => { console.log(server.output()); await server.stop(); });
+  return server;
+}
+
+async function signIn(server: ServerProcess, username: string, password: string) {
+  const response = await fetch(`${server.url}/api/v1/clique/sessions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ username, password }),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+async function whoIs(server: ServerProcess, token: string) {
+  const response = await fetch(`${server.url}/api/v1/accounts/verify_credentials`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  const body = (await response.json()) as { username?: string };
+  return { status: response.status, username: body.username };
+}
+
+/** Asserts a refusal: non-zero exit, the reason on stderr, nothing half-said on stdout. */
+function assertRefused(result: { code: number | null; stderr: string }, message: RegExp) {
+  assert.notEqual(result.code, 0, "exit code");
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, message);
+  assert.match(result.stderr, /^error: /m);
+}
+
+describe("with DATABASE_URL", () => {
+  let db: TestDatabase;
+  let env: ProcessEnv;
+  let server: ServerProcess;
+  let code = "";
+
+  before(async () => {
+    db = await createTestDatabase();
+    cleanups.push(() => db.drop());
+    env = { ...process.env, DATABASE_URL: db.url, CLIQUE_ORIGIN: ORIGIN };
+    // Running from the start: the CLI is used beside a live server, before and after init.
+    server = await startServer({ env, databaseUrl: db.url });
+  });
+
+  test("init with --password-stdin creates the Clique and its owner", async () => {
+    const result = await runCli(
+      ["init", "--name", "Tea Club", "--owner", "alice", "--cap", "3", "--password-stdin"],
+      { env, stdin: `${ALICE_PASSWORD}\n` },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /Created "Tea Club" \(cap 3\) at https:\/\/cli\.clique\.test/);
+    assert.match(result.stdout, /Owner: @alice/);
+    assert.doesNotMatch(result.stdout, /password/i, "no password printed when one was given");
+  });
+
+  test("a second init is refused and changes nothing", async () => {
+    const result = await runCli(["init", "--name", "Coffee Club", "--owner", "mallory"], { env });
+    assertRefused(result, /already initiali[sz]ed/i);
+    assert.doesNotMatch(result.stdout, /One-time password/);
+    const members = await runCliOk(["member", "list"], { env });
+    assert.doesNotMatch(members, /mallory/);
+  });
+
+  test("invite create prints the URL, then the code alone on the last line", async () => {
+    const stdout = await runCliOk(["invite", "create", "--by", "alice", "--max-uses", "1"], {
+      env,
+    });
+    const lines = stdout.trimEnd().split("\n");
+    assert.equal(lines.length, 3, stdout);
+    assert.match(lines[0]!, /^Invite [0-9a-f-]{36}: 1 use\(s\), expires \d{4}-\d\d-\d\dT/);
+    code = lastLine(stdout);
+    assert.match(code, /^[A-Za-z0-9_-]{16,}$/);
+    const url = new URL(lines[1]!);
+    assert.equal(url.origin, ORIGIN);
+    assert.ok(lines[1]!.includes(code), "the URL carries the code");
+
+    const listed = await runCliOk(["invite", "list"], { env });
+    assert.match(listed, new RegExp(`${code.slice(0, 4)}…\\s+active\\s+uses 0/1`));
+  });
+
+  test("invite create refuses unknown members and bad options", async () => {
+    assertRefused(await runCli(["invite", "create", "--by", "nobody"], { env }), /no member/);
+    const badDuration = await runCli(
+      ["invite", "create", "--by", "alice", "--expires-in", "soon"],
+      { env },
+    );
+    assert.notEqual(badDuration.code, 0);
+    assert.match(badDuration.stderr, /duration like 30m/);
+    const tooShort = await runCli(["invite", "create", "--by", "alice", "--expires-in", "10s"], {
+      env,
+    });
+    assertRefused(tooShort, /between one minute and one year/);
+  });
+
+  test("redeem rejects an invalid username, a bad code, then accepts", async () => {
+    const invalid = await runCli(
+      ["invite", "redeem", code, "--username", "no spaces!", "--password-stdin"],
+      { env, stdin: "bob-password-22" },
+    );
+    assertRefused(invalid, /username/i);
+    const reserved = await runCli(
+      ["invite", "redeem", code, "--username", "admin", "--password-stdin"],
+      { env, stdin: "bob-password-22" },
+    );
+    assertRefused(reserved, /reserved/i);
+    const short = await runCli(
+      ["invite", "redeem", code, "--username", "bob", "--password-stdin"],
+      { env, stdin: "short" },
+    );
+    assertRefused(short, /password/i);
+    const bogus = await runCli(
+      ["invite", "redeem", "not-a-real-code", "--username", "bob", "--password-stdin"],
+      { env, stdin: "bob-password-22" },
+    );
+    assertRefused(bogus, /not valid/);
+
+    const ok = await runCli(["invite", "redeem", code, "--username", "bob", "--password-stdin"], {
+      env,
+      stdin: "bob-password-22\n",
+    });
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /Welcome, @bob!/);
+  });
+
+  test("a used-up invite is refused", async () => {
+    const result = await runCli(
+      ["invite", "redeem", code, "--username", "carol", "--password-stdin"],
+      { env, stdin: "carol-password-3" },
+    );
+    assertRefused(result, /used up/);
+    const listed = await runCliOk(["invite", "list"], { env });
+    assert.match(listed, /uses 1\/1/);
+  });
+
+  test("a revoked invite is refused", async () => {
+    const created = await runCliOk(["invite", "create", "--by", "alice"], { env });
+    const id = /^Invite ([0-9a-f-]{36})/.exec(created)![1]!;
+    assert.match(await runCliOk(["invite", "revoke", id, "--by", "alice"], { env }), /Revoked/);
+    const result = await runCli(
+      ["invite", "redeem", lastLine(created), "--username", "carol", "--password-stdin"],
+      { env, stdin: "carol-password-3" },
+    );
+    assertRefused(result, /revoked/);
+    assertRefused(
+      await runCli(["invite", "revoke", "not-an-id", "--by", "alice"], { env }),
+      /not found/,
+    );
+  });
+
+  test("member list shows members, roles and seats", async () => {
+    const stdout = await runCliOk(["member", "list"], { env });
+    assert.match(stdout, /^alice\s+owner\s+active\s+joined \d{4}-\d\d-\d\d$/m);
+    assert.match(stdout, /^bob\s+member\s+active\s+joined \d{4}-\d\d-\d\d$/m);
+    assert.match(lastLine(stdout), /^2 of 3 seats taken\.$/);
+  });
+
+  test("token create prints a token alone on the last line that works against the server", async () => {
+    const stdout = await runCliOk(["token", "create", "bob", "--name", "my app"], { env });
+    const token = lastLine(stdout);
+    assert.match(token, /^[A-Za-z0-9_-]{32,}$/);
+    assert.deepEqual(await whoIs(server, token), { status: 200, username: "bob" });
+    assert.equal((await whoIs(server, `${token}x`)).status, 401);
+
+    assertRefused(await runCli(["token", "create", "nobody"], { env }), /no member named nobody/);
+
+    // The password given on stdin at init is the owner's password.
+    assert.equal((await signIn(server, "alice", ALICE_PASSWORD)).status, 200);
+    assert.equal((await signIn(server, "alice", `${ALICE_PASSWORD}\n`)).status, 401);
+  });
+
+  test("set-status suspends a member: no new tokens, old ones stop working", async () => {
+    const token = lastLine(await runCliOk(["token", "create", "bob"], { env }));
+    assert.equal((await whoIs(server, token)).status, 200);
+    assert.match(
+      await runCliOk(["member", "set-status", "bob", "suspended"], { env }),
+      /@bob is now suspended/,
+    );
+    assert.match(await runCliOk(["member", "list"], { env }), /^bob\s+member\s+suspended/m);
+    assertRefused(await runCli(["token", "create", "bob"], { env }), /suspended/);
+    assert.equal((await whoIs(server, token)).status, 401);
+    assertRefused(
+      await runCli(["member", "set-status", "bob", "sleeping"], { env }),
+      /status must/,
+    );
+    await runCliOk(["member", "set-status", "bob", "active"], { env });
+    assert.equal((await whoIs(server, token)).status, 200);
+  });
+
+  test("migrate reports an up-to-date schema", async () => {
+    assert.match(await runCliOk(["migrate"], { env }), /up to date/);
+  });
+});
+
+describe("help and usage", () => {
+  const commands = [
+    [],
+    ["start"],
+    ["migrate"],
+    ["init"],
+    ["invite"],
+    ["invite", "create"],
+    ["invite", "list"],
+    ["invite", "revoke"],
+    ["invite", "redeem"],
+    ["token"],
+    ["token", "create"],
+    ["member"],
+    ["member", "list"],
+    ["member", "set-status"],
+  ];
+
+  test("--help of every command exits 0 and describes it", async () => {
+    // No database is needed (or touched) to ask for help.
+    const env = { ...process.env, DATABASE_URL: "postgres://nobody@127.0.0.1:1/none" };
+    const results = await Promise.all(
+      commands.map(async (args) => ({ args, result: await runCli([...args, "--help"], { env }) })),
+    );
+    for (const { args, result } of results) {
+      const name = ["clique", ...args].join(" ");
+      assert.equal(result.code, 0, `${name} --help: ${result.stderr}`);
+      assert.ok(result.stdout.startsWith(`Usage: ${name}`), `${name} --help:\n${result.stdout}`);
+      assert.equal(result.stderr, "");
+    }
+    const top = results[0]!.result.stdout;
+    assert.match(top, /DATABASE_URL/, "the environment is documented");
+  });
+
+  test("unknown commands and options exit non-zero", async () => {
+    const env = { ...process.env, DATABASE_URL: "postgres://nobody@127.0.0.1:1/none" };
+    const unknown = await runCli(["frobnicate"], { env });
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.stderr, /unknown command 'frobnicate'/);
+    const sub = await runCli(["invite", "frobnicate"], { env });
+    assert.notEqual(sub.code, 0);
+    assert.match(sub.stderr, /unknown command 'frobnicate'/);
+    const option = await runCli(["member", "list", "--frobnicate"], { env });
+    assert.notEqual(option.code, 0);
+    assert.match(option.stderr, /unknown option '--frobnicate'/);
+    const missing = await runCli(["init", "--name", "No owner"], { env });
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.stderr, /--owner/);
+  });
+
+  test("a bad environment is reported by name", async () => {
+    const env = { ...process.env, DATABASE_URL: "mysql://nope", CLIQUE_MEMBER_CAP: "many" };
+    const result = await runCli(["member", "list"], { env });
+    assertRefused(result, /DATABASE_URL/);
+    assert.match(result.stderr, /CLIQUE_MEMBER_CAP/);
+  });
+});
+
+describe("with the embedded database, beside a running server", () => {
+  let dataDir = "";
+  let env: ProcessEnv;
+
+  before(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), "clique-cli-"));
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    env = { ...process.env, CLIQUE_DATA_DIR: dataDir, CLIQUE_ORIGIN: ORIGIN };
+    delete env.DATABASE_URL;
+  });
+
+  test("every command joins the server's PostgreSQL while it runs", async () => {
+    const server = await startServer({ env, dataDir });
+    const postmasterPid = join(dataDir, "postgres", "postmaster.pid");
+    assert.ok(existsSync(postmasterPid), "the server runs the embedded PostgreSQL");
+
+    const init = await runCli(["init", "--name", "Embedded", "--owner", "alice"], { env });
+    assert.equal(init.code, 0, init.stderr);
+    // No password given: a one-time password is generated and printed.
+    const match = /One-time password \(change it after signing in\): (\S+)$/m.exec(init.stdout);
+    assert.ok(match, init.stdout);
+    const password = match[1]!;
+    assert.ok(password.length >= 16);
+    assert.equal((await signIn(server, "alice", password)).status, 200);
+    assert.equal((await signIn(server, "alice", `${password}x`)).status, 401);
+
+    const code = lastLine(await runCliOk(["invite", "create", "--by", "alice"], { env }));
+    await runCliOk(["invite", "redeem", code, "--username", "bob", "--password-stdin"], {
+      env,
+      stdin: "bob-password-22",
+    });
+    const token = lastLine(await runCliOk(["token", "create", "bob"], { env }));
+    assert.deepEqual(await whoIs(server, token), { status: 200, username: "bob" });
+    const members = await runCliOk(["member", "list"], { env });
+    assert.match(members, /^alice\s+owner/m);
+    assert.match(members, /^bob\s+member/m);
+
+    // The CLI left the server's database running.
+    const health = await fetch(`${server.url}/health`);
+    assert.equal(health.status, 200);
+    const instance = (await (await fetch(`${server.url}/api/v1/instance`)).json()) as {
+      title: string;
+      stats: { user_count: number };
+    };
+    assert.equal(instance.title, "Embedded");
+    assert.equal(instance.stats.user_count, 2);
+
+    const exit = await server.stop();
+    assert.equal(exit.code, 0, server.output());
+    assert.ok(!existsSync(postmasterPid), "the server stopped its PostgreSQL");
+  });
+
+  test("with the server stopped, the CLI runs PostgreSQL itself and stops it after", async () => {
+    const members = await runCliOk(["member", "list"], { env });
+    assert.match(members, /^bob\s+member\s+active/m);
+    assert.match(lastLine(members), /^2 of 50 seats taken\.$/);
+    assert.ok(
+      !existsSync(join(dataDir, "postgres", "postmaster.pid")),
+      "no PostgreSQL left running",
+    );
+  });
+});
