@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { configure, getConsoleSink, type LogLevel } from "@logtape/logtape";
 import type { Config } from "./config.ts";
 
@@ -12,6 +13,8 @@ export async function setupLogging(level: Config["logLevel"]): Promise<void> {
   if (configured) return;
   configured = true;
   await configure({
+    // Fedify attaches request context to its log records through this.
+    contextLocalStorage: new AsyncLocalStorage(),
     sinks: { console: getConsoleSink() },
     loggers: [
       { category: ["clique"], lowestLevel: level as LogLevel, sinks: ["console"] },

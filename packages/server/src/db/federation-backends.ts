@@ -45,6 +45,32 @@ class PostgresKvAdapter implements KvStore {
     return this.#inner.delete(key);
   }
 
+  /** Compare-and-swap in one statement, so concurrent workers cannot race. */
+  cas = async (
+    key: KvKey,
+    expected: unknown,
+    value: unknown,
+    options?: KvStoreSetOptions,
+  ): Promise<boolean> => {
+    await this.#inner.initialize();
+    const ttl = options?.ttl == null ? null : options.ttl.toString();
+    const parts = [...key];
+    const next = this.#sql.json(value as postgres.JSONValue);
+    const rows =
+      expected === undefined
+        ? await this.#sql`INSERT INTO ${this.#sql(KV_TABLE)} (key, value, ttl)
+            VALUES (${parts}::text[], ${next}, ${ttl}::interval)
+            ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, ttl = EXCLUDED.ttl, created = CURRENT_TIMESTAMP
+              WHERE ${this.#sql(KV_TABLE)}.ttl IS NOT NULL AND ${this.#sql(KV_TABLE)}.created + ${this.#sql(KV_TABLE)}.ttl <= CURRENT_TIMESTAMP
+            RETURNING 1`
+        : await this
+            .#sql`UPDATE ${this.#sql(KV_TABLE)} SET value = ${next}, ttl = ${ttl}::interval, created = CURRENT_TIMESTAMP
+            WHERE key = ${parts}::text[] AND value = ${this.#sql.json(expected as postgres.JSONValue)}
+              AND (ttl IS NULL OR created + ttl > CURRENT_TIMESTAMP)
+            RETURNING 1`;
+    return rows.length > 0;
+  };
+
   async *list(prefix: KvKey = [] as unknown as KvKey): AsyncIterable<KvStoreListEntry> {
     await this.#inner.initialize();
     const parts = [...prefix];
