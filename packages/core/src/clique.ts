@@ -1,5 +1,5 @@
 import type { CliqueConfig, Deps } from "./deps.ts";
-import type { Actor, Member, Post } from "./domain/types.ts";
+import type { Actor, AudienceRef, Member, Post } from "./domain/types.ts";
 import { NO_PUBLISHER, NO_RESOLVER } from "./federation/events.ts";
 import { buildFederation, type FederationOptions } from "./federation/federation.ts";
 import { createPublisher } from "./federation/publisher.ts";
@@ -7,6 +7,12 @@ import { createResolver } from "./federation/remote-actors.ts";
 import { isId } from "./ids.ts";
 import type { Stores } from "./stores/stores.ts";
 import { authenticate, revokeToken } from "./usecases/authenticate.ts";
+import {
+  blockAccount,
+  muteAccount,
+  unblockAccount,
+  unmuteAccount,
+} from "./usecases/block-account.ts";
 import {
   createCircle,
   deleteCircle,
@@ -36,6 +42,8 @@ import { revokeInvite } from "./usecases/revoke-invite.ts";
 import { setMemberStatus } from "./usecases/set-member-status.ts";
 import { issueToken, signIn } from "./usecases/sign-in.ts";
 import { updateProfile } from "./usecases/update-profile.ts";
+import { viewProfile } from "./usecases/view-profile.ts";
+import { canSeePart, type Viewer } from "./visibility/visibility.ts";
 
 type Bound<F> = F extends (deps: Deps, ...args: infer A) => infer R ? (...args: A) => R : never;
 
@@ -105,6 +113,17 @@ export function createClique(options: CreateCliqueOptions) {
     rejectFollower: bind(deps, rejectFollower),
     relationship: bind(deps, relationship),
     likePost: bind(deps, likePost),
+    blockAccount: bind(deps, blockAccount),
+    unblockAccount: bind(deps, unblockAccount),
+    muteAccount: bind(deps, muteAccount),
+    unmuteAccount: bind(deps, unmuteAccount),
+    listBlocks: (member: Member) => stores.blocks.list(member.id),
+    listMutes: (member: Member) => stores.mutes.list(member.id),
+    /** What a viewer may see of a member's profile (every part asks the visibility module). */
+    viewProfile: bind(deps, viewProfile),
+    /** Whether a viewer may see a part of someone's profile (or use a permission). */
+    canSeePart: (viewer: Viewer, ownerId: string, ref: AudienceRef) =>
+      canSeePart(viewer, ownerId, ref, stores.facts),
     unlikePost: bind(deps, unlikePost),
     /** Finds a remote account by handle, fetching it if needed. */
     resolveHandle: (username: string, host: string) => deps.resolver.resolveHandle(username, host),

@@ -29,18 +29,24 @@ export {
   type CreatePostProblem,
   MAX_POST_LENGTH,
   MAX_SPOILER_LENGTH,
+  widens,
 } from "./usecases/create-post.ts";
 export type { InitCliqueProblem } from "./usecases/init-clique.ts";
 export type { RedeemInviteProblem } from "./usecases/redeem-invite.ts";
 export { MAX_FAILED_SIGN_INS, type SignInProblem } from "./usecases/sign-in.ts";
+export type { ProfileUpdate } from "./usecases/update-profile.ts";
+export type { VisibleProfile } from "./usecases/view-profile.ts";
 export {
   ANONYMOUS,
+  canSeePart,
   canView,
   type Grant,
   grantsFor,
+  mayInteract,
   type Viewer,
   type VisibilityFacts,
   type VisibilityFilter,
+  viewerActorOf,
   visibilityFilter,
   type Who,
 } from "./visibility/visibility.ts";

@@ -5,7 +5,15 @@
  */
 
 /** Who may see a post. */
-export const AUDIENCES = ["public", "unlisted", "followers", "clique", "circle", "direct"] as const;
+export const AUDIENCES = [
+  "public",
+  "unlisted",
+  "followers",
+  "friends",
+  "clique",
+  "circle",
+  "direct",
+] as const;
 /** Who may see a post. */
 export type Audience = (typeof AUDIENCES)[number];
 
@@ -24,6 +32,8 @@ export interface CliqueSettings {
   memberCap: number;
   /** Whether plain members (not only owner/admin) may create invites. */
   membersCanInvite: boolean;
+  /** Who may see the member list: everyone, the Clique (default), or only its staff. */
+  memberListAudience?: "public" | "clique" | "staff";
   createdAt: Date;
 }
 
@@ -49,10 +59,48 @@ export interface Actor {
   createdAt: Date;
 }
 
-/** A name/value pair shown on a profile. */
+/**
+ * Who may see a part of a profile, or interact with a post: everyone, the
+ * owner's followers or friends, the Clique, a circle, or nobody but the owner.
+ */
+export type PartAudience = "public" | "followers" | "friends" | "clique" | "circle" | "nobody";
+
+/** All part audiences, for validation. */
+export const PART_AUDIENCES = [
+  "public",
+  "followers",
+  "friends",
+  "clique",
+  "circle",
+  "nobody",
+] as const;
+
+/** A part audience, with its circle when it is `circle`. */
+export interface AudienceRef {
+  audience: PartAudience;
+  circleId?: string | null;
+}
+
+/** Who may reply to, like and boost a post (published as GoToSocial's `interactionPolicy`). */
+export interface InteractionPolicy {
+  reply: AudienceRef;
+  like: AudienceRef;
+  boost: AudienceRef;
+}
+
+/** Everyone may interact: the default. */
+export const OPEN_INTERACTIONS: InteractionPolicy = {
+  reply: { audience: "public" },
+  like: { audience: "public" },
+  boost: { audience: "public" },
+};
+
+/** A name/value pair shown on a profile, to its own audience (default everyone). */
 export interface ProfileField {
   name: string;
   value: string;
+  audience?: PartAudience;
+  circleId?: string | null;
 }
 
 /** A local account: an actor plus what only its own server knows. */
@@ -69,6 +117,10 @@ export interface Member {
   discoverable: boolean;
   /** Whether the follower/following lists are shown to others (counts always are). */
   showFollows: boolean;
+  /** Who may read the bio. */
+  bioAudience: AudienceRef;
+  /** Who may see the follower and following lists (counts are always public). */
+  followsAudience: AudienceRef;
   createdAt: Date;
 }
 
@@ -113,6 +165,7 @@ export interface Post {
   createdAt: Date;
   editedAt: Date | null;
   deletedAt: Date | null;
+  interactionPolicy: InteractionPolicy;
 }
 
 /** A previous version of a post, kept when it is edited. */

@@ -18,6 +18,10 @@ export type FederationEvent =
   | { kind: "follow-accepted"; follow: Follow }
   /** A member rejected a follow request, or removed a remote follower. */
   | { kind: "follow-rejected"; follow: Follow }
+  | { kind: "blocked"; blockerId: string; blockedId: string }
+  | { kind: "unblocked"; blockerId: string; blockedId: string }
+  /** Removed from a circle: the circle's posts are withdrawn from these remote actors. */
+  | { kind: "post-recalled"; post: Post; actorIds: readonly string[] }
   | { kind: "liked"; likeId: string; actorId: string; post: Post }
   | { kind: "unliked"; likeId: string; actorId: string; post: Post };
 

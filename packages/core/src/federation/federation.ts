@@ -30,7 +30,14 @@ import type { Member } from "../domain/types.ts";
 import { isId } from "../ids.ts";
 import type { StoredKeyPair } from "../stores/stores.ts";
 import { urlsFor } from "../urls.ts";
-import { ANONYMOUS, canView, type Viewer, visibilityFilter } from "../visibility/visibility.ts";
+import { publicProfile } from "../usecases/view-profile.ts";
+import {
+  ANONYMOUS,
+  canSeePart,
+  canView,
+  type Viewer,
+  visibilityFilter,
+} from "../visibility/visibility.ts";
 import { registerInbox } from "./inbox.ts";
 import { INSTANCE_IDENTIFIER, persistActor } from "./remote-actors.ts";
 import { addressingFor, instant, postToNote } from "./wire.ts";
@@ -150,7 +157,7 @@ export function buildFederation(deps: Deps, options: FederationOptions) {
         id: ctx.getActorUri(identifier),
         preferredUsername: member.username,
         name: member.displayName,
-        summary: member.bioHtml,
+        summary: publicProfile(member).bioHtml,
         url: new URL(urls.profile(member.username)),
         inbox: ctx.getInboxUri(identifier),
         outbox: ctx.getOutboxUri(identifier),
@@ -166,7 +173,8 @@ export function buildFederation(deps: Deps, options: FederationOptions) {
           url: new URL(`${deps.config.origin}/static/avatar.png`),
           mediaType: "image/png",
         }),
-        attachments: member.fields.map(
+        // The actor document is public and cached by other servers: public parts only.
+        attachments: publicProfile(member).fields.map(
           (f) =>
             new PropertyValue({
               name: f.name,
@@ -284,7 +292,6 @@ export function buildFederation(deps: Deps, options: FederationOptions) {
       const actors = await deps.stores.actors.getByIds(
         follows.map((f) => (side === "followers" ? f.followerId : f.followeeId)),
       );
-      void ctx;
       return {
         items: actors.map((a) => new URL(a.kind === "local" ? urls.actor(a.username) : a.uri!)),
       };

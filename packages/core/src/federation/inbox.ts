@@ -25,7 +25,7 @@ import { getLogger } from "@logtape/logtape";
 import type { Deps } from "../deps.ts";
 import type { Actor, Post } from "../domain/types.ts";
 import { newId } from "../ids.ts";
-import { canView } from "../visibility/visibility.ts";
+import { mayInteract } from "../visibility/visibility.ts";
 import { INSTANCE_IDENTIFIER, persistActor } from "./remote-actors.ts";
 import {
   isPostObject,
@@ -122,13 +122,15 @@ async function onUndo(deps: Deps, ctx: Ctx, undo: Undo): Promise<void> {
 async function onAcceptOrReject(deps: Deps, ctx: Ctx, activity: Accept | Reject): Promise<void> {
   const sender = await senderOf(deps, ctx, activity);
   if (!sender) return;
-  const object = await activity.getObject({
-    documentLoader: await loader(ctx),
-    suppressError: true,
-  });
   const byUri = activity.objectId
     ? await deps.stores.follows.getByUri(activity.objectId.href)
     : null;
+  // Our follow of the sender, known by its id, needs no fetch. (The embedded copy
+  // comes from another origin than our follow's id, so Fedify would refetch it from us.)
+  const object =
+    byUri?.followeeId === sender.id
+      ? null
+      : await activity.getObject({ documentLoader: await loader(ctx), suppressError: true });
   const follower =
     object instanceof Follow ? await activeMemberByUri(deps, object.actorId?.href) : null;
   const viaPair = follower ? await deps.stores.follows.get(follower.id, sender.id) : null;
@@ -160,13 +162,25 @@ async function ingestPost(deps: Deps, ctx: Ctx, object: APObject, sender: Actor)
       addressing.localRecipientUsernames.map((u) => deps.stores.members.getByUsername(u)),
     )
   ).filter((m): m is NonNullable<typeof m> => m !== null && m.status === "active");
+  // Members who block the sender are not reached by it.
+  for (const m of [...recipients]) {
+    if (await deps.stores.blocks.between(sender.id, m.id))
+      recipients.splice(recipients.indexOf(m), 1);
+  }
   const parentUri = object.replyTargetId?.href ?? null;
   const parent = parentUri ? await postByUri(deps, parentUri) : null;
   const senderViewer = { kind: "remote" as const, actorId: sender.id };
-  const parentIsLocalAndVisible =
+  const parentIsLocal = parent !== null && parent.uri === null;
+  // A reply to a local post must be allowed by its interaction policy, and
+  // nobody the author blocks may answer: refused replies are not stored at all.
+  if (
     parent !== null &&
-    parent.uri === null &&
-    (await canView(senderViewer, parent, deps.stores.facts));
+    parentIsLocal &&
+    (!(await mayInteract(senderViewer, parent, "reply", deps.stores.facts)) ||
+      (await deps.stores.blocks.between(sender.id, parent.authorId)))
+  )
+    return;
+  const parentIsLocalAndVisible = parentIsLocal;
   const followed = (await deps.stores.follows.listFollowers(sender.id, "accepted")).some(
     (f) => f.followerId !== sender.id,
   );
@@ -304,8 +318,17 @@ async function onInteraction(
   const sender = await senderOf(deps, ctx, activity);
   if (!sender || sender.kind !== "remote" || !activity.objectId || !activity.id) return;
   const post = await postByUri(deps, activity.objectId.href);
-  // Nobody can like or boost what they may not see; boosts only of open posts.
-  if (!post || !(await canView({ kind: "remote", actorId: sender.id }, post, deps.stores.facts)))
+  // Nobody can like or boost what they may not see, nor against the post's
+  // interaction policy; boosts only of open posts.
+  if (
+    !post ||
+    !(await mayInteract(
+      { kind: "remote", actorId: sender.id },
+      post,
+      kind === "like" ? "like" : "boost",
+      deps.stores.facts,
+    ))
+  )
     return;
   if (kind === "boost" && post.audience !== "public" && post.audience !== "unlisted") return;
   await deps.stores.interactions.add({

@@ -7,6 +7,7 @@
 import type { Context } from "@fedify/fedify";
 import {
   Accept,
+  Block,
   Create,
   Delete,
   Follow,
@@ -166,6 +167,54 @@ export function createPublisher(deps: Deps, context: () => Context<void>): Publi
             ? like
             : new Undo({ id: new URL(`${like.id!.href}/undo`), actor: like.actorId, object: like });
         await send(liker.username, [author], activity);
+        return;
+      }
+      case "blocked":
+      case "unblocked": {
+        const [blocker, blocked] = await Promise.all([
+          deps.stores.actors.getById(event.blockerId),
+          deps.stores.actors.getById(event.blockedId),
+        ]);
+        if (
+          !blocker ||
+          blocker.kind !== "local" ||
+          !blocked ||
+          blocked.kind !== "remote" ||
+          !blocked.uri
+        )
+          return;
+        const block = new Block({
+          id: new URL(`${urls.actor(blocker.username)}/blocks/${blocked.id}`),
+          actor: new URL(urls.actor(blocker.username)),
+          object: new URL(blocked.uri),
+        });
+        const activity =
+          event.kind === "blocked"
+            ? block
+            : new Undo({
+                id: new URL(`${block.id!.href}/undo/${Date.now()}`),
+                actor: block.actorId,
+                object: block,
+              });
+        await send(blocker.username, [blocked], activity);
+        return;
+      }
+      case "post-recalled": {
+        // What can be recalled from a remote server: a Delete of the post, sent
+        // only to those who lost access. Their server decides what it keeps.
+        const author = await deps.stores.members.getById(event.post.authorId);
+        if (!author) return;
+        const actors = (await deps.stores.actors.getByIds(event.actorIds)).filter(
+          (a) => a.kind === "remote",
+        );
+        const postUri = urls.post(author.username, event.post.id);
+        const activity = new Delete({
+          id: new URL(`${postUri}/recalls/${Date.now()}`),
+          actor: new URL(urls.actor(author.username)),
+          tos: actors.filter((a) => a.uri).map((a) => new URL(a.uri!)),
+          object: new Tombstone({ id: new URL(postUri), deleted: instant(deps.now()) }),
+        });
+        await send(author.username, actors, activity);
         return;
       }
       default: {

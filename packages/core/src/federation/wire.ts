@@ -9,6 +9,8 @@ import {
   Article,
   getActorTypeName,
   Hashtag,
+  InteractionPolicy,
+  InteractionRule,
   LanguageString,
   Mention,
   Note,
@@ -17,7 +19,7 @@ import {
 } from "@fedify/vocab";
 import { Temporal } from "@js-temporal/polyfill";
 import type { Deps } from "../deps.ts";
-import type { Actor, Audience, Member, Post } from "../domain/types.ts";
+import type { Actor, Audience, AudienceRef, Member, Post } from "../domain/types.ts";
 import type { RemoteActorInput } from "../stores/stores.ts";
 import { htmlToPlainText, sanitizePostHtml } from "../text/render.ts";
 import { type Urls, urlsFor } from "../urls.ts";
@@ -93,6 +95,18 @@ export async function addressingFor(
         recipients: dedupe([...followers, ...remote(mentioned)]),
         mentionTags: true,
       };
+    }
+    case "friends": {
+      // Friends are named one by one, like a circle: accounts that follow the author and are followed back.
+      const [followers, following] = await Promise.all([
+        deps.stores.follows.listFollowers(author.id, "accepted"),
+        deps.stores.follows.listFollowing(author.id, "accepted"),
+      ]);
+      const followed = new Set(following.map((f) => f.followeeId));
+      const friends = await deps.stores.actors.getByIds(
+        followers.map((f) => f.followerId).filter((id) => followed.has(id)),
+      );
+      return { to: uris(friends), cc: [], recipients: dedupe(remote(friends)), mentionTags: false };
     }
     case "circle": {
       // Named actors in `to`, no Mention tags: Mastodon shows it as a limited post.
@@ -193,6 +207,46 @@ export async function postToNote(
     updated: post.editedAt ? instant(post.editedAt) : null,
     url: new URL(urls.postPage(author.username, post.id)),
     tags,
+    interactionPolicy: await interactionPolicyOf(deps, post, author),
+  });
+}
+
+/**
+ * A post's interaction policy in GoToSocial's vocabulary: who is approved
+ * automatically to reply, like and boost. Everyone and followers have
+ * collection URIs. The Clique, circles and friends are not published one by
+ * one (that would reveal who is in them to everyone who sees the post): the
+ * policy names only the author, and this server enforces the rest itself.
+ */
+async function interactionPolicyOf(
+  deps: Deps,
+  post: Post,
+  author: Member,
+): Promise<InteractionPolicy> {
+  const urls = urlsFor(deps.config.origin);
+  const self = new URL(urls.actor(author.username));
+  const approvals = (ref: AudienceRef): URL[] => {
+    switch (ref.audience) {
+      case "public":
+        return [PUBLIC_COLLECTION];
+      case "followers":
+        return [self, new URL(`${urls.actor(author.username)}/followers`)];
+      case "friends":
+      case "clique":
+      case "circle":
+      case "nobody":
+        return [self];
+      default: {
+        const unreachable: never = ref.audience;
+        return unreachable;
+      }
+    }
+  };
+  const rule = (ref: AudienceRef) => new InteractionRule({ automaticApprovals: approvals(ref) });
+  return new InteractionPolicy({
+    canReply: rule(post.interactionPolicy.reply),
+    canLike: rule(post.interactionPolicy.like),
+    canAnnounce: rule(post.interactionPolicy.boost),
   });
 }
 

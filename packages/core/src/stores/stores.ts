@@ -7,10 +7,12 @@ import type {
   AccessToken,
   Actor,
   Audience,
+  AudienceRef,
   Circle,
   CliqueSettings,
   ContentType,
   Follow,
+  InteractionPolicy,
   Invite,
   Member,
   MemberStatus,
@@ -63,6 +65,8 @@ export interface MemberStore {
       manuallyApprovesFollowers: boolean;
       discoverable: boolean;
       showFollows: boolean;
+      bioAudience: AudienceRef;
+      followsAudience: AudienceRef;
     }>,
   ): Promise<void>;
   getPasswordHash(id: string): Promise<string | null>;
@@ -104,14 +108,32 @@ export interface ActorStore {
 /** Likes and boosts of posts. */
 export interface InteractionStore {
   /** Idempotent: a repeated like/boost changes nothing. Returns false when it already existed. */
-  add(input: { id: string; kind: "like" | "boost"; actorId: string; postId: string; uri: string | null; createdAt: Date }): Promise<boolean>;
+  add(input: {
+    id: string;
+    kind: "like" | "boost";
+    actorId: string;
+    postId: string;
+    uri: string | null;
+    createdAt: Date;
+  }): Promise<boolean>;
   /** Removes a like/boost; returns its id, or `null` when there was none. */
   remove(kind: "like" | "boost", actorId: string, postId: string): Promise<string | null>;
   /** Removes the like/boost with this activity id, if its actor matches. */
   removeByUri(uri: string, actorId: string): Promise<boolean>;
   count(postIds: readonly string[], kind: "like" | "boost"): Promise<Map<string, number>>;
   /** Which of these posts the actor liked/boosted. */
-  byActor(actorId: string, postIds: readonly string[], kind: "like" | "boost"): Promise<Set<string>>;
+  byActor(
+    actorId: string,
+    postIds: readonly string[],
+    kind: "like" | "boost",
+  ): Promise<Set<string>>;
+}
+
+/** Mutes: whose posts leave a member's home feed. */
+export interface MuteStore {
+  add(muterId: string, mutedId: string, at: Date): Promise<void>;
+  remove(muterId: string, mutedId: string): Promise<void>;
+  list(muterId: string): Promise<string[]>;
 }
 
 /** Blocks between actors. */
@@ -120,6 +142,8 @@ export interface BlockStore {
   remove(blockerId: string, blockedId: string): Promise<void>;
   /** Whether either actor blocks the other. */
   between(a: string, b: string): Promise<boolean>;
+  /** Actors the member blocks. */
+  list(blockerId: string): Promise<string[]>;
 }
 
 /** A key pair as JSON Web Keys. */
@@ -177,6 +201,7 @@ export interface NewPost {
   audience: Audience;
   circleId: string | null;
   audienceOwnerId?: string | null;
+  interactionPolicy?: InteractionPolicy;
   inReplyToId: string | null;
   inReplyToUri: string | null;
   contentType: ContentType;
@@ -279,6 +304,7 @@ export interface Stores {
   follows: FollowStore;
   interactions: InteractionStore;
   blocks: BlockStore;
+  mutes: MuteStore;
   /** The relationships the visibility rules ask about. */
   facts: VisibilityFacts;
   /** Runs `fn` in one database transaction; everything it writes lands or nothing does. */

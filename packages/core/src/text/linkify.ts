@@ -3,10 +3,10 @@
  * into Mastodon-style HTML.
  *
  * Rules (after Mastodon's `Account::MENTION_RE` and `Tag::HASHTAG_RE`):
- * - a mention is `@user` or `@user@host`; the username is `[a-zA-Z0-9_]+`; the
- *   `@` must not follow a word character, `/` or `=` (so e-mail addresses and
- *   URLs do not count), and the mention must not run on into more word
- *   characters or another `@`;
+ * - a mention is `@user` or `@user@host` (the host may end in `:port`); the
+ *   username is `[a-zA-Z0-9_]+`; the `@` must not follow a word character,
+ *   `/` or `=` (so e-mail addresses and URLs do not count), and the mention
+ *   must not run on into more word characters or another `@`;
  * - a hashtag is `#` and letters (any script, with combining marks), digits
  *   and `_`; it must contain at least one letter, and the `#` must not follow
  *   a word character, `/`, `=`, `)` or `&`;
@@ -42,7 +42,8 @@ const W = "\\p{L}\\p{M}\\p{N}_";
 const LABEL = "[\\p{L}\\p{N}](?:[\\p{L}\\p{M}\\p{N}-]*[\\p{L}\\p{M}\\p{N}])?";
 const TOKEN_SOURCE = [
   `(?<url>https?:\\/\\/[^\\s<>"\\p{Cc}]+)`,
-  `(?<![${W}\\/=])@(?<user>[a-zA-Z0-9_]+)(?:@(?<host>${LABEL}(?:\\.${LABEL})*))?(?![${W}@])`,
+  // A host may carry a port, as handles of servers on non-default ports do (`user@host:8443`).
+  `(?<![${W}\\/=])@(?<user>[a-zA-Z0-9_]+)(?:@(?<host>${LABEL}(?:\\.${LABEL})*(?::\\d{1,5})?))?(?![${W}@])`,
   `(?<![${W}\\/=)&])#(?<tag>[${W}]+(?:[\\u00b7\\u30fb\\u200c]+[${W}]+)*)`,
 ].join("|");
 

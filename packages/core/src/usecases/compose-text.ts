@@ -20,6 +20,8 @@ export async function composeText(
   deps: Deps,
   source: string,
   contentType: ContentType,
+  /** The writer: accounts they block, or that block them, are not mentioned. */
+  authorId: string | null = null,
 ): Promise<ComposedText> {
   const urls = urlsFor(deps.config.origin);
   const localHost = new URL(deps.config.origin).host.toLowerCase();
@@ -44,6 +46,11 @@ export async function composeText(
           url: actor.url ?? actor.uri ?? "",
           acct: `${actor.username}@${actor.host}`,
         });
+    }
+  }
+  if (authorId !== null) {
+    for (const [key, target] of resolved) {
+      if (await deps.stores.blocks.between(authorId, target.id)) resolved.delete(key);
     }
   }
   const rendered = renderPost({

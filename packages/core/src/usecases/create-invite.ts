@@ -53,7 +53,10 @@ export async function createInvite(
   )
     return fail("invalid_expiry", "Expiry must be between one minute and one year.");
 
-  const code = randomSecret(15);
+  // base64url: one code in 64 would start with "-" and read as an option to
+  // `clique invite redeem <code>`.
+  let code = randomSecret(15);
+  while (code.startsWith("-")) code = randomSecret(15);
   const now = deps.now();
   const invite: Invite = {
     id: newId(),

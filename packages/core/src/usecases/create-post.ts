@@ -1,8 +1,15 @@
 import type { Deps } from "../deps.ts";
-import type { Audience, ContentType, Member, Post } from "../domain/types.ts";
+import {
+  type Audience,
+  type ContentType,
+  type InteractionPolicy,
+  type Member,
+  OPEN_INTERACTIONS,
+  type Post,
+} from "../domain/types.ts";
 import { fail, ok, type Result } from "../errors.ts";
 import { isId, newId } from "../ids.ts";
-import type { Viewer } from "../visibility/visibility.ts";
+import { mayInteract, type Viewer } from "../visibility/visibility.ts";
 import { composeText } from "./compose-text.ts";
 import { getVisiblePost } from "./get-visible-post.ts";
 
@@ -22,6 +29,13 @@ export interface CreatePostInput {
   spoilerText?: string;
   sensitive?: boolean;
   language?: string | null;
+  /** Who may reply, like and boost; everyone by default. */
+  interactionPolicy?: InteractionPolicy;
+  /**
+   * The replier saw the warning that this reply reaches people who cannot see
+   * the post it answers, and confirmed. Without it such a reply is refused.
+   */
+  confirmWiderAudience?: boolean;
 }
 
 /** Why `createPost` refused. */
@@ -32,7 +46,9 @@ export type CreatePostProblem =
   | "reply_target_not_found"
   | "circle_required"
   | "circle_not_found"
-  | "invalid_language";
+  | "invalid_language"
+  | "reply_not_allowed"
+  | "audience_wider_than_parent";
 
 /** Checks the text parts shared by creating and editing. */
 export function checkText(
@@ -65,6 +81,12 @@ export async function createPost(
     // You can only answer what you can see.
     parent = await getVisiblePost(deps, viewer, input.inReplyToId);
     if (!parent) return fail("reply_target_not_found");
+    // The parent's interaction policy and blocks decide who may answer.
+    if (
+      !(await mayInteract(viewer, parent, "reply", deps.stores.facts)) ||
+      (await deps.stores.blocks.between(author.id, parent.authorId))
+    )
+      return fail("reply_not_allowed", "The author does not take replies from you on this post.");
   }
 
   // A reply to a Clique-only or circle post stays in that audience unless the author chose otherwise.
@@ -91,8 +113,21 @@ export async function createPost(
     circleId = null;
   }
 
+  if (
+    parent &&
+    widens(parent, { audience, circleId, authorId: author.id }) &&
+    !input.confirmWiderAudience
+  ) {
+    return fail(
+      "audience_wider_than_parent",
+      `This reply (${audience}) would reach people who cannot see the post it answers (${parent.audience}). Choose the same audience, or confirm.`,
+    );
+  }
+  const policyProblem = await checkPolicy(deps, author, input.interactionPolicy);
+  if (policyProblem) return fail(policyProblem);
+
   const contentType = input.contentType ?? "text/plain";
-  const text = await composeText(deps, input.source, contentType);
+  const text = await composeText(deps, input.source, contentType, author.id);
   const id = newId();
   const post = await deps.stores.transaction((tx) =>
     tx.posts.create({
@@ -102,6 +137,7 @@ export async function createPost(
       url: null,
       audience,
       circleId,
+      interactionPolicy: input.interactionPolicy ?? OPEN_INTERACTIONS,
       inReplyToId: parent?.id ?? null,
       inReplyToUri: null,
       contentType,
@@ -119,4 +155,51 @@ export async function createPost(
   );
   await deps.publisher.publish({ kind: "post-created", post });
   return ok(post);
+}
+
+// How far each audience reaches; a reply may not reach further than its parent.
+const REACH: Record<Audience, number> = {
+  direct: 0,
+  circle: 1,
+  friends: 1,
+  followers: 2,
+  clique: 2,
+  unlisted: 3,
+  public: 3,
+};
+
+/**
+ * Whether a reply would reach people who cannot see its parent: a wider
+ * audience, or a different restricted one (another circle, the replier's own
+ * followers...). Direct replies name their readers and never count as widening.
+ */
+export function widens(
+  parent: Pick<Post, "audience" | "circleId" | "authorId">,
+  reply: Pick<Post, "audience" | "circleId" | "authorId">,
+): boolean {
+  if (reply.audience === "direct") return false;
+  if (parent.audience === "public" || parent.audience === "unlisted") return false;
+  if (REACH[reply.audience] > REACH[parent.audience]) return true;
+  if (reply.audience !== parent.audience) return true;
+  if (reply.audience === "circle") return reply.circleId !== parent.circleId;
+  // Followers or friends of someone else are other people.
+  if (reply.audience === "followers" || reply.audience === "friends")
+    return reply.authorId !== parent.authorId;
+  return false;
+}
+
+/** An interaction policy may only name the author's own circles. */
+export async function checkPolicy(
+  deps: Deps,
+  author: Member,
+  policy: InteractionPolicy | undefined,
+): Promise<"circle_not_found" | null> {
+  if (!policy) return null;
+  for (const ref of [policy.reply, policy.like, policy.boost]) {
+    if (ref.audience !== "circle") continue;
+    const circle =
+      ref.circleId && isId(ref.circleId) ? await deps.stores.circles.getById(ref.circleId) : null;
+    if (!circle || circle.ownerId !== author.id) return "circle_not_found";
+  }
+  return null;
 }

@@ -37,7 +37,7 @@ export async function editPost(
   const problem = checkText(input.source, spoilerText, language);
   if (problem) return fail(problem);
 
-  const text = await composeText(deps, input.source, post.contentType);
+  const text = await composeText(deps, input.source, post.contentType, author.id);
   const now = deps.now();
   await deps.stores.transaction(async (tx) => {
     // Whoever the post was addressed to keeps it: a mention dropped in an edit

@@ -102,16 +102,20 @@ export async function rejectFollower(
 
 /** How a member and another account relate, for Mastodon's relationships endpoint. */
 export async function relationship(deps: Deps, member: Member, otherId: string) {
-  const [out, inbound, blocked] = await Promise.all([
+  const [out, inbound, blocking, blockedBy, mutes] = await Promise.all([
     deps.stores.follows.get(member.id, otherId),
     deps.stores.follows.get(otherId, member.id),
-    deps.stores.blocks.between(member.id, otherId),
+    deps.stores.facts.blocks(member.id, otherId),
+    deps.stores.facts.blocks(otherId, member.id),
+    deps.stores.mutes.list(member.id),
   ]);
   return {
     following: out?.state === "accepted",
     requested: out?.state === "pending",
     followedBy: inbound?.state === "accepted",
     requestedBy: inbound?.state === "pending",
-    blocking: blocked,
+    blocking,
+    blockedBy,
+    muting: mutes.includes(otherId),
   };
 }

@@ -2,6 +2,7 @@ import type { Deps } from "../deps.ts";
 import type { Member, Post } from "../domain/types.ts";
 import { fail, ok, type Result } from "../errors.ts";
 import { newId } from "../ids.ts";
+import { mayInteract } from "../visibility/visibility.ts";
 import { getVisiblePost } from "./get-visible-post.ts";
 
 /** Likes (favourites) a post the member can see; remote authors get a `Like`. */
@@ -9,13 +10,12 @@ export async function likePost(
   deps: Deps,
   member: Member,
   postId: string,
-): Promise<Result<Post, "not_found">> {
-  const post = await getVisiblePost(
-    deps,
-    { kind: "member", actorId: member.id, role: member.role },
-    postId,
-  );
+): Promise<Result<Post, "not_found" | "not_allowed">> {
+  const viewer = { kind: "member", actorId: member.id, role: member.role } as const;
+  const post = await getVisiblePost(deps, viewer, postId);
   if (!post) return fail("not_found");
+  // The author's interaction policy decides who may like.
+  if (!(await mayInteract(viewer, post, "like", deps.stores.facts))) return fail("not_allowed");
   const likeId = newId();
   const added = await deps.stores.interactions.add({
     id: likeId,

@@ -195,11 +195,10 @@ describe("replies", () => {
     assert.equal(reply.audience, "clique");
     assert.equal(reply.inReplyToId, parent.id);
     assert.equal(await t.clique.getVisiblePost(world.viewer("anonymous"), reply.id), null);
-    const loud = await publish(bob, {
-      source: "out loud",
-      inReplyToId: parent.id,
-      audience: "public",
-    });
+    // Reaching further than the parent needs the author's confirmation.
+    const unconfirmed = { source: "out loud", inReplyToId: parent.id, audience: "public" } as const;
+    assert.equal(await problem(bob, unconfirmed), "audience_wider_than_parent");
+    const loud = await publish(bob, { ...unconfirmed, confirmWiderAudience: true });
     assert.equal(loud.audience, "public");
   });
 

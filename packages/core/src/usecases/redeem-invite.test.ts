@@ -214,14 +214,14 @@ describe("redeemInvite", () => {
     assert.equal(await t.stores.members.getByUsername("half_written"), null);
   });
 
-  it("never exceeds the cap: 20 concurrent redemptions for 5 free seats", async () => {
-    const seated = await t.clique.countSeated();
-    const cap = seated + 5;
+  /**
+   * Fires `runs` redemptions at once for `free` free seats. Every transaction is held
+   * until all have been asked for, so they really run together: 10 on the pool's
+   * connections, the rest queued behind them.
+   */
+  async function rush(prefix: string, codes: (i: number) => string, runs = 20, free = 5) {
+    const cap = (await t.clique.countSeated()) + free;
     await t.clique.updateSettings({ memberCap: cap });
-    const { invite, code } = await newInvite({ maxUses: null });
-    // Hold every transaction until all 20 have been asked for, so they really
-    // run at once: 10 on the pool's connections, the rest queued behind them.
-    const RUNS = 20;
     let arrived = 0;
     let inFlight = 0;
     let maxInFlight = 0;
@@ -234,7 +234,7 @@ describe("redeemInvite", () => {
     const concurrent: Stores = {
       ...t.stores,
       transaction: async (fn) => {
-        if (++arrived === RUNS) release();
+        if (++arrived === runs) release();
         await allArrived;
         inFlight++;
         maxInFlight = Math.max(maxInFlight, inFlight);
@@ -246,45 +246,64 @@ describe("redeemInvite", () => {
       },
     };
     const clique = createClique({ stores: concurrent, config: t.clique.config });
-    const usernames = Array.from({ length: RUNS }, (_, i) => `rush_${i}`);
     try {
       const results = await Promise.all(
-        usernames.map((username) => clique.redeemInvite({ code, username, password: PASSWORD })),
+        Array.from({ length: runs }, (_, i) =>
+          clique.redeemInvite({ code: codes(i), username: `${prefix}_${i}`, password: PASSWORD }),
+        ),
       );
-      clearTimeout(timeout);
-      assert.equal(arrived, RUNS);
-      assert.equal(maxInFlight, RUNS, "all redemptions were in flight together");
+      assert.equal(arrived, runs);
+      assert.equal(maxInFlight, runs, "all redemptions were in flight together");
 
       const joined = results.flatMap((r) => (r.ok ? [r.value.username] : []));
       const refused = results.flatMap((r) => (r.ok ? [] : [r.reason]));
-      assert.equal(joined.length, 5);
-      assert.deepEqual(refused, Array(15).fill("clique_full"));
-      const full = results.find((r) => !r.ok);
-      assert.deepEqual(full, {
-        ok: false,
-        reason: "clique_full",
-        detail: `This Clique is full (${cap} members).`,
-      });
-
+      assert.equal(joined.length, free);
+      assert.deepEqual(refused, Array(runs - free).fill("clique_full"));
+      assert.deepEqual(
+        results.find((r) => !r.ok),
+        { ok: false, reason: "clique_full", detail: `This Clique is full (${cap} members).` },
+      );
       assert.equal(await t.clique.countSeated(), cap);
-      assert.equal((await t.stores.invites.getById(invite.id))?.uses, 5);
+      // Only the winners left rows behind.
       const rows = await t.db
         .selectFrom("actors")
         .select("username")
-        .where("username", "like", "rush\\_%")
-        .orderBy("username")
+        .where("username", "like", `${prefix}\\_%`)
         .execute();
       assert.deepEqual(rows.map((r) => r.username).sort(), [...joined].sort());
 
       // Full is full: one more, alone, is refused too.
       await assertRefused(
         "clique_full",
-        () => t.clique.redeemInvite({ code, username: "one_more", password: PASSWORD }),
+        () =>
+          t.clique.redeemInvite({
+            code: world.invite.code,
+            username: "one_more",
+            password: PASSWORD,
+          }),
         "one_more",
       );
     } finally {
       clearTimeout(timeout);
       await t.clique.updateSettings({ memberCap: world.settings.memberCap });
     }
+  }
+
+  it("never exceeds the cap: 20 concurrent redemptions of one invite for 5 free seats", async () => {
+    const { invite, code } = await newInvite({ maxUses: null });
+    await rush("rush", () => code);
+    assert.equal((await t.stores.invites.getById(invite.id))?.uses, 5);
+  });
+
+  it("never exceeds the cap when each concurrent redemption has its own invite", async () => {
+    // No shared invite row to queue on: only the Clique's own lock keeps the count.
+    const invites: Awaited<ReturnType<typeof newInvite>>[] = [];
+    for (let i = 0; i < 10; i++) invites.push(await newInvite({ maxUses: 1 }));
+    await rush("own", (i) => invites[i]?.code ?? "", 10, 3);
+    const uses = await Promise.all(invites.map((x) => t.stores.invites.getById(x.invite.id)));
+    assert.equal(
+      uses.reduce((sum, x) => sum + (x?.uses ?? 0), 0),
+      3,
+    );
   });
 });

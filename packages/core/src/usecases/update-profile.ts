@@ -1,6 +1,7 @@
 import type { Deps } from "../deps.ts";
-import type { Member, ProfileField } from "../domain/types.ts";
+import type { AudienceRef, Member, ProfileField } from "../domain/types.ts";
 import { fail, ok, type Result } from "../errors.ts";
+import { isId } from "../ids.ts";
 import { composeText } from "./compose-text.ts";
 
 /** Most profile fields, as on Mastodon. */
@@ -11,19 +12,37 @@ export type UpdateProfileProblem =
   | "invalid_display_name"
   | "bio_too_long"
   | "too_many_fields"
-  | "invalid_field";
+  | "invalid_field"
+  | "circle_not_found";
+
+/** What a member may change about their profile. */
+export interface ProfileUpdate {
+  displayName?: string;
+  bio?: string;
+  bioAudience?: AudienceRef;
+  /** Each field may carry its own audience (default everyone). */
+  fields?: ProfileField[];
+  followsAudience?: AudienceRef;
+  manuallyApprovesFollowers?: boolean;
+  discoverable?: boolean;
+}
+
+async function checkRef(
+  deps: Deps,
+  member: Member,
+  ref: AudienceRef | undefined,
+): Promise<boolean> {
+  if (!ref || ref.audience !== "circle") return true;
+  const circle =
+    ref.circleId && isId(ref.circleId) ? await deps.stores.circles.getById(ref.circleId) : null;
+  return circle !== null && circle.ownerId === member.id;
+}
 
 /** Updates a member's own profile. */
 export async function updateProfile(
   deps: Deps,
   member: Member,
-  input: {
-    displayName?: string;
-    bio?: string;
-    fields?: ProfileField[];
-    manuallyApprovesFollowers?: boolean;
-    discoverable?: boolean;
-  },
+  input: ProfileUpdate,
 ): Promise<Result<Member, UpdateProfileProblem>> {
   if (input.displayName !== undefined && [...input.displayName].length > 100)
     return fail("invalid_display_name");
@@ -37,6 +56,17 @@ export async function updateProfile(
     )
       return fail("invalid_field");
   }
+  // Parts may only be shown to the member's own circles.
+  const refs = [
+    input.bioAudience,
+    input.followsAudience,
+    ...(input.fields ?? []).map(
+      (f) => f.audience && { audience: f.audience, circleId: f.circleId ?? null },
+    ),
+  ];
+  for (const ref of refs)
+    if (!(await checkRef(deps, member, ref || undefined))) return fail("circle_not_found");
+
   const bioHtml =
     input.bio === undefined
       ? undefined
@@ -47,8 +77,17 @@ export async function updateProfile(
     tx.members.updateProfile(member.id, {
       ...(input.displayName !== undefined ? { displayName: input.displayName.trim() } : {}),
       ...(input.bio !== undefined ? { bio: input.bio, bioHtml: bioHtml ?? "" } : {}),
+      ...(input.bioAudience !== undefined ? { bioAudience: input.bioAudience } : {}),
+      ...(input.followsAudience !== undefined ? { followsAudience: input.followsAudience } : {}),
       ...(input.fields !== undefined
-        ? { fields: input.fields.map((f) => ({ name: f.name.trim(), value: f.value.trim() })) }
+        ? {
+            fields: input.fields.map((f) => ({
+              name: f.name.trim(),
+              value: f.value.trim(),
+              audience: f.audience ?? "public",
+              circleId: f.audience === "circle" ? (f.circleId ?? null) : null,
+            })),
+          }
         : {}),
       ...(input.manuallyApprovesFollowers !== undefined
         ? { manuallyApprovesFollowers: input.manuallyApprovesFollowers }

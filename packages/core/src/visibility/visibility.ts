@@ -19,7 +19,7 @@
  * - the ActivityPub object dispatchers and collections (federation issue);
  * - HTML pages, media, feeds, search and notifications as they arrive.
  */
-import type { Audience, Post, Role } from "../domain/types.ts";
+import type { Audience, AudienceRef, InteractionPolicy, Post, Role } from "../domain/types.ts";
 
 /**
  * Who is looking. Remote viewers are identified by a verified signature; a
@@ -54,13 +54,17 @@ export type Grant =
   /** The post is addressed to a circle that holds `who`. */
   | { kind: "circle"; who: Who }
   /** The post's audience is one of these and `who` is one of its addressed recipients. */
-  | { kind: "recipient"; who: Who; audiences: readonly Audience[] };
+  | { kind: "recipient"; who: Who; audiences: readonly Audience[] }
+  /** The post is for the author's friends and `who` is one: they follow each other. */
+  | { kind: "friend"; who: Who };
 
 /** What a list query needs to return only visible posts. */
 export interface VisibilityFilter {
   grants: readonly Grant[];
   /** Public listings (tags, public timelines) leave out `unlisted` posts. */
   listing: "personal" | "public";
+  /** The viewing actor, for the block rule (an author's block limits them to open posts). */
+  viewerActorId: string | null;
 }
 
 /** Relationships `canView` needs; implemented by the stores. */
@@ -75,6 +79,10 @@ export interface VisibilityFacts {
   circleHolds(circleId: string, who: Who): Promise<boolean>;
   /** Whether the post names `who` as a recipient. */
   isRecipient(postId: string, who: Who): Promise<boolean>;
+  /** Whether `who` and the author follow each other (both follows approved). */
+  isFriend(who: Who, authorId: string): Promise<boolean>;
+  /** Whether `blockerId` blocks `actorId`. */
+  blocks(blockerId: string, actorId: string): Promise<boolean>;
 }
 
 const OPEN: readonly Audience[] = ["public", "unlisted"];
@@ -93,6 +101,8 @@ export function grantsFor(viewer: Viewer): Grant[] {
     // Direct posts reach the actors they name; followers-only posts also reach
     // the actors they mention, as on Mastodon.
     { kind: "recipient", who, audiences: ["direct", "followers"] },
+    // Friends-only posts reach those the author follows and who follow back.
+    { kind: "friend", who },
   ];
   // A server sees what any of its actors may see, and nothing it authored itself.
   if (viewer.kind === "server") return [{ kind: "audience", audiences: OPEN }, ...personal];
@@ -113,8 +123,16 @@ export function visibilityFilter(
   viewer: Viewer,
   listing: VisibilityFilter["listing"] = "personal",
 ): VisibilityFilter {
-  return { grants: grantsFor(viewer), listing };
+  return { grants: grantsFor(viewer), listing, viewerActorId: viewerActorOf(viewer) };
 }
+
+/** The viewer's own actor id, if it has one. */
+export function viewerActorOf(viewer: Viewer): string | null {
+  return viewer.kind === "member" || viewer.kind === "remote" ? viewer.actorId : null;
+}
+
+/** Audiences anyone may see; blocks do not hide them (they are public anyway). */
+export const OPEN_AUDIENCES = OPEN;
 
 /** Whether `viewer` may see `post`. Missing and invisible are the same to callers. */
 export async function canView(
@@ -126,6 +144,15 @@ export async function canView(
   if (post.deletedAt !== null) return false;
   // Posts of suspended or removed members are hidden with them.
   if (!(await facts.authorIsActive(post.authorId))) return false;
+  // Someone the author blocks sees only what is open to everyone.
+  const viewerActor = viewerActorOf(viewer);
+  if (
+    viewerActor !== null &&
+    viewerActor !== post.authorId &&
+    !OPEN.includes(post.audience) &&
+    (await facts.blocks(post.authorId, viewerActor))
+  )
+    return false;
   for (const grant of grantsFor(viewer)) {
     if (await grantAllows(grant, post, facts)) return true;
   }
@@ -155,9 +182,68 @@ async function grantAllows(grant: Grant, post: Post, facts: VisibilityFacts): Pr
       return (
         grant.audiences.includes(post.audience) && (await facts.isRecipient(post.id, grant.who))
       );
+    case "friend":
+      return post.audience === "friends" && (await facts.isFriend(grant.who, post.authorId));
     default: {
       const unreachable: never = grant;
       throw new Error(`unknown grant ${JSON.stringify(unreachable)}`);
     }
   }
+}
+
+const NO_POST_ID = "00000000-0000-0000-0000-000000000000";
+
+/**
+ * Whether `viewer` may see a part of `ownerId`'s profile (a field, the bio,
+ * the follower lists) or use a permission (reply, like, boost) given to
+ * `ref`. Built on `canView`: the part is judged exactly like a post of the
+ * owner addressed to that audience, so the two can never disagree.
+ */
+export async function canSeePart(
+  viewer: Viewer,
+  ownerId: string,
+  ref: AudienceRef,
+  facts: VisibilityFacts,
+): Promise<boolean> {
+  // The owner always sees their own profile.
+  if (viewerActorOf(viewer) === ownerId) return true;
+  // Everyone / nobody need no relationship lookups.
+  if (ref.audience === "public") return true;
+  if (ref.audience === "nobody") return false;
+  return canView(viewer, partAsPost(ownerId, ref), facts);
+}
+
+function partAsPost(ownerId: string, ref: AudienceRef): Post {
+  return {
+    id: NO_POST_ID,
+    authorId: ownerId,
+    uri: null,
+    url: null,
+    audience: ref.audience as Audience,
+    circleId: ref.circleId ?? null,
+    audienceOwnerId: null,
+    inReplyToId: null,
+    inReplyToUri: null,
+    contentType: "text/plain",
+    source: "",
+    contentHtml: "",
+    spoilerText: "",
+    sensitive: false,
+    language: null,
+    createdAt: new Date(0),
+    editedAt: null,
+    deletedAt: null,
+    interactionPolicy: { reply: ref, like: ref, boost: ref },
+  };
+}
+
+/** Whether `viewer` may reply to, like or boost `post` (it must also be able to see it). */
+export async function mayInteract(
+  viewer: Viewer,
+  post: Post,
+  kind: keyof InteractionPolicy,
+  facts: VisibilityFacts,
+): Promise<boolean> {
+  if (!(await canView(viewer, post, facts))) return false;
+  return canSeePart(viewer, post.authorId, post.interactionPolicy[kind], facts);
 }

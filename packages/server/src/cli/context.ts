@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { type Composition, compose } from "../compose.ts";
 import { type Config, loadConfig } from "../config.ts";
+import { problem } from "../http/errors.ts";
 import { setupLogging } from "../logging.ts";
 
 /** A failure the CLI reports on one line and exits non-zero for. */
@@ -42,7 +43,7 @@ export function generatePassword(): string {
   return randomBytes(18).toString("base64url");
 }
 
-/** Explains a use case's refusal in a sentence. */
+/** Explains a use case's refusal in a sentence (the same words the API uses). */
 export function explain(reason: string, detail?: string): string {
-  return detail ?? reason.replaceAll("_", " ");
+  return problem(reason, detail).message;
 }

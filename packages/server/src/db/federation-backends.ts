@@ -157,7 +157,7 @@ export function openFederationBackends(
       },
     };
   }
-  const queue = new PostgresMessageQueue(sql, { pollInterval: { seconds: 2 } });
+  const queue = new PostgresMessageQueue(quietUnlisten(sql), { pollInterval: { seconds: 2 } });
   return {
     kv,
     queue: new QueueAdapter(queue as never),
@@ -165,4 +165,22 @@ export function openFederationBackends(
       await sql.end({ timeout: 5 });
     },
   };
+}
+
+/**
+ * On abort, `PostgresMessageQueue` fires `unlisten()` without awaiting it; closing
+ * the pool then destroys the LISTEN connection under that query, and the rejection,
+ * unhandled, crashed every graceful shutdown (exit code 1). Unlistening on a closing
+ * pool has nothing left to do, so its failure is dropped.
+ */
+function quietUnlisten(sql: postgres.Sql): postgres.Sql {
+  return new Proxy(sql, {
+    get(target, property, receiver) {
+      if (property !== "listen") return Reflect.get(target, property, receiver);
+      return async (...args: Parameters<postgres.Sql["listen"]>) => {
+        const listening = await target.listen(...args);
+        return { ...listening, unlisten: () => listening.unlisten().catch(() => {}) };
+      };
+    },
+  });
 }

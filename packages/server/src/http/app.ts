@@ -8,7 +8,7 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cliqueApi } from "../api/clique/routes.ts";
 import { accountsApi } from "../api/mastodon/accounts.ts";
-import { followRequestsApi, searchApi } from "../api/mastodon/follows.ts";
+import { blocksApi, followRequestsApi, searchApi } from "../api/mastodon/follows.ts";
 import { instanceV1Api, instanceV2Api } from "../api/mastodon/instance.ts";
 import { statusesApi } from "../api/mastodon/statuses.ts";
 import { timelinesApi } from "../api/mastodon/timelines.ts";
@@ -66,6 +66,7 @@ export function createApp(services: AppServices): Hono<AppEnv> {
   app.route("/api/v1/statuses", statusesApi);
   app.route("/api/v1/follow_requests", followRequestsApi);
   app.route("/api/v2", searchApi);
+  app.route("/api/v1", blocksApi);
   app.route("/api/v1/timelines", timelinesApi);
   app.route("/api/v1", instanceV1Api);
   app.route("/api/v2", instanceV2Api);

@@ -3,7 +3,7 @@
  * schema. Mastodon clients send JSON, form-urlencoded or multipart bodies and
  * encode arrays as `key[]`; all are accepted.
  */
-import { CliqueError, isId } from "@clique/core";
+import { type AudienceRef, CliqueError, isId, PART_AUDIENCES } from "@clique/core";
 import type { Context } from "hono";
 import { z } from "zod";
 
@@ -101,4 +101,22 @@ export function toPage(q: z.infer<typeof pageSchema>, defaults = { limit: 20, ma
     minId: q.min_id,
     limit: Math.min(q.limit ?? defaults.limit, defaults.max),
   };
+}
+
+/** A part audience as clients send it: `"followers"`, or `{ "audience": "circle", "circle_id": "…" }`. */
+export const audienceRefSchema = z.union([
+  z.enum(PART_AUDIENCES),
+  z
+    .object({
+      audience: z.enum(PART_AUDIENCES),
+      circle_id: z.string().refine(isId, "not a valid id").nullish(),
+    })
+    .strict(),
+]);
+
+/** An audience reference in core's terms; omitted means everyone. */
+export function toRef(value: z.infer<typeof audienceRefSchema> | undefined): AudienceRef {
+  if (value === undefined) return { audience: "public" };
+  if (typeof value === "string") return { audience: value };
+  return { audience: value.audience, circleId: value.circle_id ?? null };
 }

@@ -7,7 +7,11 @@ import pg from "pg";
 import type { Stores } from "../../stores/stores.ts";
 import { KyselyCircleStore } from "./circle.store.kysely.ts";
 import { KyselyFollowStore } from "./follow.store.kysely.ts";
-import { KyselyBlockStore, KyselyInteractionStore } from "./interaction.store.kysely.ts";
+import {
+  KyselyBlockStore,
+  KyselyInteractionStore,
+  KyselyMuteStore,
+} from "./interaction.store.kysely.ts";
 import { KyselyInviteStore } from "./invite.store.kysely.ts";
 import { KyselyActorStore, KyselyKeyStore, KyselyMemberStore } from "./member.store.kysely.ts";
 import { KyselyPostStore } from "./post.store.kysely.ts";
@@ -45,6 +49,7 @@ export function createKyselyStores(db: Kysely<Database>): Stores {
     follows: new KyselyFollowStore(db),
     interactions: new KyselyInteractionStore(db),
     blocks: new KyselyBlockStore(db),
+    mutes: new KyselyMuteStore(db),
     facts: new KyselyVisibilityFacts(db),
     transaction: (fn) =>
       db.isTransaction

@@ -1,5 +1,5 @@
 import type { Kysely } from "kysely";
-import type { BlockStore, InteractionStore } from "../../stores/stores.ts";
+import type { BlockStore, InteractionStore, MuteStore } from "../../stores/stores.ts";
 import type { Database } from "./schema.ts";
 
 export class KyselyInteractionStore implements InteractionStore {
@@ -111,5 +111,47 @@ export class KyselyBlockStore implements BlockStore {
       )
       .executeTakeFirst();
     return row !== undefined;
+  }
+
+  async list(blockerId: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom("blocks")
+      .select("blocked_id")
+      .where("blocker_id", "=", blockerId)
+      .execute();
+    return rows.map((r) => r.blocked_id);
+  }
+}
+
+export class KyselyMuteStore implements MuteStore {
+  private readonly db: Kysely<Database>;
+
+  constructor(db: Kysely<Database>) {
+    this.db = db;
+  }
+
+  async add(muterId: string, mutedId: string, at: Date): Promise<void> {
+    await this.db
+      .insertInto("mutes")
+      .values({ muter_id: muterId, muted_id: mutedId, created_at: at })
+      .onConflict((oc) => oc.columns(["muter_id", "muted_id"]).doNothing())
+      .execute();
+  }
+
+  async remove(muterId: string, mutedId: string): Promise<void> {
+    await this.db
+      .deleteFrom("mutes")
+      .where("muter_id", "=", muterId)
+      .where("muted_id", "=", mutedId)
+      .execute();
+  }
+
+  async list(muterId: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom("mutes")
+      .select("muted_id")
+      .where("muter_id", "=", muterId)
+      .execute();
+    return rows.map((r) => r.muted_id);
   }
 }

@@ -118,6 +118,19 @@ export class KyselyMemberStore implements MemberStore {
     if (patch.fields !== undefined) memberPatch.fields = JSON.stringify(patch.fields);
     if (patch.discoverable !== undefined) memberPatch.discoverable = patch.discoverable;
     if (patch.showFollows !== undefined) memberPatch.show_follows = patch.showFollows;
+    if (patch.bioAudience !== undefined) {
+      memberPatch.bio_audience = patch.bioAudience.audience;
+      memberPatch.bio_circle_id =
+        patch.bioAudience.audience === "circle" ? (patch.bioAudience.circleId ?? null) : null;
+    }
+    if (patch.followsAudience !== undefined) {
+      memberPatch.follows_audience = patch.followsAudience.audience;
+      memberPatch.follows_circle_id =
+        patch.followsAudience.audience === "circle"
+          ? (patch.followsAudience.circleId ?? null)
+          : null;
+      memberPatch.show_follows = patch.followsAudience.audience === "public";
+    }
     if (Object.keys(actorPatch).length > 0) {
       await this.db
         .updateTable("actors")

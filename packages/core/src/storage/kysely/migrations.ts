@@ -297,9 +297,51 @@ const m002_federation: Migration = {
   },
 };
 
+const m003_permissions: Migration = {
+  async up(db: AnyDb) {
+    await sql`alter table posts drop constraint posts_audience_check`.execute(db);
+    await sql`alter table posts add constraint posts_audience_check check (audience in ('public', 'unlisted', 'followers', 'friends', 'clique', 'circle', 'direct'))`.execute(
+      db,
+    );
+    await db.schema
+      .alterTable("posts")
+      .addColumn("interaction_policy", "jsonb", (c) =>
+        c
+          .notNull()
+          .defaultTo(
+            sql`'{"reply":{"audience":"public"},"like":{"audience":"public"},"boost":{"audience":"public"}}'::jsonb`,
+          ),
+      )
+      .execute();
+    // Profile parts with an audience of their own (fields carry theirs in the JSON).
+    await db.schema
+      .alterTable("members")
+      .addColumn("bio_audience", "text", (c) => c.notNull().defaultTo("public"))
+      .addColumn("bio_circle_id", "uuid", (c) => c.references("circles.id").onDelete("set null"))
+      .addColumn("follows_audience", "text", (c) => c.notNull().defaultTo("nobody"))
+      .addColumn("follows_circle_id", "uuid", (c) =>
+        c.references("circles.id").onDelete("set null"),
+      )
+      .execute();
+    await db.schema
+      .alterTable("clique_settings")
+      .addColumn("member_list_audience", "text", (c) => c.notNull().defaultTo("clique"))
+      .execute();
+    await db.schema
+      .createTable("mutes")
+      .addColumn("muter_id", "uuid", (c) => c.notNull().references("actors.id").onDelete("cascade"))
+      .addColumn("muted_id", "uuid", (c) => c.notNull().references("actors.id").onDelete("cascade"))
+      .addColumn("created_at", "timestamptz", (c) => c.notNull())
+      .addPrimaryKeyConstraint("mutes_pk", ["muter_id", "muted_id"])
+      .execute();
+    await db.schema.createIndex("blocks_blocked").on("blocks").column("blocked_id").execute();
+  },
+};
+
 const MIGRATIONS: Record<string, Migration> = {
   "001_foundation": m001_foundation,
   "002_federation": m002_federation,
+  "003_permissions": m003_permissions,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from "kysely";
-import type { Post, PostEdit } from "../../domain/types.ts";
+import { OPEN_INTERACTIONS, type Post, type PostEdit } from "../../domain/types.ts";
 import type { NewPost, Page, PostScope, PostStore } from "../../stores/stores.ts";
 import type { VisibilityFilter } from "../../visibility/visibility.ts";
 import { toPost, toPostEdit } from "./rows.ts";
@@ -24,6 +24,7 @@ export class KyselyPostStore implements PostStore {
         audience: p.audience,
         circle_id: p.circleId,
         audience_owner_id: p.audienceOwnerId ?? null,
+        interaction_policy: JSON.stringify(p.interactionPolicy ?? OPEN_INTERACTIONS),
         in_reply_to_id: p.inReplyToId,
         in_reply_to_uri: p.inReplyToUri,
         content_type: p.contentType,
@@ -98,6 +99,18 @@ export class KyselyPostStore implements PostStore {
           q = q.where("p.in_reply_to_id", "is", null).where("p.in_reply_to_uri", "is", null);
         break;
       case "home":
+        // Muted accounts leave the home feed (their posts stay visible elsewhere).
+        q = q.where((eb) =>
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom("mutes as hmu")
+                .select(sql`1`.as("one"))
+                .whereRef("hmu.muted_id", "=", "p.author_id")
+                .where("hmu.muter_id", "=", scope.actorId),
+            ),
+          ),
+        );
         q = q.where((eb) =>
           eb.or([
             eb.exists(

@@ -9,6 +9,7 @@ import type {
   Post,
   PostEdit,
 } from "../../domain/types.ts";
+import { OPEN_INTERACTIONS, type PartAudience } from "../../domain/types.ts";
 import type {
   AccessTokensTable,
   ActorsTable,
@@ -58,6 +59,11 @@ export function toMember(row: MemberRow): Member {
     manuallyApprovesFollowers: row.manually_approves_followers,
     discoverable: row.discoverable,
     showFollows: row.show_follows,
+    bioAudience: { audience: row.bio_audience as PartAudience, circleId: row.bio_circle_id },
+    followsAudience: {
+      audience: row.follows_audience as PartAudience,
+      circleId: row.follows_circle_id,
+    },
     createdAt: new Date(row.created_at),
   };
 }
@@ -117,6 +123,7 @@ export function toPost(row: Selectable<PostsTable>): Post {
     createdAt: new Date(row.created_at),
     editedAt: row.edited_at ? new Date(row.edited_at) : null,
     deletedAt: row.deleted_at ? new Date(row.deleted_at) : null,
+    interactionPolicy: row.interaction_policy ?? OPEN_INTERACTIONS,
   };
 }
 

@@ -3,6 +3,7 @@
  * `rows.ts` and nowhere else.
  */
 import type { ColumnType, Generated } from "kysely";
+import type { Audience, InteractionPolicy, ProfileField } from "../../domain/types.ts";
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type Json<T> = ColumnType<T, string, string>;
@@ -14,6 +15,7 @@ export interface CliqueSettingsTable {
   member_cap: number;
   members_can_invite: boolean;
   created_at: Timestamp;
+  member_list_audience: Generated<string>;
 }
 
 export interface ActorsTable {
@@ -42,7 +44,7 @@ export interface ActorsTable {
 export interface MembersTable {
   id: string;
   bio: string;
-  fields: Json<{ name: string; value: string }[]>;
+  fields: Json<ProfileField[]>;
   role: "owner" | "admin" | "moderator" | "member";
   status: "active" | "suspended" | "removed";
   password_hash: string;
@@ -50,6 +52,10 @@ export interface MembersTable {
   invite_id: string | null;
   status_changed_at: Timestamp | null;
   show_follows: Generated<boolean>;
+  bio_audience: Generated<string>;
+  bio_circle_id: string | null;
+  follows_audience: Generated<string>;
+  follows_circle_id: string | null;
 }
 
 export interface ActorKeysTable {
@@ -116,7 +122,7 @@ export interface PostsTable {
   author_id: string;
   uri: string | null;
   url: string | null;
-  audience: "public" | "unlisted" | "followers" | "clique" | "circle" | "direct";
+  audience: Audience;
   circle_id: string | null;
   in_reply_to_id: string | null;
   in_reply_to_uri: string | null;
@@ -130,6 +136,7 @@ export interface PostsTable {
   edited_at: Timestamp | null;
   deleted_at: Timestamp | null;
   audience_owner_id: string | null;
+  interaction_policy: Json<InteractionPolicy>;
 }
 
 export interface PostLinkTable {
@@ -168,6 +175,12 @@ export interface PostInteractionsTable {
   created_at: Timestamp;
 }
 
+export interface MutesTable {
+  muter_id: string;
+  muted_id: string;
+  created_at: Timestamp;
+}
+
 export interface BlocksTable {
   blocker_id: string;
   blocked_id: string;
@@ -195,4 +208,5 @@ export interface Database {
   instance_keys: InstanceKeysTable;
   post_interactions: PostInteractionsTable;
   blocks: BlocksTable;
+  mutes: MutesTable;
 }

@@ -9,6 +9,7 @@ function toSettings(row: Selectable<CliqueSettingsTable>): CliqueSettings {
     description: row.description,
     memberCap: row.member_cap,
     membersCanInvite: row.members_can_invite,
+    memberListAudience: row.member_list_audience as CliqueSettings["memberListAudience"],
     createdAt: new Date(row.created_at),
   };
 }
@@ -53,6 +54,7 @@ export class KyselySettingsStore implements SettingsStore {
     if (patch.description !== undefined) set.description = patch.description;
     if (patch.memberCap !== undefined) set.member_cap = patch.memberCap;
     if (patch.membersCanInvite !== undefined) set.members_can_invite = patch.membersCanInvite;
+    if (patch.memberListAudience !== undefined) set.member_list_audience = patch.memberListAudience;
     if (Object.keys(set).length === 0) return;
     await this.db.updateTable("clique_settings").set(set).execute();
   }

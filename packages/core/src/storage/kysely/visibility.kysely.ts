@@ -3,7 +3,13 @@
  * its own: each grant kind maps to exactly one condition.
  */
 import { type Expression, type ExpressionBuilder, type Kysely, type SqlBool, sql } from "kysely";
-import type { Grant, VisibilityFacts, VisibilityFilter, Who } from "../../visibility/visibility.ts";
+import {
+  type Grant,
+  OPEN_AUDIENCES,
+  type VisibilityFacts,
+  type VisibilityFilter,
+  type Who,
+} from "../../visibility/visibility.ts";
 import type { Database } from "./schema.ts";
 
 type PostsEb = ExpressionBuilder<Database & { p: Database["posts"] }, "p">;
@@ -73,6 +79,25 @@ function grantCondition(eb: PostsEb, grant: Grant): Expression<SqlBool> {
             .where(whoMatches(any, "r.actor_id", grant.who)),
         ),
       ]);
+    case "friend":
+      // They follow the author and the author follows them, both approved.
+      return eb.and([
+        eb("p.audience", "=", "friends"),
+        eb.exists(
+          eb
+            .selectFrom("follows as fa")
+            .innerJoin("follows as fb", (join) =>
+              join
+                .onRef("fb.follower_id", "=", "fa.followee_id")
+                .onRef("fb.followee_id", "=", "fa.follower_id"),
+            )
+            .select(sql`1`.as("one"))
+            .whereRef("fa.followee_id", "=", "p.author_id")
+            .where("fa.state", "=", "accepted")
+            .where("fb.state", "=", "accepted")
+            .where(whoMatches(any, "fa.follower_id", grant.who)),
+        ),
+      ]);
     default: {
       const unreachable: never = grant;
       throw new Error(`unknown grant ${JSON.stringify(unreachable)}`);
@@ -95,6 +120,24 @@ export function visibleCondition(eb: PostsEb, filter: VisibilityFilter): Express
     ),
     eb.or(filter.grants.map((g) => grantCondition(eb, g))),
   ];
+  if (filter.viewerActorId !== null) {
+    // Someone the author blocks sees only what is open to everyone.
+    conditions.push(
+      eb.or([
+        eb("p.audience", "in", [...OPEN_AUDIENCES]),
+        eb("p.author_id", "=", filter.viewerActorId),
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom("blocks as vb")
+              .select(sql`1`.as("one"))
+              .whereRef("vb.blocker_id", "=", "p.author_id")
+              .where("vb.blocked_id", "=", filter.viewerActorId),
+          ),
+        ),
+      ]),
+    );
+  }
   if (filter.listing === "public") conditions.push(eb("p.audience", "<>", "unlisted"));
   return eb.and(conditions);
 }
@@ -152,6 +195,33 @@ export class KyselyVisibilityFacts implements VisibilityFacts {
       .select("r.actor_id")
       .where("r.post_id", "=", postId)
       .where((eb) => whoMatches(eb as unknown as AnyEb, "r.actor_id", who))
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async isFriend(who: Who, authorId: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom("follows as fa")
+      .innerJoin("follows as fb", (join) =>
+        join
+          .onRef("fb.follower_id", "=", "fa.followee_id")
+          .onRef("fb.followee_id", "=", "fa.follower_id"),
+      )
+      .select("fa.id")
+      .where("fa.followee_id", "=", authorId)
+      .where("fa.state", "=", "accepted")
+      .where("fb.state", "=", "accepted")
+      .where((eb) => whoMatches(eb as unknown as AnyEb, "fa.follower_id", who))
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async blocks(blockerId: string, actorId: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom("blocks")
+      .select("blocker_id")
+      .where("blocker_id", "=", blockerId)
+      .where("blocked_id", "=", actorId)
       .executeTakeFirst();
     return row !== undefined;
   }

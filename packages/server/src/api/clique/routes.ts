@@ -7,7 +7,7 @@ import { type Context, Hono } from "hono";
 import { deleteCookie, setCookie } from "hono/cookie";
 import { z } from "zod";
 import { requireMember, requireRole, SESSION_COOKIE } from "../../http/auth.ts";
-import { readBody, validate } from "../../http/body.ts";
+import { audienceRefSchema, readBody, toRef, validate } from "../../http/body.ts";
 import type { AppEnv } from "../../http/env.ts";
 import { notFound, problem } from "../../http/errors.ts";
 import { renderAccount } from "../mastodon/render.ts";
@@ -69,6 +69,7 @@ cliqueApi.get("/", async (c) => {
     member_cap: settings.memberCap,
     members: await clique.countSeated(),
     members_can_invite: settings.membersCanInvite,
+    member_list_audience: settings.memberListAudience ?? "clique",
     audiences: AUDIENCES,
   });
 });
@@ -79,6 +80,7 @@ const settingsPatch = z
     description: z.string().max(2000).optional(),
     member_cap: z.number().int().min(1).max(10_000).optional(),
     members_can_invite: z.boolean().optional(),
+    member_list_audience: z.enum(["public", "clique", "staff"]).optional(),
   })
   .strict();
 
@@ -90,6 +92,9 @@ cliqueApi.patch("/", async (c) => {
     ...(input.name !== undefined ? { name: input.name } : {}),
     ...(input.description !== undefined ? { description: input.description } : {}),
     ...(input.member_cap !== undefined ? { memberCap: input.member_cap } : {}),
+    ...(input.member_list_audience !== undefined
+      ? { memberListAudience: input.member_list_audience }
+      : {}),
     ...(input.members_can_invite !== undefined
       ? { membersCanInvite: input.members_can_invite }
       : {}),
@@ -205,9 +210,13 @@ cliqueApi.post("/invites/redeem", async (c) => {
 // --- Members ---------------------------------------------------------------
 
 cliqueApi.get("/members", async (c) => {
-  const member = requireMember(c);
+  const member = c.get("member");
   const { clique } = c.get("services");
-  const staff = ["owner", "admin", "moderator"].includes(member.role);
+  const staff = member !== null && ["owner", "admin", "moderator"].includes(member.role);
+  // The owner chooses who sees the member list; staff always do.
+  const audience = (await clique.getSettings())?.memberListAudience ?? "clique";
+  const allowed = staff || audience === "public" || (audience === "clique" && member !== null);
+  if (!allowed) throw notFound();
   const members = await clique.listMembers(staff ? undefined : "active");
   const accounts = await Promise.all(
     members.map(async (m) => ({
@@ -297,4 +306,62 @@ cliqueApi.delete("/circles/:id", async (c) => {
   const result = await clique.deleteCircle(member, c.req.param("id"));
   if (!result.ok) throw problem(result.reason, result.detail);
   return c.json({ ok: true });
+});
+
+// --- Profile parts and their audiences -----------------------------------------
+
+const profileInput = z
+  .object({
+    bio_audience: audienceRefSchema.optional(),
+    follows_audience: audienceRefSchema.optional(),
+    fields: z
+      .array(
+        z
+          .object({
+            name: z.string().min(1).max(255),
+            value: z.string().max(255),
+            audience: audienceRefSchema.optional(),
+          })
+          .strict(),
+      )
+      .max(4)
+      .optional(),
+  })
+  .strict();
+
+cliqueApi.patch("/profile", async (c) => {
+  const member = requireMember(c);
+  const { clique } = c.get("services");
+  const input = validate(profileInput, await readBody(c));
+  const result = await clique.updateProfile(member, {
+    ...(input.bio_audience !== undefined ? { bioAudience: toRef(input.bio_audience) } : {}),
+    ...(input.follows_audience !== undefined
+      ? { followsAudience: toRef(input.follows_audience) }
+      : {}),
+    ...(input.fields !== undefined
+      ? {
+          fields: input.fields.map((f) => {
+            const ref = toRef(f.audience);
+            return {
+              name: f.name,
+              value: f.value,
+              audience: ref.audience,
+              circleId: ref.circleId ?? null,
+            };
+          }),
+        }
+      : {}),
+  });
+  if (!result.ok) throw problem(result.reason, result.detail);
+  const m = result.value;
+  return c.json({
+    bio_audience: m.bioAudience,
+    follows_audience: m.followsAudience,
+    fields: m.fields.map((f) => ({
+      name: f.name,
+      value: f.value,
+      audience: f.audience ?? "public",
+      circle_id: f.circleId ?? null,
+    })),
+  });
 });

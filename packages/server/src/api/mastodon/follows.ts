@@ -22,8 +22,8 @@ async function serializeRelationship(c: Context<AppEnv>, member: Member, otherId
     languages: null,
     followed_by: r.followedBy,
     blocking: r.blocking,
-    blocked_by: r.blocking,
-    muting: false,
+    blocked_by: r.blockedBy,
+    muting: r.muting,
     muting_notifications: false,
     requested: r.requested,
     requested_by: r.requestedBy,
@@ -73,9 +73,8 @@ async function followList(c: Context<AppEnv>, side: "followers" | "following") {
   const { clique } = c.get("services");
   const target = await clique.getMember(c.req.param("id") ?? "");
   if (!target || target.status === "removed") throw notFound();
-  const viewer = c.get("member");
-  // The lists are shown only if the member chose to (counts always are).
-  if (!target.showFollows && viewer?.id !== target.id) return c.json([]);
+  // The lists are shown only to the audience the member chose (counts always are).
+  if (!(await clique.viewProfile(c.get("viewer"), target)).followLists) return c.json([]);
   const ids = await clique.listFollowIds(target.id, side);
   const accounts = await Promise.all(ids.slice(0, 80).map((id) => renderAccount(c, id)));
   return c.json(accounts.filter((a) => a !== null));
@@ -163,3 +162,33 @@ searchApi.get("/search", async (c) => {
   }
   return c.json({ accounts, statuses: [], hashtags: [] });
 });
+
+for (const [path, action] of [
+  ["block", "blockAccount"],
+  ["unblock", "unblockAccount"],
+  ["mute", "muteAccount"],
+  ["unmute", "unmuteAccount"],
+] as const) {
+  followAccountsApi.post(`/:id/${path}`, async (c) => {
+    const member = requireMember(c);
+    const { clique } = c.get("services");
+    const result = await clique[action](member, c.req.param("id"));
+    if (!result.ok) throw problem(result.reason === "self_block" ? "not_allowed" : result.reason);
+    return c.json(await serializeRelationship(c, member, c.req.param("id")));
+  });
+}
+
+/** `/api/v1/blocks` and `/api/v1/mutes` (mounted at `/api/v1`). */
+export const blocksApi = new Hono<AppEnv>();
+for (const [path, list] of [
+  ["blocks", "listBlocks"],
+  ["mutes", "listMutes"],
+] as const) {
+  blocksApi.get(`/${path}`, async (c) => {
+    const member = requireMember(c);
+    const { clique } = c.get("services");
+    const ids = await clique[list](member);
+    const accounts = await Promise.all(ids.map((id) => renderAccount(c, id)));
+    return c.json(accounts.filter((a) => a !== null));
+  });
+}

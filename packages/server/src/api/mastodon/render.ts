@@ -1,4 +1,4 @@
-import type { Post } from "@clique/core";
+import type { Actor, Post, VisibleProfile } from "@clique/core";
 import type { Context } from "hono";
 import type { AppEnv } from "../../http/env.ts";
 import { serializeAccount, serializeStatus } from "./serializers.ts";
@@ -11,7 +11,8 @@ export async function renderStatuses(
 ) {
   const { clique, config } = c.get("services");
   const extras = await clique.postExtras(posts, c.get("member")?.id ?? null);
-  return posts.map((p) => serializeStatus(config.origin, p, extras, options));
+  const profiles = await profilesFor(c, [...extras.authors.values()]);
+  return posts.map((p) => serializeStatus(config.origin, p, extras, options, profiles));
 }
 
 /** Serializes one account with its public counts. */
@@ -25,7 +26,8 @@ export async function renderAccount(c: Context<AppEnv>, actorId: string) {
   ]);
   // Removed members are gone from the API.
   if (member && member.status === "removed") return null;
-  return serializeAccount(config.origin, actor, { member, stats });
+  const profile = member ? await clique.viewProfile(c.get("viewer"), member) : null;
+  return serializeAccount(config.origin, actor, { member, stats, profile });
 }
 
 /** Sets Mastodon's `Link` header for a page of results. */
@@ -44,4 +46,19 @@ export function setPaginationLinks(c: Context<AppEnv>, items: readonly { id: str
   const next = link("max_id", items[items.length - 1]!.id);
   const prev = link("min_id", items[0]!.id);
   c.header("Link", `<${next}>; rel="next", <${prev}>; rel="prev"`);
+}
+
+/** What the viewer may see of each local author's profile (asked of the visibility module). */
+export async function profilesFor(
+  c: Context<AppEnv>,
+  actors: readonly Actor[],
+): Promise<Map<string, VisibleProfile>> {
+  const { clique } = c.get("services");
+  const profiles = new Map<string, VisibleProfile>();
+  for (const actor of actors) {
+    if (actor.kind !== "local") continue;
+    const member = await clique.getMember(actor.id);
+    if (member) profiles.set(actor.id, await clique.viewProfile(c.get("viewer"), member));
+  }
+  return profiles;
 }

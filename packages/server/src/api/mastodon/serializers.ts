@@ -11,6 +11,7 @@ import type {
   Post,
   PostEdit,
   PostExtras,
+  VisibleProfile,
 } from "@clique/core";
 import { urlsFor } from "@clique/core";
 
@@ -26,6 +27,7 @@ export function mastodonVisibility(
     // Followers, Clique-only and circle posts are all "limited to a chosen set":
     // the closest Mastodon has is private (not boostable, not public).
     case "followers":
+    case "friends":
     case "clique":
     case "circle":
       return "private";
@@ -46,7 +48,7 @@ function iso(date: Date): string {
 export function serializeAccount(
   origin: string,
   actor: Actor,
-  extra: { member?: Member | null; stats?: AccountStats } = {},
+  extra: { member?: Member | null; stats?: AccountStats; profile?: VisibleProfile | null } = {},
 ) {
   const urls = urlsFor(origin);
   const local = actor.kind === "local";
@@ -73,7 +75,9 @@ export function serializeAccount(
         ),
       ),
     ),
-    note: actor.summaryHtml,
+    // A member's bio and fields have audiences of their own: only what this
+    // viewer may see (`profile`, from the visibility module) is shown.
+    note: local ? (extra.profile?.bioHtml ?? "") : actor.summaryHtml,
     url: local ? urls.profile(actor.username) : (actor.url ?? actor.uri ?? ""),
     uri: local ? urls.actor(actor.username) : (actor.uri ?? ""),
     avatar,
@@ -87,7 +91,7 @@ export function serializeAccount(
       ? extra.stats.lastPostAt.toISOString().slice(0, 10)
       : null,
     emojis: [],
-    fields: (member?.fields ?? []).map((f) => ({
+    fields: (local ? (extra.profile?.fields ?? []) : []).map((f) => ({
       name: f.name,
       value: escapeHtml(f.value),
       verified_at: null,
@@ -106,13 +110,27 @@ export function serializeCredentialAccount(
   stats: AccountStats,
 ) {
   return {
-    ...serializeAccount(origin, actor, { member, stats }),
+    // Members see their whole profile.
+    ...serializeAccount(origin, actor, {
+      member,
+      stats,
+      profile: { bioHtml: member.bioHtml, fields: member.fields, followLists: true },
+    }),
     source: {
       privacy: "public",
       sensitive: false,
       language: null,
       note: member.bio,
-      fields: member.fields.map((f) => ({ name: f.name, value: f.value, verified_at: null })),
+      fields: member.fields.map((f) => ({
+        name: f.name,
+        value: f.value,
+        verified_at: null,
+        // Clique extension: each field's audience.
+        audience: f.audience ?? "public",
+        circle_id: f.circleId ?? null,
+      })),
+      bio_audience: member.bioAudience.audience,
+      follows_audience: member.followsAudience.audience,
       follow_requests_count: 0,
     },
   };
@@ -128,6 +146,7 @@ export function serializeStatus(
   post: Post,
   extras: PostExtras,
   options: { withSource?: boolean } = {},
+  profiles?: ReadonlyMap<string, VisibleProfile>,
 ) {
   const urls = urlsFor(origin);
   const author = extras.authors.get(post.authorId);
@@ -168,7 +187,7 @@ export function serializeStatus(
     filtered: [],
     reblog: null,
     application: null,
-    account: serializeAccount(origin, author),
+    account: serializeAccount(origin, author, { profile: profiles?.get(author.id) ?? null }),
     media_attachments: [],
     mentions,
     tags: (extras.hashtags.get(post.id) ?? []).map((name) => ({ name, url: urls.tag(name) })),
@@ -183,13 +202,18 @@ export function serializeStatus(
 }
 
 /** One entry of `GET /api/v1/statuses/:id/history`. */
-export function serializeEdit(origin: string, edit: PostEdit, author: Actor) {
+export function serializeEdit(
+  origin: string,
+  edit: PostEdit,
+  author: Actor,
+  profile: VisibleProfile | null = null,
+) {
   return {
     content: edit.contentHtml,
     spoiler_text: edit.spoilerText,
     sensitive: edit.sensitive,
     created_at: iso(edit.createdAt),
-    account: serializeAccount(origin, author),
+    account: serializeAccount(origin, author, { profile }),
     media_attachments: [],
     emojis: [],
   };

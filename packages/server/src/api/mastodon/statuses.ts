@@ -2,10 +2,10 @@ import { AUDIENCES, type Audience, type CreatePostInput, isId } from "@clique/co
 import { Hono } from "hono";
 import { z } from "zod";
 import { requireMember } from "../../http/auth.ts";
-import { looseBoolean, readBody, validate } from "../../http/body.ts";
+import { audienceRefSchema, looseBoolean, readBody, toRef, validate } from "../../http/body.ts";
 import type { AppEnv } from "../../http/env.ts";
 import { notFound, problem } from "../../http/errors.ts";
-import { renderStatuses } from "./render.ts";
+import { profilesFor, renderStatuses } from "./render.ts";
 import { serializeEdit } from "./serializers.ts";
 
 /** Mastodon's `/api/v1/statuses` endpoints. */
@@ -35,6 +35,15 @@ const createSchema = z.object({
   audience: z.enum(AUDIENCES).optional(),
   circle_id: z.string().max(64).nullish(),
   content_type: z.enum(["text/plain", "text/markdown"]).optional(),
+  interaction_policy: z
+    .object({
+      reply: audienceRefSchema.optional(),
+      like: audienceRefSchema.optional(),
+      boost: audienceRefSchema.optional(),
+    })
+    .optional(),
+  // Clique extension: the author saw that this reply reaches beyond the parent's audience.
+  confirm_wider_audience: looseBoolean.optional(),
 });
 
 statusesApi.post("/", async (c) => {
@@ -54,6 +63,16 @@ statusesApi.post("/", async (c) => {
     spoilerText: input.spoiler_text ?? "",
     sensitive: input.sensitive ?? false,
     language: input.language ?? null,
+    ...(input.interaction_policy
+      ? {
+          interactionPolicy: {
+            reply: toRef(input.interaction_policy.reply),
+            like: toRef(input.interaction_policy.like),
+            boost: toRef(input.interaction_policy.boost),
+          },
+        }
+      : {}),
+    confirmWiderAudience: input.confirm_wider_audience ?? false,
   };
   const result = await clique.createPost(member, create);
   if (!result.ok) throw problem(result.reason, result.detail);
@@ -128,7 +147,12 @@ statusesApi.get("/:id/history", async (c) => {
   const history = post ? await clique.getPostHistory(viewer, post.id) : null;
   const author = post ? await clique.getActor(post.authorId) : null;
   if (!post || !history || !author) throw notFound();
-  return c.json(history.map((edit) => serializeEdit(config.origin, edit, author)));
+  const profiles = await profilesFor(c, [author]);
+  return c.json(
+    history.map((edit) =>
+      serializeEdit(config.origin, edit, author, profiles.get(author.id) ?? null),
+    ),
+  );
 });
 
 for (const [path, action] of [
@@ -139,7 +163,7 @@ for (const [path, action] of [
     const member = requireMember(c);
     const { clique } = c.get("services");
     const result = await clique[action](member, c.req.param("id"));
-    if (!result.ok) throw notFound();
+    if (!result.ok) throw problem(result.reason);
     const [status] = await renderStatuses(c, [result.value]);
     return c.json(status);
   });

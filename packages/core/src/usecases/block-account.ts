@@ -1,0 +1,86 @@
+import type { Deps } from "../deps.ts";
+import type { Member } from "../domain/types.ts";
+import { fail, ok, type Result } from "../errors.ts";
+
+/**
+ * A member blocks an account: follows end both ways, the blocked account can
+ * no longer see the member's non-public posts, follow, reply or mention them,
+ * and a remote account's server is sent a `Block`.
+ */
+export async function blockAccount(
+  deps: Deps,
+  member: Member,
+  targetId: string,
+): Promise<Result<null, "not_found" | "self_block">> {
+  const target = await deps.stores.actors.getById(targetId);
+  if (!target) return fail("not_found");
+  if (target.id === member.id) return fail("self_block");
+  const ended = await deps.stores.transaction(async (tx) => {
+    await tx.blocks.add(member.id, target.id, null, deps.now());
+    const gone = [];
+    for (const [a, b] of [
+      [member.id, target.id],
+      [target.id, member.id],
+    ] as const) {
+      const follow = await tx.follows.get(a, b);
+      if (follow) {
+        await tx.follows.delete(follow.id);
+        gone.push(follow);
+      }
+    }
+    return gone;
+  });
+  if (target.kind === "remote") {
+    for (const follow of ended) {
+      await deps.publisher.publish(
+        follow.followerId === member.id
+          ? { kind: "follow-undone", follow }
+          : { kind: "follow-rejected", follow },
+      );
+    }
+    await deps.publisher.publish({ kind: "blocked", blockerId: member.id, blockedId: target.id });
+  }
+  return ok(null);
+}
+
+/** Lifts a block; a remote account's server is sent `Undo(Block)`. */
+export async function unblockAccount(
+  deps: Deps,
+  member: Member,
+  targetId: string,
+): Promise<Result<null, "not_found">> {
+  const target = await deps.stores.actors.getById(targetId);
+  if (!target) return fail("not_found");
+  if (await deps.stores.facts.blocks(member.id, target.id)) {
+    await deps.stores.blocks.remove(member.id, target.id);
+    if (target.kind === "remote")
+      await deps.publisher.publish({
+        kind: "unblocked",
+        blockerId: member.id,
+        blockedId: target.id,
+      });
+  }
+  return ok(null);
+}
+
+/** Mutes an account: its posts stay visible but leave the member's home feed. */
+export async function muteAccount(
+  deps: Deps,
+  member: Member,
+  targetId: string,
+): Promise<Result<null, "not_found">> {
+  const target = await deps.stores.actors.getById(targetId);
+  if (!target || target.id === member.id) return fail("not_found");
+  await deps.stores.mutes.add(member.id, target.id, deps.now());
+  return ok(null);
+}
+
+/** Ends a mute. */
+export async function unmuteAccount(
+  deps: Deps,
+  member: Member,
+  targetId: string,
+): Promise<Result<null, "not_found">> {
+  await deps.stores.mutes.remove(member.id, targetId);
+  return ok(null);
+}

@@ -1,0 +1,40 @@
+import type { Deps } from "../deps.ts";
+import type { AudienceRef, Member, ProfileField } from "../domain/types.ts";
+import { canSeePart, type Viewer } from "../visibility/visibility.ts";
+
+/** The parts of a member's profile one viewer may see. */
+export interface VisibleProfile {
+  /** Empty when the viewer may not read the bio. */
+  bioHtml: string;
+  fields: ProfileField[];
+  /** Whether the viewer may see the follower and following lists. */
+  followLists: boolean;
+}
+
+/** What `viewer` may see of `member`'s profile; every part asks the visibility module. */
+export async function viewProfile(
+  deps: Deps,
+  viewer: Viewer,
+  member: Member,
+): Promise<VisibleProfile> {
+  const see = (ref: AudienceRef) => canSeePart(viewer, member.id, ref, deps.stores.facts);
+  const fields: ProfileField[] = [];
+  for (const field of member.fields) {
+    if (await see({ audience: field.audience ?? "public", circleId: field.circleId ?? null }))
+      fields.push(field);
+  }
+  return {
+    bioHtml: (await see(member.bioAudience)) ? member.bioHtml : "",
+    fields,
+    followLists: await see(member.followsAudience),
+  };
+}
+
+/** The profile as everyone sees it: what goes into the public actor document. */
+export function publicProfile(member: Member): VisibleProfile {
+  return {
+    bioHtml: member.bioAudience.audience === "public" ? member.bioHtml : "",
+    fields: member.fields.filter((f) => (f.audience ?? "public") === "public"),
+    followLists: member.followsAudience.audience === "public",
+  };
+}
