@@ -17,7 +17,7 @@ export * from "./domain/types.ts";
 export { checkUsername, type UsernameProblem } from "./domain/username.ts";
 export { CliqueError, type CliqueErrorCode, fail, ok, type Result } from "./errors.ts";
 export type { FederationEvent, Publisher, RemoteResolver } from "./federation/events.ts";
-export type { FederationOptions } from "./federation/federation.ts";
+export { FEDERATION_PATHS, type FederationOptions } from "./federation/federation.ts";
 export { INSTANCE_IDENTIFIER } from "./federation/remote-actors.ts";
 export { isId, newId } from "./ids.ts";
 export type * from "./stores/stores.ts";
@@ -38,6 +38,7 @@ export type { ProfileUpdate } from "./usecases/update-profile.ts";
 export type { VisibleProfile } from "./usecases/view-profile.ts";
 export {
   ANONYMOUS,
+  canSeeMemberList,
   canSeePart,
   canView,
   type Grant,

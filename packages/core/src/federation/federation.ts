@@ -56,6 +56,21 @@ export interface FederationOptions {
   version: string;
 }
 
+/**
+ * Where the federation answers. The server's route list is checked against
+ * these, so every ActivityPub surface is crawled by the privacy tests.
+ */
+export const FEDERATION_PATHS = {
+  actor: "/users/{identifier}",
+  post: "/users/{identifier}/statuses/{id}",
+  outbox: "/users/{identifier}/outbox",
+  followers: "/users/{identifier}/followers",
+  following: "/users/{identifier}/following",
+  featured: "/users/{identifier}/featured",
+  inbox: "/users/{identifier}/inbox",
+  sharedInbox: "/inbox",
+} as const;
+
 const PAGE_SIZE = 20;
 
 async function importPairs(pairs: readonly StoredKeyPair[]): Promise<CryptoKeyPair[]> {
@@ -132,7 +147,7 @@ export function buildFederation(deps: Deps, options: FederationOptions) {
   // --- Actors ------------------------------------------------------------
 
   federation
-    .setActorDispatcher("/users/{identifier}", async (ctx, identifier) => {
+    .setActorDispatcher(FEDERATION_PATHS.actor, async (ctx, identifier) => {
       if (identifier === INSTANCE_IDENTIFIER) {
         const keys = await ctx.getActorKeyPairs(identifier);
         return new Application({
@@ -229,7 +244,7 @@ export function buildFederation(deps: Deps, options: FederationOptions) {
 
   // --- Objects: a post answers at its id, only to those who may see it ----------
 
-  federation.setObjectDispatcher(Note, "/users/{identifier}/statuses/{id}", async (ctx, values) => {
+  federation.setObjectDispatcher(Note, FEDERATION_PATHS.post, async (ctx, values) => {
     if (!isId(values.id)) return null;
     const post = await deps.stores.posts.getById(values.id);
     if (!post || post.uri !== null) return null;
@@ -245,7 +260,7 @@ export function buildFederation(deps: Deps, options: FederationOptions) {
   // --- Collections --------------------------------------------------------
 
   federation
-    .setOutboxDispatcher("/users/{identifier}/outbox", async (ctx, identifier, cursor) => {
+    .setOutboxDispatcher(FEDERATION_PATHS.outbox, async (ctx, identifier, cursor) => {
       const member = await memberNamed(identifier);
       if (!member || member.status !== "active" || cursor === null) return null;
       // Public posts for everyone; a signed follower also gets followers-only posts.
@@ -298,7 +313,7 @@ export function buildFederation(deps: Deps, options: FederationOptions) {
     };
 
   federation
-    .setFollowersDispatcher("/users/{identifier}/followers", async (ctx, identifier, cursor) => {
+    .setFollowersDispatcher(FEDERATION_PATHS.followers, async (ctx, identifier, cursor) => {
       const page = await followList("followers")(ctx as RequestContext<void>, identifier, cursor);
       if (!page) return null;
       return { items: page.items.map((id) => ({ id, inboxId: null })) };
@@ -309,20 +324,20 @@ export function buildFederation(deps: Deps, options: FederationOptions) {
     });
 
   federation
-    .setFollowingDispatcher("/users/{identifier}/following", followList("following"))
+    .setFollowingDispatcher(FEDERATION_PATHS.following, followList("following"))
     .setCounter(async (_ctx, identifier) => {
       const member = await memberNamed(identifier);
       return member ? deps.stores.follows.countFollowing(member.id) : null;
     });
 
-  federation.setFeaturedDispatcher("/users/{identifier}/featured", async (_ctx, identifier) => {
+  federation.setFeaturedDispatcher(FEDERATION_PATHS.featured, async (_ctx, identifier) => {
     const member = await memberNamed(identifier);
     return member ? { items: [] } : null;
   });
 
   // --- Inbox ---------------------------------------------------------------
 
-  const inbox = federation.setInboxListeners("/users/{identifier}/inbox", "/inbox");
+  const inbox = federation.setInboxListeners(FEDERATION_PATHS.inbox, FEDERATION_PATHS.sharedInbox);
   registerInbox(deps, inbox);
   inbox.setSharedKeyDispatcher(() => ({ identifier: INSTANCE_IDENTIFIER }));
 

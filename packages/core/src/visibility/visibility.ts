@@ -13,11 +13,23 @@
  * A viewer that may not see an object is told it does not exist: callers map
  * "invisible" and "missing" to the same *not found*.
  *
- * Surfaces that must ask this module (and do):
- * - client API: statuses (read, context, history, edit/delete lookup), account
- *   statuses, home timeline (`get-visible-post.ts`, `list-*.ts` use cases);
- * - the ActivityPub object dispatchers and collections (federation issue);
- * - HTML pages, media, feeds, search and notifications as they arrive.
+ * Profile parts (bio, each field, the follower lists) and interaction
+ * permissions (reply, like, boost) are judged by `canSeePart` and
+ * `mayInteract`, which treat the part as a post of its owner addressed to the
+ * part's audience: one set of rules for everything.
+ *
+ * Surfaces that ask this module (the server's `http/routes.ts` lists every
+ * route, and the canary crawl test checks each one):
+ * - client API: statuses (read, context, history, source, edit/delete/like
+ *   lookups), account statuses, home timeline, accounts (bio and fields via
+ *   `viewProfile`), follower/following lists, the member list;
+ * - ActivityPub: the post object dispatcher, the outbox, the followers and
+ *   following collections (signed viewer), the actor document (public parts
+ *   only), inbound replies, likes and boosts (`mayInteract`);
+ * - outbound addressing (`federation/wire.ts`) sends each post only to those
+ *   its audience names;
+ * - HTML pages, media, feeds and notifications as they arrive (none exist yet);
+ *   search answers accounts only.
  */
 import type { Audience, AudienceRef, InteractionPolicy, Post, Role } from "../domain/types.ts";
 
@@ -246,4 +258,15 @@ export async function mayInteract(
 ): Promise<boolean> {
   if (!(await canView(viewer, post, facts))) return false;
   return canSeePart(viewer, post.authorId, post.interactionPolicy[kind], facts);
+}
+
+const STAFF: readonly Role[] = ["owner", "admin", "moderator"];
+
+/** Whether `viewer` may see the Clique's member list, given who it is shown to. */
+export function canSeeMemberList(viewer: Viewer, audience: "public" | "clique" | "staff"): boolean {
+  // Staff always see it; they run the Clique.
+  if (viewer.kind === "member" && STAFF.includes(viewer.role)) return true;
+  if (audience === "public") return true;
+  // Remote viewers and anonymous ones are never "the Clique".
+  return audience === "clique" && viewer.kind === "member";
 }

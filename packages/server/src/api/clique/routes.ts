@@ -2,7 +2,7 @@
  * Clique's own operations, under `/api/v1/clique`. Unlike the Mastodon-shaped
  * endpoints these are strict: unknown fields are an error.
  */
-import { AUDIENCES, type Circle, type Invite, ROLES } from "@clique/core";
+import { AUDIENCES, type Circle, canSeeMemberList, type Invite, ROLES } from "@clique/core";
 import { type Context, Hono } from "hono";
 import { deleteCookie, setCookie } from "hono/cookie";
 import { z } from "zod";
@@ -215,8 +215,7 @@ cliqueApi.get("/members", async (c) => {
   const staff = member !== null && ["owner", "admin", "moderator"].includes(member.role);
   // The owner chooses who sees the member list; staff always do.
   const audience = (await clique.getSettings())?.memberListAudience ?? "clique";
-  const allowed = staff || audience === "public" || (audience === "clique" && member !== null);
-  if (!allowed) throw notFound();
+  if (!canSeeMemberList(c.get("viewer"), audience)) throw notFound();
   const members = await clique.listMembers(staff ? undefined : "active");
   const accounts = await Promise.all(
     members.map(async (m) => ({

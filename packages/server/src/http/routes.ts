@@ -1,0 +1,105 @@
+/**
+ * Every HTTP route the server answers, in one place. The canary crawl test
+ * visits each readable route as every kind of viewer and checks this list
+ * against the router, so a new endpoint cannot escape the privacy proof.
+ *
+ * `reads` says what a GET route can show (and so what the crawl must fill in
+ * for its parameters); write routes are listed so that adding one without
+ * thinking about it fails the check too.
+ */
+
+/** What a path parameter stands for, so the crawl knows what to put there. */
+export type RouteParam = "status" | "account" | "circle" | "invite" | "username" | "follow-request";
+
+/** One route. */
+export interface RouteSpec {
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  path: string;
+  /** For GET routes: the parameter kinds in the path, in order. */
+  params?: readonly RouteParam[];
+  /** Query string the crawl adds (e.g. lookups need one). */
+  query?: Record<string, "acct" | "actor-url" | "status-url">;
+  /** Served by Fedify (ActivityPub, WebFinger, NodeInfo) rather than the API router. */
+  federation?: boolean;
+}
+
+/** The client API, pages and static files (Hono's router). */
+export const API_ROUTES: readonly RouteSpec[] = [
+  { method: "GET", path: "/" },
+  { method: "GET", path: "/health" },
+  { method: "GET", path: "/static/avatar.png" },
+  { method: "GET", path: "/static/header.png" },
+  { method: "GET", path: "/api/v1/instance" },
+  { method: "GET", path: "/api/v2/instance" },
+  { method: "GET", path: "/api/v2/search", query: { q: "acct" } },
+  { method: "GET", path: "/api/v1/accounts/verify_credentials" },
+  { method: "PATCH", path: "/api/v1/accounts/update_credentials" },
+  { method: "GET", path: "/api/v1/accounts/lookup", query: { acct: "acct" } },
+  { method: "GET", path: "/api/v1/accounts/relationships" },
+  { method: "GET", path: "/api/v1/accounts/:id", params: ["account"] },
+  { method: "GET", path: "/api/v1/accounts/:id/statuses", params: ["account"] },
+  { method: "GET", path: "/api/v1/accounts/:id/followers", params: ["account"] },
+  { method: "GET", path: "/api/v1/accounts/:id/following", params: ["account"] },
+  { method: "POST", path: "/api/v1/accounts/:id/follow" },
+  { method: "POST", path: "/api/v1/accounts/:id/unfollow" },
+  { method: "POST", path: "/api/v1/accounts/:id/remove_from_followers" },
+  { method: "POST", path: "/api/v1/accounts/:id/block" },
+  { method: "POST", path: "/api/v1/accounts/:id/unblock" },
+  { method: "POST", path: "/api/v1/accounts/:id/mute" },
+  { method: "POST", path: "/api/v1/accounts/:id/unmute" },
+  { method: "GET", path: "/api/v1/blocks" },
+  { method: "GET", path: "/api/v1/mutes" },
+  { method: "GET", path: "/api/v1/follow_requests" },
+  { method: "POST", path: "/api/v1/follow_requests/:id/authorize" },
+  { method: "POST", path: "/api/v1/follow_requests/:id/reject" },
+  { method: "POST", path: "/api/v1/statuses" },
+  { method: "GET", path: "/api/v1/statuses/:id", params: ["status"] },
+  { method: "PUT", path: "/api/v1/statuses/:id" },
+  { method: "DELETE", path: "/api/v1/statuses/:id" },
+  { method: "GET", path: "/api/v1/statuses/:id/context", params: ["status"] },
+  { method: "GET", path: "/api/v1/statuses/:id/history", params: ["status"] },
+  { method: "GET", path: "/api/v1/statuses/:id/source", params: ["status"] },
+  { method: "POST", path: "/api/v1/statuses/:id/favourite" },
+  { method: "POST", path: "/api/v1/statuses/:id/unfavourite" },
+  { method: "GET", path: "/api/v1/timelines/home" },
+  { method: "GET", path: "/api/v1/clique" },
+  { method: "PATCH", path: "/api/v1/clique" },
+  { method: "PATCH", path: "/api/v1/clique/profile" },
+  { method: "POST", path: "/api/v1/clique/sessions" },
+  { method: "DELETE", path: "/api/v1/clique/sessions/current" },
+  { method: "POST", path: "/api/v1/clique/tokens" },
+  { method: "GET", path: "/api/v1/clique/invites" },
+  { method: "POST", path: "/api/v1/clique/invites" },
+  { method: "DELETE", path: "/api/v1/clique/invites/:id" },
+  { method: "POST", path: "/api/v1/clique/invites/redeem" },
+  { method: "GET", path: "/api/v1/clique/members" },
+  { method: "PATCH", path: "/api/v1/clique/members/:id" },
+  { method: "GET", path: "/api/v1/clique/circles" },
+  { method: "POST", path: "/api/v1/clique/circles" },
+  { method: "GET", path: "/api/v1/clique/circles/:id", params: ["circle"] },
+  { method: "PATCH", path: "/api/v1/clique/circles/:id" },
+  { method: "DELETE", path: "/api/v1/clique/circles/:id" },
+];
+
+/** ActivityPub, WebFinger and NodeInfo (Fedify's router; paths as in core's `FEDERATION_PATHS`). */
+export const FEDERATION_ROUTES: readonly RouteSpec[] = [
+  { method: "GET", path: "/.well-known/webfinger", query: { resource: "acct" }, federation: true },
+  { method: "GET", path: "/.well-known/nodeinfo", federation: true },
+  { method: "GET", path: "/nodeinfo/2.1", federation: true },
+  { method: "GET", path: "/users/:username", params: ["username"], federation: true },
+  { method: "GET", path: "/users/:username/outbox", params: ["username"], federation: true },
+  { method: "GET", path: "/users/:username/followers", params: ["username"], federation: true },
+  { method: "GET", path: "/users/:username/following", params: ["username"], federation: true },
+  { method: "GET", path: "/users/:username/featured", params: ["username"], federation: true },
+  {
+    method: "GET",
+    path: "/users/:username/statuses/:id",
+    params: ["username", "status"],
+    federation: true,
+  },
+  { method: "POST", path: "/users/:username/inbox", federation: true },
+  { method: "POST", path: "/inbox", federation: true },
+];
+
+/** Every route. */
+export const ROUTES: readonly RouteSpec[] = [...API_ROUTES, ...FEDERATION_ROUTES];
