@@ -73,6 +73,19 @@ export function createApp(services: AppServices): Hono<AppEnv> {
   app.route("/api/v1/clique", cliqueApi);
   app.route("/static", staticAssets);
   app.get("/health", (c) => c.json({ ok: true }));
+  // Invite links land here until the web interface exists: say how to join,
+  // without telling whether the code is valid (redeeming does that).
+  app.get("/invite/:code", async (c) => {
+    const settings = await services.clique.getSettings();
+    const code = c.req.param("code").replace(/[^A-Za-z0-9_-]/g, "");
+    return c.text(
+      `You are invited to ${settings?.name ?? "a Clique"}.\n\n` +
+        `To join, send your chosen username and password with this code:\n` +
+        `  POST ${services.config.origin}/api/v1/clique/invites/redeem\n` +
+        `  {"code": "${code}", "username": "...", "password": "..."}\n` +
+        `or, on the server: npx clique invite redeem ${code} --username NAME --password-stdin\n`,
+    );
+  });
   app.get("/", async (c) => {
     const settings = await services.clique.getSettings();
     return c.text(

@@ -27,6 +27,7 @@ export interface RouteSpec {
 export const API_ROUTES: readonly RouteSpec[] = [
   { method: "GET", path: "/" },
   { method: "GET", path: "/health" },
+  { method: "GET", path: "/invite/:code", params: ["invite"] },
   { method: "GET", path: "/static/avatar.png" },
   { method: "GET", path: "/static/header.png" },
   { method: "GET", path: "/api/v1/instance" },
