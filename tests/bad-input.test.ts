@@ -25,22 +25,32 @@ let aliceToken = "";
 before(async () => {
   db = await createTestDatabase();
   const env = { ...process.env, DATABASE_URL: db.url, CLIQUE_BODY_LIMIT: String(BODY_LIMIT) };
-  await runCliOk(["init", "--name", "Bad Input", "--owner", "alice", "--password-stdin"], {
-    env,
-    stdin: ALICE_PASSWORD,
-  });
-  const code = lastLine(await runCliOk(["invite", "create", "--by", "alice"], { env }));
-  await runCliOk(["invite", "redeem", code, "--username", "bob", "--password-stdin"], {
-    env,
-    stdin: BOB_PASSWORD,
-  });
-  aliceToken = lastLine(await runCliOk(["token", "create", "alice"], { env }));
-  server = await startServerProcess({ env, databaseUrl: db.url });
+  const starting = startServerProcess({ env, databaseUrl: db.url });
+  const setUp = (async () => {
+    await runCliOk(["init", "--name", "Bad Input", "--owner", "alice", "--password-stdin"], {
+      env,
+      stdin: ALICE_PASSWORD,
+    });
+    const code = lastLine(await runCliOk(["invite", "create", "--by", "alice"], { env }));
+    await Promise.all([
+      runCliOk(["invite", "redeem", code, "--username", "bob", "--password-stdin"], {
+        env,
+        stdin: BOB_PASSWORD,
+      }),
+      runCliOk(["token", "create", "alice"], { env }).then((out) => {
+        aliceToken = lastLine(out);
+      }),
+    ]);
+  })();
+  const [started, done] = await Promise.allSettled([starting, setUp]);
+  // Kept even when the set-up failed, so that after() stops it.
+  if (started.status === "fulfilled") server = started.value;
+  for (const outcome of [started, done]) if (outcome.status === "rejected") throw outcome.reason;
 });
 
 after(async () => {
   // Server-side errors explain failures that the client only sees as a 500.
-  if (server && /\bERR\b/.test(server.output())) console.error(server.output());
+  if (server && / ERR clique/.test(server.output())) console.error(server.output());
   await server?.stop();
   await db?.drop();
   await stopEmbeddedTestServer();

@@ -47,6 +47,11 @@ export interface StartServerOptions {
   databaseUrl?: string;
   /** How long to wait for `GET /health` (default 90 s). */
   timeoutMs?: number;
+  /**
+   * Sets `CLIQUE_ORIGIN`, the public origin (e.g. a TLS proxy's `https://localhost:PORT`);
+   * default: the server's own `url`.
+   */
+  origin?: string;
 }
 
 /** How a server process ended. */
@@ -57,8 +62,9 @@ export interface ServerExit {
 
 /** A running `clique start`. */
 export interface ServerProcess {
-  /** `http://127.0.0.1:PORT` — also its `CLIQUE_ORIGIN`. */
+  /** `http://127.0.0.1:PORT`, where the process listens. */
   url: string;
+  /** Its `CLIQUE_ORIGIN`: `url` unless `StartServerOptions.origin` said otherwise. */
   origin: string;
   port: number;
   pid: number;
@@ -75,6 +81,8 @@ export interface ServerProcess {
   kill9(options?: { group?: boolean }): Promise<ServerExit>;
   /** Everything the process wrote so far (stdout and stderr, interleaved). */
   output(): string;
+  /** How the process ended, or `null` while it runs. */
+  exitStatus(): ServerExit | null;
 }
 
 /**
@@ -104,7 +112,7 @@ async function startOnce(options: StartServerOptions): Promise<ServerProcess> {
     ...(options.databaseUrl !== undefined ? { DATABASE_URL: options.databaseUrl } : {}),
     PORT: String(port),
     HOST: "127.0.0.1",
-    CLIQUE_ORIGIN: origin,
+    CLIQUE_ORIGIN: options.origin ?? origin,
   });
   const child = spawn(process.execPath, [...NODE_FLAGS, CLIQUE_BIN, "start"], {
     env,
@@ -135,11 +143,21 @@ async function startOnce(options: StartServerOptions): Promise<ServerProcess> {
   });
 
   let stopping: Promise<ServerExit> | undefined;
+  let killed = false;
   const stop = (signal: NodeJS.Signals = "SIGTERM") => {
     stopping ??= (async () => {
+      if (exit && !killed) {
+        // A server that died on its own is the first thing to know about when tests fail.
+        console.error(
+          `The server on ${origin} had already exited (code ${exit.code}, signal ${exit.signal}):\n${output.trim()}`,
+        );
+      }
       if (!exit) {
         signalPid(pid, signal);
-        const result = await Promise.race([exited, sleep(STOP_TIMEOUT_MS, undefined, { ref: false })]);
+        const result = await Promise.race([
+          exited,
+          sleep(STOP_TIMEOUT_MS, undefined, { ref: false }),
+        ]);
         if (!result) signalPid(-pid, "SIGKILL");
       }
       const result = await exited;
@@ -150,16 +168,18 @@ async function startOnce(options: StartServerOptions): Promise<ServerProcess> {
   };
   const server: ServerProcess = {
     url: origin,
-    origin,
+    origin: options.origin ?? origin,
     port,
     pid,
     stop,
     async kill9(opts = {}) {
+      killed = true;
       signalPid(opts.group ? -pid : pid, "SIGKILL");
       // stop() still reaps what is left of the group later.
       return exited;
     },
     output: () => output,
+    exitStatus: () => exit ?? null,
   };
 
   const deadline = Date.now() + (options.timeoutMs ?? START_TIMEOUT_MS);

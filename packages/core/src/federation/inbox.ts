@@ -372,12 +372,20 @@ export function registerInbox(deps: Deps, inbox: InboxListenerSetters<void>): vo
     .on(Block, (ctx, a) => onBlock(deps, ctx, a))
     .onUnverifiedActivity(async (_ctx, activity, reason) => {
       // A deleted account's server answers 410 for its key, so its own Delete
-      // cannot be verified. The 410 from the actor's origin is the proof.
-      if (reason.type !== "keyFetchError" || !("status" in reason.result) || reason.result.status !== 410) return;
+      // cannot be verified. The 410 for the actor's own document is the proof.
+      if (
+        reason.type !== "keyFetchError" ||
+        !("status" in reason.result) ||
+        reason.result.status !== 410
+      )
+        return;
       if (!(activity instanceof Delete) || !activity.actorId) return;
       if (activity.objectId?.href !== activity.actorId.href) return;
-      // The Gone must come from the account's own server, not from a key elsewhere.
-      if (reason.keyId.origin !== activity.actorId.origin) return;
+      // The Gone must be the account's own document (`{actor}#main-key`): any
+      // other deleted account on its server also answers 410, which proves nothing.
+      const keyDocument = new URL(reason.keyId.href);
+      keyDocument.hash = "";
+      if (keyDocument.href !== activity.actorId.href) return;
       const actor = await deps.stores.actors.getByUri(activity.actorId.href);
       if (actor && actor.kind === "remote") await deps.stores.actors.deleteRemote(actor.id);
       return new Response(null, { status: 202 });

@@ -37,8 +37,15 @@ class PostgresKvAdapter implements KvStore {
     return this.#inner.get(key) as Promise<T | undefined>;
   }
 
-  set(key: KvKey, value: unknown, options?: KvStoreSetOptions): Promise<void> {
-    return this.#inner.set(key, value, options as never);
+  async set(key: KvKey, value: unknown, options?: KvStoreSetOptions): Promise<void> {
+    if (value !== null) return this.#inner.set(key, value, options as never);
+    // Fedify 2 caches a key it could not fetch as `null`; the 1.8 store would
+    // write SQL NULL into its NOT NULL column and fail the whole inbox request.
+    await this.#inner.initialize();
+    const ttl = options?.ttl == null ? null : options.ttl.toString();
+    await this.#sql`INSERT INTO ${this.#sql(KV_TABLE)} (key, value, ttl)
+      VALUES (${[...key]}::text[], 'null'::jsonb, ${ttl}::interval)
+      ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, ttl = EXCLUDED.ttl, created = CURRENT_TIMESTAMP`;
   }
 
   delete(key: KvKey): Promise<void> {

@@ -11,7 +11,14 @@ export function federationMiddleware(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const { clique, config } = c.get("services");
     const federation = clique.federation;
-    if (!federation || c.req.path.startsWith("/api/") || c.req.path.startsWith("/static/"))
+    // The API, static files and the health check are never ActivityPub.
+    const path = c.req.path;
+    if (
+      !federation ||
+      path.startsWith("/api/") ||
+      path.startsWith("/static/") ||
+      path === "/health"
+    )
       return next();
     // Behind a proxy the request arrives for an inner address: Fedify must see
     // the public URL, which signatures and object ids are made of.
