@@ -99,43 +99,38 @@ export class KyselyPostStore implements PostStore {
           q = q.where("p.in_reply_to_id", "is", null).where("p.in_reply_to_uri", "is", null);
         break;
       case "home":
-        // Muted accounts leave the home feed (their posts stay visible elsewhere).
-        q = q.where((eb) =>
-          eb.not(
-            eb.exists(
-              eb
-                .selectFrom("mutes as hmu")
-                .select(sql`1`.as("one"))
-                .whereRef("hmu.muted_id", "=", "p.author_id")
-                .where("hmu.muter_id", "=", scope.actorId),
-            ),
-          ),
-        );
-        q = q.where((eb) =>
-          eb.or([
-            eb.exists(
-              eb
-                .selectFrom("members as hm")
-                .select(sql`1`.as("one"))
-                .whereRef("hm.id", "=", "p.author_id"),
-            ),
-            eb.exists(
-              eb
-                .selectFrom("follows as hf")
-                .select(sql`1`.as("one"))
-                .whereRef("hf.followee_id", "=", "p.author_id")
-                .where("hf.follower_id", "=", scope.actorId)
-                .where("hf.state", "=", "accepted"),
-            ),
-            eb.exists(
-              eb
-                .selectFrom("post_recipients as hr")
-                .select(sql`1`.as("one"))
-                .whereRef("hr.post_id", "=", "p.id")
-                .where("hr.actor_id", "=", scope.actorId),
-            ),
-          ]),
-        );
+        // Members' posts, followed accounts' posts and posts addressed to the
+        // member; muted accounts leave the feed (their posts stay visible elsewhere).
+        // Uncorrelated IN-subqueries: computed once, probed per row.
+        q = q
+          .where("p.author_id", "not in", (eb) =>
+            eb
+              .selectFrom("mutes as hmu")
+              .select("hmu.muted_id")
+              .where("hmu.muter_id", "=", scope.actorId),
+          )
+          .where((eb) =>
+            eb.or([
+              eb("p.author_id", "in", eb.selectFrom("members as hm").select("hm.id")),
+              eb(
+                "p.author_id",
+                "in",
+                eb
+                  .selectFrom("follows as hf")
+                  .select("hf.followee_id")
+                  .where("hf.follower_id", "=", scope.actorId)
+                  .where("hf.state", "=", "accepted"),
+              ),
+              eb(
+                "p.id",
+                "in",
+                eb
+                  .selectFrom("post_recipients as hr")
+                  .select("hr.post_id")
+                  .where("hr.actor_id", "=", scope.actorId),
+              ),
+            ]),
+          );
         break;
       case "replies-to":
         q = q.where("p.in_reply_to_id", "=", scope.postId);

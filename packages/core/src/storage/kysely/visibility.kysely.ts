@@ -15,16 +15,15 @@ import type { Database } from "./schema.ts";
 type PostsEb = ExpressionBuilder<Database & { p: Database["posts"] }, "p">;
 type AnyEb = ExpressionBuilder<Database, keyof Database>;
 
-/** `column` is the actor `who` means (one actor, or any actor on a host). */
+/**
+ * `column` is the actor `who` means (one actor, or any actor on a host).
+ * Every condition below is an *uncorrelated* `IN (subquery)`: PostgreSQL
+ * computes each subquery once per query and probes a hash per row, instead of
+ * running a correlated lookup for every candidate post.
+ */
 function whoMatches(eb: AnyEb, column: string, who: Who): Expression<SqlBool> {
   if ("actorId" in who) return sql<boolean>`${sql.ref(column)} = ${who.actorId}`;
-  return eb.exists(
-    eb
-      .selectFrom("actors as wa")
-      .select(sql`1`.as("one"))
-      .where(sql<boolean>`wa.id = ${sql.ref(column)}`)
-      .where(sql`lower(wa.host)`, "=", who.host.toLowerCase()),
-  );
+  return sql<boolean>`${sql.ref(column)} in (select wa.id from actors wa where lower(wa.host) = ${who.host.toLowerCase()})`;
 }
 
 function grantCondition(eb: PostsEb, grant: Grant): Expression<SqlBool> {
@@ -48,11 +47,12 @@ function grantCondition(eb: PostsEb, grant: Grant): Expression<SqlBool> {
     case "follower":
       return eb.and([
         eb("p.audience", "in", [...grant.audiences]),
-        eb.exists(
-          eb
+        eb(
+          eb.fn.coalesce("p.audience_owner_id", "p.author_id"),
+          "in",
+          any
             .selectFrom("follows as f")
-            .select(sql`1`.as("one"))
-            .where("f.followee_id", "=", eb.fn.coalesce("p.audience_owner_id", "p.author_id"))
+            .select("f.followee_id")
             .where("f.state", "=", "accepted")
             .where(whoMatches(any, "f.follower_id", grant.who)),
         ),
@@ -60,22 +60,24 @@ function grantCondition(eb: PostsEb, grant: Grant): Expression<SqlBool> {
     case "circle":
       return eb.and([
         eb("p.audience", "=", "circle"),
-        eb.exists(
-          eb
+        eb(
+          "p.circle_id",
+          "in",
+          any
             .selectFrom("circle_members as cm")
-            .select(sql`1`.as("one"))
-            .whereRef("cm.circle_id", "=", "p.circle_id")
+            .select("cm.circle_id")
             .where(whoMatches(any, "cm.actor_id", grant.who)),
         ),
       ]);
     case "recipient":
       return eb.and([
         eb("p.audience", "in", [...grant.audiences]),
-        eb.exists(
-          eb
+        eb(
+          "p.id",
+          "in",
+          any
             .selectFrom("post_recipients as r")
-            .select(sql`1`.as("one"))
-            .whereRef("r.post_id", "=", "p.id")
+            .select("r.post_id")
             .where(whoMatches(any, "r.actor_id", grant.who)),
         ),
       ]);
@@ -83,16 +85,17 @@ function grantCondition(eb: PostsEb, grant: Grant): Expression<SqlBool> {
       // They follow the author and the author follows them, both approved.
       return eb.and([
         eb("p.audience", "=", "friends"),
-        eb.exists(
-          eb
+        eb(
+          "p.author_id",
+          "in",
+          any
             .selectFrom("follows as fa")
             .innerJoin("follows as fb", (join) =>
               join
                 .onRef("fb.follower_id", "=", "fa.followee_id")
                 .onRef("fb.followee_id", "=", "fa.follower_id"),
             )
-            .select(sql`1`.as("one"))
-            .whereRef("fa.followee_id", "=", "p.author_id")
+            .select("fa.followee_id")
             .where("fa.state", "=", "accepted")
             .where("fb.state", "=", "accepted")
             .where(whoMatches(any, "fa.follower_id", grant.who)),
@@ -107,16 +110,14 @@ function grantCondition(eb: PostsEb, grant: Grant): Expression<SqlBool> {
 
 /** The SQL form of `canView`, for a query over `posts as p`. */
 export function visibleCondition(eb: PostsEb, filter: VisibilityFilter): Expression<SqlBool> {
+  const any = eb as unknown as AnyEb;
   const conditions: Expression<SqlBool>[] = [
     eb("p.deleted_at", "is", null),
-    eb.not(
-      eb.exists(
-        eb
-          .selectFrom("members as am")
-          .select(sql`1`.as("one"))
-          .whereRef("am.id", "=", "p.author_id")
-          .where("am.status", "<>", "active"),
-      ),
+    // Posts of suspended or removed members are hidden with them.
+    eb(
+      "p.author_id",
+      "not in",
+      any.selectFrom("members as am").select("am.id").where("am.status", "<>", "active"),
     ),
     eb.or(filter.grants.map((g) => grantCondition(eb, g))),
   ];
@@ -126,14 +127,13 @@ export function visibleCondition(eb: PostsEb, filter: VisibilityFilter): Express
       eb.or([
         eb("p.audience", "in", [...OPEN_AUDIENCES]),
         eb("p.author_id", "=", filter.viewerActorId),
-        eb.not(
-          eb.exists(
-            eb
-              .selectFrom("blocks as vb")
-              .select(sql`1`.as("one"))
-              .whereRef("vb.blocker_id", "=", "p.author_id")
-              .where("vb.blocked_id", "=", filter.viewerActorId),
-          ),
+        eb(
+          "p.author_id",
+          "not in",
+          any
+            .selectFrom("blocks as vb")
+            .select("vb.blocker_id")
+            .where("vb.blocked_id", "=", filter.viewerActorId),
         ),
       ]),
     );
