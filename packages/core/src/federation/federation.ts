@@ -262,7 +262,7 @@ export function buildFederation(deps: Deps, options: FederationOptions) {
   federation
     .setOutboxDispatcher(FEDERATION_PATHS.outbox, async (ctx, identifier, cursor) => {
       const member = await memberNamed(identifier);
-      if (!member || member.status !== "active" || cursor === null) return null;
+      if (member?.status !== "active" || cursor === null) return null;
       // Public posts for everyone; a signed follower also gets followers-only posts.
       const viewer = await signedViewer(ctx);
       const posts = await deps.stores.posts.list(
@@ -296,7 +296,7 @@ export function buildFederation(deps: Deps, options: FederationOptions) {
     (side: "followers" | "following") =>
     async (ctx: RequestContext<void>, identifier: string, cursor: string | null) => {
       const member = await memberNamed(identifier);
-      if (!member || member.status !== "active") return null;
+      if (member?.status !== "active") return null;
       if (cursor === null) return { items: [] };
       // Lists are shown only if the member chose to; counts always are.
       if (!member.showFollows) return { items: [] };

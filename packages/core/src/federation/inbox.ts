@@ -251,14 +251,14 @@ async function ingestPost(deps: Deps, ctx: Ctx, object: APObject, sender: Actor)
 
 async function onCreate(deps: Deps, ctx: Ctx, create: Create): Promise<void> {
   const sender = await senderOf(deps, ctx, create);
-  if (!sender || sender.kind !== "remote") return;
+  if (sender?.kind !== "remote") return;
   const object = await create.getObject({ documentLoader: await loader(ctx), suppressError: true });
   if (isPostObject(object)) await ingestPost(deps, ctx, object, sender);
 }
 
 async function onUpdate(deps: Deps, ctx: Ctx, update: Update): Promise<void> {
   const sender = await senderOf(deps, ctx, update);
-  if (!sender || sender.kind !== "remote") return;
+  if (sender?.kind !== "remote") return;
   const object = await update.getObject({ documentLoader: await loader(ctx), suppressError: true });
   if (isActor(object)) {
     // Only an actor may update itself.
@@ -297,7 +297,7 @@ async function onUpdate(deps: Deps, ctx: Ctx, update: Update): Promise<void> {
 
 async function onDelete(deps: Deps, ctx: Ctx, del: Delete): Promise<void> {
   const sender = await senderOf(deps, ctx, del);
-  if (!sender || sender.kind !== "remote" || !del.objectId) return;
+  if (sender?.kind !== "remote" || !del.objectId) return;
   if (del.objectId.href === sender.uri) {
     // The account is gone: forget it and everything of theirs.
     await deps.stores.actors.deleteRemote(sender.id);
@@ -316,7 +316,7 @@ async function onInteraction(
   kind: "like" | "boost",
 ): Promise<void> {
   const sender = await senderOf(deps, ctx, activity);
-  if (!sender || sender.kind !== "remote" || !activity.objectId || !activity.id) return;
+  if (sender?.kind !== "remote" || !activity.objectId || !activity.id) return;
   const post = await postByUri(deps, activity.objectId.href);
   // Nobody can like or boost what they may not see, nor against the post's
   // interaction policy; boosts only of open posts.
@@ -344,7 +344,7 @@ async function onInteraction(
 async function onBlock(deps: Deps, ctx: Ctx, block: Block): Promise<void> {
   const sender = await senderOf(deps, ctx, block);
   const member = await activeMemberByUri(deps, block.objectId?.href);
-  if (!sender || sender.kind !== "remote" || !member) return;
+  if (sender?.kind !== "remote" || !member) return;
   await deps.stores.transaction(async (tx) => {
     await tx.blocks.add(sender.id, member.id, block.id?.href ?? null, deps.now());
     for (const [a, b] of [

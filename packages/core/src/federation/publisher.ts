@@ -115,7 +115,7 @@ export function createPublisher(deps: Deps, context: () => Context<void>): Publi
       case "follow-requested":
       case "follow-undone": {
         const s = await sides(event.follow);
-        if (!s || s.follower.kind !== "local" || s.followee.kind !== "remote") return;
+        if (s?.follower.kind !== "local" || s.followee.kind !== "remote") return;
         const follow = followObject(event.follow, s.follower, s.followee);
         const activity =
           event.kind === "follow-requested"
@@ -131,7 +131,7 @@ export function createPublisher(deps: Deps, context: () => Context<void>): Publi
       case "follow-accepted":
       case "follow-rejected": {
         const s = await sides(event.follow);
-        if (!s || s.followee.kind !== "local" || s.follower.kind !== "remote") return;
+        if (s?.followee.kind !== "local" || s.follower.kind !== "remote") return;
         const Response = event.kind === "follow-accepted" ? Accept : Reject;
         const activity = new Response({
           id: new URL(
@@ -150,8 +150,7 @@ export function createPublisher(deps: Deps, context: () => Context<void>): Publi
           deps.stores.actors.getById(event.post.authorId),
         ]);
         if (
-          !liker ||
-          liker.kind !== "local" ||
+          liker?.kind !== "local" ||
           !author ||
           author.kind !== "remote" ||
           !event.post.uri
@@ -176,8 +175,7 @@ export function createPublisher(deps: Deps, context: () => Context<void>): Publi
           deps.stores.actors.getById(event.blockedId),
         ]);
         if (
-          !blocker ||
-          blocker.kind !== "local" ||
+          blocker?.kind !== "local" ||
           !blocked ||
           blocked.kind !== "remote" ||
           !blocked.uri

@@ -22,7 +22,7 @@ export async function followAccount(
   if (target.id === member.id) return fail("self_follow");
   if (target.kind === "local") {
     const targetMember = await deps.stores.members.getById(target.id);
-    if (!targetMember || targetMember.status !== "active") return fail("not_found");
+    if (targetMember?.status !== "active") return fail("not_found");
   }
   if (await deps.stores.blocks.between(member.id, target.id)) return fail("blocked");
   const existing = await deps.stores.follows.get(member.id, target.id);

@@ -32,7 +32,7 @@ async function checkRef(
   member: Member,
   ref: AudienceRef | undefined,
 ): Promise<boolean> {
-  if (!ref || ref.audience !== "circle") return true;
+  if (ref?.audience !== "circle") return true;
   const circle =
     ref.circleId && isId(ref.circleId) ? await deps.stores.circles.getById(ref.circleId) : null;
   return circle !== null && circle.ownerId === member.id;
