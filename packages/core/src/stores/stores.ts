@@ -6,11 +6,9 @@
 import type {
   AccessToken,
   Actor,
-  Audience,
   AudienceRef,
   Circle,
   CliqueSettings,
-  ContentType,
   Follow,
   InteractionPolicy,
   Invite,
@@ -192,31 +190,20 @@ export interface LoginAttemptStore {
   clear(usernameKey: string): Promise<void>;
 }
 
-/** What is needed to store a new post. */
-export interface NewPost {
-  id: string;
-  authorId: string;
-  uri: string | null;
-  url: string | null;
-  audience: Audience;
-  circleId: string | null;
+/** What is needed to store a new post: the post, and who and what it names. */
+export type NewPost = Omit<
+  Post,
+  "editedAt" | "deletedAt" | "audienceOwnerId" | "interactionPolicy"
+> & {
   audienceOwnerId?: string | null;
+  /** Everyone may interact when omitted. */
   interactionPolicy?: InteractionPolicy;
-  inReplyToId: string | null;
-  inReplyToUri: string | null;
-  contentType: ContentType;
-  source: string;
-  contentHtml: string;
-  spoilerText: string;
-  sensitive: boolean;
-  language: string | null;
-  createdAt: Date;
   /** Actors mentioned in the text. */
   mentionIds: readonly string[];
   /** Actors the post is addressed to (for `direct`, the only ones who see it). */
   recipientIds: readonly string[];
   hashtags: readonly string[];
-}
+};
 
 /** Cursor pagination as Mastodon does it: ids are time-sortable. */
 export interface Page {
