@@ -1,3 +1,4 @@
+export * from "./crawl.ts";
 export * from "./database.ts";
 export * from "./fake-remote.ts";
 export * from "./processes.ts";

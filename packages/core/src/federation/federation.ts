@@ -137,8 +137,17 @@ export function buildFederation(deps: Deps, options: FederationOptions) {
         ? { kind: "member", actorId: member.id, role: member.role }
         : ANONYMOUS;
     }
+    // Only a server's own instance actor stands for its whole host: an
+    // Application named after the host (Mastodon, GoToSocial) or `instance.actor`
+    // (Misskey, Fedify servers), or Mastodon's `/actor`. Bots and other accounts do not.
+    const name = owner.preferredUsername?.toString().toLowerCase() ?? "";
     const fetchesForServer =
-      (owner instanceof Application || owner.constructor.name === "Service") && actor.host;
+      owner instanceof Application &&
+      actor.host !== null &&
+      (name === actor.host.toLowerCase() ||
+        name === new URL(owner.id.href).hostname.toLowerCase() ||
+        name === INSTANCE_IDENTIFIER ||
+        owner.id.pathname === "/actor");
     return fetchesForServer
       ? { kind: "server", host: actor.host! }
       : { kind: "remote", actorId: actor.id };
@@ -297,9 +306,18 @@ export function buildFederation(deps: Deps, options: FederationOptions) {
     async (ctx: RequestContext<void>, identifier: string, cursor: string | null) => {
       const member = await memberNamed(identifier);
       if (member?.status !== "active") return null;
-      if (cursor === null) return { items: [] };
-      // Lists are shown only if the member chose to; counts always are.
-      if (!member.showFollows) return { items: [] };
+      // One page holds the whole list (a Clique is small); no cursors.
+      void cursor;
+      // Lists are shown only to the audience the member chose; counts always are.
+      if (
+        !(await canSeePart(
+          await signedViewer(ctx),
+          member.id,
+          member.followsAudience,
+          deps.stores.facts,
+        ))
+      )
+        return { items: [] };
       const follows =
         side === "followers"
           ? await deps.stores.follows.listFollowers(member.id, "accepted")

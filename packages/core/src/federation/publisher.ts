@@ -149,12 +149,7 @@ export function createPublisher(deps: Deps, context: () => Context<void>): Publi
           deps.stores.actors.getById(event.actorId),
           deps.stores.actors.getById(event.post.authorId),
         ]);
-        if (
-          liker?.kind !== "local" ||
-          !author ||
-          author.kind !== "remote" ||
-          !event.post.uri
-        )
+        if (liker?.kind !== "local" || !author || author.kind !== "remote" || !event.post.uri)
           return;
         const like = new Like({
           id: new URL(`${urls.actor(liker.username)}/likes/${event.likeId}`),
@@ -174,12 +169,7 @@ export function createPublisher(deps: Deps, context: () => Context<void>): Publi
           deps.stores.actors.getById(event.blockerId),
           deps.stores.actors.getById(event.blockedId),
         ]);
-        if (
-          blocker?.kind !== "local" ||
-          !blocked ||
-          blocked.kind !== "remote" ||
-          !blocked.uri
-        )
+        if (blocker?.kind !== "local" || !blocked || blocked.kind !== "remote" || !blocked.uri)
           return;
         const block = new Block({
           id: new URL(`${urls.actor(blocker.username)}/blocks/${blocked.id}`),

@@ -50,7 +50,8 @@ export function createResolver(deps: Deps, context: () => Context<void>): Remote
         return member ? deps.stores.actors.getById(member.id) : null;
       }
       // Our own URLs that are not actors are never fetched over the network.
-      if (!URL.canParse(uri) || new URL(uri).origin === new URL(deps.config.origin).origin) return null;
+      if (!URL.canParse(uri) || new URL(uri).origin === new URL(deps.config.origin).origin)
+        return null;
       const known = await deps.stores.actors.getByUri(uri);
       if (known && Date.now() - known.createdAt.getTime() < REFRESH_AFTER_MS) return known;
       return (await lookup(uri)) ?? known;

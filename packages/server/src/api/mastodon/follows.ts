@@ -129,7 +129,8 @@ export async function findAccount(
   const { clique, config } = c.get("services");
   const parsed = parseAccountQuery(q);
   if (!parsed) return null;
-  if ("uri" in parsed) return resolve ? clique.resolveUri(parsed.uri) : null;
+  // Only signed-in members may make the server fetch other servers.
+  if ("uri" in parsed) return resolve && c.get("member") ? clique.resolveUri(parsed.uri) : null;
   const localHost = new URL(config.origin).host.toLowerCase();
   if (parsed.host === null || parsed.host.toLowerCase() === localHost) {
     const member = await clique.getMemberByUsername(parsed.username);
