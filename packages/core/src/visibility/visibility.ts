@@ -47,8 +47,13 @@ export type Viewer =
 /** The anonymous viewer. */
 export const ANONYMOUS: Viewer = { kind: "anonymous" };
 
-/** Whom a grant is about: one actor, or any actor on one host. */
-export type Who = { actorId: string } | { host: string };
+/**
+ * Whom a grant is about: one actor, or any actor on one host. For a post, a
+ * host stands only for its actors the post's author does not block
+ * (`notBlockedBy`, the author's id, filled in per post): a blocked actor's
+ * server must not see through her what she may not see herself.
+ */
+export type Who = { actorId: string } | { host: string; notBlockedBy?: string };
 
 /** One way a viewer may come to see a post. A post is visible if any grant allows it. */
 export type Grant =
@@ -171,7 +176,13 @@ export async function canView(
   return false;
 }
 
+/** `who` as it stands for `post`: a host, without the actors its author blocks. */
+function whoFor(who: Who, post: Post): Who {
+  return "host" in who ? { host: who.host, notBlockedBy: post.authorId } : who;
+}
+
 async function grantAllows(grant: Grant, post: Post, facts: VisibilityFacts): Promise<boolean> {
+  if ("who" in grant) grant = { ...grant, who: whoFor(grant.who, post) };
   switch (grant.kind) {
     case "audience":
       return grant.audiences.includes(post.audience);
@@ -257,6 +268,10 @@ export async function mayInteract(
   facts: VisibilityFacts,
 ): Promise<boolean> {
   if (!(await canView(viewer, post, facts))) return false;
+  // Someone the author blocks may still read a public post, but not answer,
+  // like or boost it.
+  const actor = viewerActorOf(viewer);
+  if (actor !== null && actor !== post.authorId && (await facts.blocks(post.authorId, actor))) return false;
   return canSeePart(viewer, post.authorId, post.interactionPolicy[kind], facts);
 }
 
