@@ -109,9 +109,18 @@ export async function openTestClique(
 /** Local members of the world. */
 export type MemberName = "alice_owner" | "bob_member" | "dave_moderator" | "erin_removed";
 /** Remote actors of the world. */
-export type RemoteName = "carol_remote" | "frank_remote" | "grace_remote";
+export type RemoteName =
+  | "carol_remote"
+  | "frank_remote"
+  | "grace_remote"
+  | "heidi_blocked"
+  | "ivan_friend";
 /** Everyone in the world. */
 export type ActorName = MemberName | RemoteName;
+/** The instance actor of `remote.example`, as a viewer: it stands for every actor on that host. */
+export const REMOTE_SERVER = "remote_server";
+/** Every viewer the world can build: its actors, `remote.example`'s server, and no one. */
+export type WorldViewerName = ActorName | typeof REMOTE_SERVER | "anonymous";
 
 /** Every member's password (at least 10 characters, as the rules require). */
 export const WORLD_PASSWORDS: Readonly<Record<MemberName, string>> = {
@@ -134,8 +143,11 @@ export interface World {
   circles: { family: string };
   /** The invite bob, dave and erin joined with (no max uses, no expiry). */
   invite: { id: string; code: string };
-  /** A viewer as the visibility rules see them; `"anonymous"` for no one signed in. */
-  viewer(name: ActorName | "anonymous"): Viewer;
+  /**
+   * A viewer as the visibility rules see them; `"anonymous"` for no one signed
+   * in, `"remote_server"` for `remote.example`'s instance actor.
+   */
+  viewer(name: WorldViewerName): Viewer;
 }
 
 /**
@@ -146,8 +158,14 @@ export interface World {
  *   removed), who joined with one invite of alice's;
  * - remote actors on `remote.example`: `carol_remote` (approved follower of
  *   alice), `frank_remote` (not a follower: his request to follow alice is still
- *   pending) and `grace_remote` (in alice's circle);
+ *   pending), `grace_remote` (in alice's circle), `heidi_blocked` (approved
+ *   follower of alice, whom alice blocks) and `ivan_friend` (alice's friend: he
+ *   follows her and she follows him, both approved);
  * - alice's circle `family`, holding bob_member and grace_remote.
+ *
+ * heidi's block is stored directly rather than through `blockAccount`, which
+ * would also end her follow: her approved follow stays, so only the block rule
+ * stands between her and alice's followers-only posts.
  *
  * `db` is needed for what no use case can create yet: remote actors.
  */
@@ -185,8 +203,14 @@ export async function seedWorld(clique: Clique, db: Kysely<Database>): Promise<W
   const carol = await insertRemoteActor(db, "carol_remote");
   const frank = await insertRemoteActor(db, "frank_remote");
   const grace = await insertRemoteActor(db, "grace_remote");
-  await follow(stores, carol.id, alice.id, "accepted");
-  await follow(stores, frank.id, alice.id, "pending");
+  const heidi = await insertRemoteActor(db, "heidi_blocked");
+  const ivan = await insertRemoteActor(db, "ivan_friend");
+  await insertFollow(stores, carol.id, alice.id, "accepted");
+  await insertFollow(stores, frank.id, alice.id, "pending");
+  await insertFollow(stores, heidi.id, alice.id, "accepted");
+  await stores.blocks.add(alice.id, heidi.id, null, new Date());
+  await insertFollow(stores, ivan.id, alice.id, "accepted");
+  await insertFollow(stores, alice.id, ivan.id, "accepted");
 
   const family = expectOk(
     await clique.createCircle(alice, { name: "family", memberIds: [bob.id, grace.id] }),
@@ -203,6 +227,8 @@ export async function seedWorld(clique: Clique, db: Kysely<Database>): Promise<W
     carol_remote: carol,
     frank_remote: frank,
     grace_remote: grace,
+    heidi_blocked: heidi,
+    ivan_friend: ivan,
   };
   const ids = {} as Record<ActorName, string>;
   for (const [name, actor] of Object.entries({ ...members, ...remotes })) {
@@ -219,11 +245,12 @@ export async function seedWorld(clique: Clique, db: Kysely<Database>): Promise<W
     invite: { id: invited.invite.id, code: invited.code },
     viewer(name) {
       if (name === "anonymous") return { kind: "anonymous" };
+      if (name === REMOTE_SERVER) return { kind: "server", host: REMOTE_HOST };
       if (name in members) {
         const m = members[name as MemberName];
         return { kind: "member", actorId: m.id, role: m.role };
       }
-      return { kind: "remote", actorId: ids[name] };
+      return { kind: "remote", actorId: ids[name as RemoteName] };
     },
   };
 }
@@ -261,7 +288,8 @@ export async function insertRemoteActor(
   return actor;
 }
 
-async function follow(
+/** Records a follow in the given state (remote follows have no use case to create them). */
+export async function insertFollow(
   stores: Stores,
   followerId: string,
   followeeId: string,

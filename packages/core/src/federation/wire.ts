@@ -69,6 +69,12 @@ export async function addressingFor(
   const remote = (actors: readonly Actor[]) => actors.filter((a) => a.kind === "remote" && a.uri);
   const uris = (actors: readonly Actor[]) => actors.map((a) => new URL(actorUri(urls, a)));
   const parentAuthor = await replyTargetAuthor(deps, post);
+  // A block leaves circles and earlier recipients as they are: whoever the
+  // author blocks is left out here, as the visibility module leaves them out.
+  const unblocked = async (actors: readonly Actor[]) => {
+    const blocked = new Set(await deps.stores.blocks.list(author.id));
+    return actors.filter((a) => !blocked.has(a.id));
+  };
   switch (post.audience) {
     case "clique":
       // Clique-only posts never leave the server.
@@ -112,7 +118,7 @@ export async function addressingFor(
       // Named actors in `to`, no Mention tags: Mastodon shows it as a limited post.
       const circle = post.circleId ? await deps.stores.circles.getById(post.circleId) : null;
       const members = circle ? await deps.stores.actors.getByIds(circle.memberIds) : [];
-      const audience = members.filter((a) => a.id !== author.id);
+      const audience = (await unblocked(members)).filter((a) => a.id !== author.id);
       return {
         to: uris(audience),
         cc: [],
@@ -121,8 +127,8 @@ export async function addressingFor(
       };
     }
     case "direct": {
-      const recipients = await deps.stores.actors.getByIds(
-        await deps.stores.posts.recipientsOf(post.id),
+      const recipients = await unblocked(
+        await deps.stores.actors.getByIds(await deps.stores.posts.recipientsOf(post.id)),
       );
       return {
         to: uris(recipients),

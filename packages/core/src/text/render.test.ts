@@ -319,7 +319,9 @@ describe("htmlToPlainText", () => {
 
 describe("mentions with a port", () => {
   it("keeps the port of a handle's host (servers on non-default ports)", () => {
-    const { mentions } = extractMentionsAndTags("hi @bea@localhost:36859 and @amy@example.org:8443!");
+    const { mentions } = extractMentionsAndTags(
+      "hi @bea@localhost:36859 and @amy@example.org:8443!",
+    );
     assert.deepEqual(
       mentions.map((m) => [m.username, m.host]),
       [

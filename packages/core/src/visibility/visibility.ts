@@ -271,7 +271,8 @@ export async function mayInteract(
   // Someone the author blocks may still read a public post, but not answer,
   // like or boost it.
   const actor = viewerActorOf(viewer);
-  if (actor !== null && actor !== post.authorId && (await facts.blocks(post.authorId, actor))) return false;
+  if (actor !== null && actor !== post.authorId && (await facts.blocks(post.authorId, actor)))
+    return false;
   return canSeePart(viewer, post.authorId, post.interactionPolicy[kind], facts);
 }
 

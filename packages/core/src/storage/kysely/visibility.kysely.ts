@@ -16,18 +16,30 @@ type PostsEb = ExpressionBuilder<Database & { p: Database["posts"] }, "p">;
 type AnyEb = ExpressionBuilder<Database, keyof Database>;
 
 /**
- * `column` is the actor `who` means (one actor, or any actor on a host).
- * Every condition below is an *uncorrelated* `IN (subquery)`: PostgreSQL
- * computes each subquery once per query and probes a hash per row, instead of
- * running a correlated lookup for every candidate post.
+ * `column` is the actor `who` means (one actor, or any actor on a host that
+ * `blocker` does not block). Every condition below is an *uncorrelated*
+ * `IN (subquery)`: PostgreSQL computes each subquery once per query and probes
+ * a hash per row, instead of running a correlated lookup for every candidate
+ * post. The one exception is a server viewer in a list, whose host must leave
+ * out the actors each post's author blocks (`blocker` is then `p.author_id`).
  */
-function whoMatches(eb: AnyEb, column: string, who: Who): Expression<SqlBool> {
+function whoMatches(
+  eb: AnyEb,
+  column: string,
+  who: Who,
+  blocker: Expression<string> | string | null = null,
+): Expression<SqlBool> {
   if ("actorId" in who) return sql<boolean>`${sql.ref(column)} = ${who.actorId}`;
-  return sql<boolean>`${sql.ref(column)} in (select wa.id from actors wa where lower(wa.host) = ${who.host.toLowerCase()})`;
+  const on = sql<boolean>`${sql.ref(column)} in (select wa.id from actors wa where lower(wa.host) = ${who.host.toLowerCase()})`;
+  const by = blocker ?? who.notBlockedBy ?? null;
+  if (by === null) return on;
+  return sql<boolean>`(${on} and ${sql.ref(column)} not in (select wb.blocked_id from blocks wb where wb.blocker_id = ${by}))`;
 }
 
 function grantCondition(eb: PostsEb, grant: Grant): Expression<SqlBool> {
   const any = eb as unknown as AnyEb;
+  // A host stands for its actors the post's author does not block.
+  const author = eb.ref("p.author_id");
   switch (grant.kind) {
     case "audience":
       return eb("p.audience", "in", [...grant.audiences]);
@@ -54,7 +66,7 @@ function grantCondition(eb: PostsEb, grant: Grant): Expression<SqlBool> {
             .selectFrom("follows as f")
             .select("f.followee_id")
             .where("f.state", "=", "accepted")
-            .where(whoMatches(any, "f.follower_id", grant.who)),
+            .where(whoMatches(any, "f.follower_id", grant.who, author)),
         ),
       ]);
     case "circle":
@@ -66,7 +78,7 @@ function grantCondition(eb: PostsEb, grant: Grant): Expression<SqlBool> {
           any
             .selectFrom("circle_members as cm")
             .select("cm.circle_id")
-            .where(whoMatches(any, "cm.actor_id", grant.who)),
+            .where(whoMatches(any, "cm.actor_id", grant.who, author)),
         ),
       ]);
     case "recipient":
@@ -78,7 +90,7 @@ function grantCondition(eb: PostsEb, grant: Grant): Expression<SqlBool> {
           any
             .selectFrom("post_recipients as r")
             .select("r.post_id")
-            .where(whoMatches(any, "r.actor_id", grant.who)),
+            .where(whoMatches(any, "r.actor_id", grant.who, author)),
         ),
       ]);
     case "friend":
@@ -98,7 +110,7 @@ function grantCondition(eb: PostsEb, grant: Grant): Expression<SqlBool> {
             .select("fa.followee_id")
             .where("fa.state", "=", "accepted")
             .where("fb.state", "=", "accepted")
-            .where(whoMatches(any, "fa.follower_id", grant.who)),
+            .where(whoMatches(any, "fa.follower_id", grant.who, author)),
         ),
       ]);
     default: {
