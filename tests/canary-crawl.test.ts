@@ -26,13 +26,11 @@
 import assert from "node:assert/strict";
 import { generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
 import { after, afterEach, before, test } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 import {
   type CrawlFetch,
   type CrawlRoute,
   crawl,
   createTestDatabase,
-  type FakeAccount,
   type FakeRemote,
   lastLine,
   routeKey,
@@ -44,20 +42,20 @@ import {
   type TestDatabase,
   type Visit,
 } from "@clique/testing";
-import {
-  genRFC3230DigestHeader,
-  signAsDraftToRequest,
-} from "@misskey-dev/node-http-message-signatures";
 import { API_ROUTES, FEDERATION_ROUTES } from "../packages/server/src/http/routes.ts";
+import {
+  deliver,
+  eventually,
+  fetchAs,
+  jsonOrNull,
+  type Signer,
+} from "./support/mastodon-signing.ts";
 
 const AS = "https://www.w3.org/ns/activitystreams";
 const AP = "application/activity+json";
-const WAIT_MS = 20_000;
 const PASSWORDS = { alice: "alice-password-1", bob: "bob-password-22", erin: "erin-password-3" };
 
 type Json = Record<string, unknown>;
-/** What signs a request: a key id and its private key. */
-type Signer = Pick<FakeAccount, "keyId" | "privateKeyPem">;
 interface Status {
   id: string;
   uri: string;
@@ -283,13 +281,7 @@ async function call<T = Json>(
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await response.text();
-  let parsed: unknown = null;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    parsed = null;
-  }
-  return { status: response.status, body: parsed as T, text };
+  return { status: response.status, body: jsonOrNull<T>(text) as T, text };
 }
 
 async function ok<T = Json>(token: string, method: string, path: string, body?: unknown) {
@@ -298,34 +290,10 @@ async function ok<T = Json>(token: string, method: string, path: string, body?: 
   return r.body;
 }
 
-async function eventually<T>(what: string, probe: () => Promise<T | null | undefined | false>) {
-  const deadline = Date.now() + WAIT_MS;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out after ${WAIT_MS} ms waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
-/** POSTs an activity signed the way Mastodon signs (draft-cavage, rsa-sha256). */
-async function deliver(inbox: string, activity: Json, as: Signer): Promise<void> {
-  const body = JSON.stringify(activity);
-  const url = new URL(inbox);
-  const headers: Record<string, string> = {
-    host: url.host,
-    date: new Date().toUTCString(),
-    digest: await genRFC3230DigestHeader(body, "SHA-256"),
-    "content-type": AP,
-  };
-  await signAsDraftToRequest(
-    { url: url.href, method: "POST", headers },
-    { keyId: as.keyId, privateKeyPem: as.privateKeyPem },
-    ["(request-target)", "host", "date", "digest", "content-type"],
-  );
-  const response = await fetch(url, { method: "POST", headers, body });
-  const text = await response.text();
-  assert.equal(response.status, 202, `${activity.type} to ${inbox}: ${text}`);
+/** POSTs an activity signed the way Mastodon signs (draft-cavage, rsa-sha256); expects a 202. */
+async function deliverOk(inbox: string, activity: Json, as: Signer): Promise<void> {
+  const sent = await deliver(inbox, activity, { as });
+  assert.equal(sent.status, 202, `${activity.type} to ${inbox}: ${sent.text}`);
 }
 
 /** The client API as one identity. */
@@ -341,21 +309,8 @@ function apiFetch(token: string | null): CrawlFetch {
 /** ActivityPub GETs, signed as a remote account the way Mastodon signs them, or unsigned. */
 function apFetch(as: Signer | null): CrawlFetch {
   return async (url) => {
-    const target = new URL(url);
-    const headers: Record<string, string> = {
-      host: target.host,
-      date: new Date().toUTCString(),
-      accept: AP,
-    };
-    if (as) {
-      await signAsDraftToRequest(
-        { url: target.href, method: "GET", headers },
-        { keyId: as.keyId, privateKeyPem: as.privateKeyPem },
-        ["(request-target)", "host", "date", "accept"],
-      );
-    }
-    const response = await fetch(target, { headers });
-    return { status: response.status, headers: response.headers, body: await response.text() };
+    const { status, headers, text } = await fetchAs(url, as, { accept: AP });
+    return { status, headers, body: text };
   };
 }
 
@@ -442,7 +397,7 @@ before(async () => {
   // follower, blocked and friend follow alice; she approves them.
   for (const name of ["follower", "blocked", "friend"] as const) {
     const account = remote().account(name);
-    await deliver(
+    await deliverOk(
       `${aliceUri}/inbox`,
       {
         "@context": AS,
@@ -475,7 +430,7 @@ before(async () => {
       (r.json as Json).object === friend.id,
     { what: "alice's Follow of friend" },
   );
-  await deliver(
+  await deliverOk(
     `${aliceUri}/inbox`,
     {
       "@context": AS,
@@ -615,7 +570,11 @@ async function receiveRemotePosts(alicesFollowersPost: Status): Promise<void> {
     };
     remote().publish({ "@context": AS, ...object });
     const create = { "@context": AS, id: `${id}/activity`, type: "Create", actor: account.id };
-    await deliver(`${origin}/inbox`, { ...create, to: object.to, cc: object.cc, object }, account);
+    await deliverOk(
+      `${origin}/inbox`,
+      { ...create, to: object.to, cc: object.cc, object },
+      account,
+    );
     return id;
   };
   // Alice blocks `blocked`: its direct note does not reach her, so it is not kept at all.

@@ -30,20 +30,20 @@ import {
   stopEmbeddedTestServer,
   type TestDatabase,
 } from "@clique/testing";
-import {
-  genRFC3230DigestHeader,
-  type HeadersLike,
-  parseRequestSignature,
-  signAsDraftToRequest,
-  verifyDraftSignature,
-  verifyRFC3230DigestHeader,
-} from "@misskey-dev/node-http-message-signatures";
 import type { Kysely } from "kysely";
+import {
+  deliver,
+  eventually,
+  fetchAs,
+  idOf,
+  typeOf,
+  verifyAsMisskeyWould,
+  WAIT_MS,
+} from "./support/mastodon-signing.ts";
 
 const AS = "https://www.w3.org/ns/activitystreams";
 const PUBLIC = `${AS}#Public`;
 const PASSWORDS = { alice: "alice-password-1", bob: "bob-password-22" };
-const WAIT_MS = 20_000;
 /** How long to keep listening before concluding that something was not sent. */
 const QUIET_MS = 750;
 
@@ -86,7 +86,8 @@ const verified = new WeakMap<RecordedRequest, boolean>();
 
 before(async () => {
   const inboxStatus = async (request: RecordedRequest) => {
-    const ok = await verifyAsMisskeyWould(request);
+    // Only alice sends here.
+    const { verified: ok } = await verifyAsMisskeyWould(request, { keyIdPrefix: `${aliceUri}#` });
     verified.set(request, ok);
     return ok ? 202 : 401;
   };
@@ -196,109 +197,10 @@ function post(body: Json): Promise<Status> {
   return apiOk<Status>("/api/v1/statuses", { method: "POST", body });
 }
 
-/** Polls until `probe` returns something truthy (the queues work asynchronously). */
-async function eventually<T>(
-  what: string,
-  probe: () => Promise<T | null | undefined | false>,
-  timeoutMs = WAIT_MS,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline)
-      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
-/** POSTs an activity signed as `as`, the way Mastodon does. */
-async function deliver(
-  inbox: string,
-  activity: unknown,
-  as: FakeAccount,
-): Promise<{ status: number; text: string }> {
-  const body = JSON.stringify(activity);
-  const url = new URL(inbox);
-  const headers: Record<string, string> = {
-    host: url.host,
-    date: new Date().toUTCString(),
-    digest: await genRFC3230DigestHeader(body, "SHA-256"),
-    "content-type": "application/activity+json",
-  };
-  await signAsDraftToRequest(
-    { url: url.href, method: "POST", headers },
-    { keyId: as.keyId, privateKeyPem: as.privateKeyPem },
-    ["(request-target)", "host", "date", "digest", "content-type"],
-  );
-  const response = await fetch(url, { method: "POST", headers, body });
-  return { status: response.status, text: await response.text() };
-}
-
 /** Delivers to Clique's shared inbox and expects the 202 Mastodon expects. */
 async function deliverOk(activity: Json, as: FakeAccount): Promise<void> {
-  const sent = await deliver(`${clique().origin}/inbox`, activity, as);
+  const sent = await deliver(`${clique().origin}/inbox`, activity, { as });
   assert.equal(sent.status, 202, `${activity.type} from ${as.username}: ${sent.text}`);
-}
-
-/** GETs an ActivityPub object with a signature of `as`, the way Mastodon does. */
-async function fetchAs(url: string, as: FakeAccount): Promise<{ status: number; text: string }> {
-  const target = new URL(url);
-  const headers: Record<string, string> = {
-    host: target.host,
-    date: new Date().toUTCString(),
-    accept: "application/activity+json, application/ld+json",
-  };
-  await signAsDraftToRequest(
-    { url: target.href, method: "GET", headers },
-    { keyId: as.keyId, privateKeyPem: as.privateKeyPem },
-    ["(request-target)", "host", "date", "accept"],
-  );
-  const response = await fetch(target, { headers });
-  return { status: response.status, text: await response.text() };
-}
-
-/** Misskey's checks on an inbox POST: draft signature over the required headers, digest, key. */
-async function verifyAsMisskeyWould(request: RecordedRequest): Promise<boolean> {
-  if (request.headers["signature-input"] || !request.headers.signature) return false;
-  const like = {
-    url: request.path,
-    method: request.method,
-    headers: request.headers as HeadersLike,
-  };
-  try {
-    const parsed = parseRequestSignature(like, {
-      requiredComponents: { draft: ["(request-target)", "host", "date", "digest"] },
-    });
-    if (parsed.version !== "draft") return false;
-    if (!parsed.value.keyId.startsWith(`${aliceUri}#`)) return false; // only alice sends here
-    if (!(await verifyRFC3230DigestHeader(like, request.body, true))) return false;
-    return await verifyDraftSignature(parsed.value, await publicKeyPem(parsed.value.keyId));
-  } catch {
-    return false;
-  }
-}
-
-/** Fetches a Clique key's PEM from its owner's actor document, as a remote server would. */
-async function publicKeyPem(keyId: string): Promise<string> {
-  const response = await fetch(keyId.replace(/#.*$/, ""), {
-    headers: { accept: "application/activity+json" },
-  });
-  const actor = (await response.json()) as { publicKey?: Json | Json[] };
-  const keys = Array.isArray(actor.publicKey) ? actor.publicKey : [actor.publicKey];
-  const key = keys.find((k) => k?.id === keyId);
-  assert.ok(typeof key?.publicKeyPem === "string", `no key ${keyId} in its actor document`);
-  return key.publicKeyPem;
-}
-
-function idOf(value: unknown): string | undefined {
-  if (typeof value === "string") return value;
-  if (value && typeof value === "object" && "id" in value) return String(value.id);
-  return undefined;
-}
-
-function typeOf(json: unknown): string | undefined {
-  return json && typeof json === "object" && "type" in json ? String(json.type) : undefined;
 }
 
 /** JSON-LD compaction writes a one-element array as its element. */
@@ -582,7 +484,7 @@ describe("permissions across servers, with a remote that is not Fedify", () => {
 
     // She follows again: rejected at once, nothing waits for alice.
     const again = followActivity(mallory);
-    const sent = await deliver(`${aliceUri}/inbox`, again, mallory);
+    const sent = await deliver(`${aliceUri}/inbox`, again, { as: mallory });
     assert.equal(sent.status, 202, sent.text);
     await received(A(), "Reject", again.id);
     // Nor may she answer, even what is open to everyone.
