@@ -187,13 +187,12 @@ export function createClique(options: CreateCliqueOptions) {
     async postExtras(posts: readonly Post[], viewerId: string | null = null): Promise<PostExtras> {
       const ids = posts.map((p) => p.id);
       const parentIds = posts.map((p) => p.inReplyToId).filter((x): x is string => x !== null);
-      const [mentions, hashtags, parents] = await Promise.all([
+      // One query each, whatever the page size.
+      const [mentions, hashtags, parentAuthors] = await Promise.all([
         stores.posts.mentionsOf(ids),
         stores.posts.hashtagsOf(ids),
-        Promise.all(parentIds.map((id) => stores.posts.getById(id))),
+        stores.posts.authorsOf(parentIds),
       ]);
-      const parentAuthors = new Map<string, string>();
-      for (const p of parents) if (p) parentAuthors.set(p.id, p.authorId);
       const actorIds = new Set<string>(posts.map((p) => p.authorId));
       for (const list of mentions.values()) for (const id of list) actorIds.add(id);
       const authors = new Map((await stores.actors.getByIds([...actorIds])).map((a) => [a.id, a]));

@@ -226,6 +226,8 @@ export interface PostStore {
   create(post: NewPost): Promise<Post>;
   /** Including deleted ones (callers decide). */
   getById(id: string): Promise<Post | null>;
+  /** Authors of these posts, by post id (whatever their visibility; for reply metadata). */
+  authorsOf(ids: readonly string[]): Promise<Map<string, string>>;
   getByUri(uri: string): Promise<Post | null>;
   /** Visible posts in scope, newest first (or oldest first when paging with `minId`, then reversed). */
   list(scope: PostScope, filter: VisibilityFilter, page: Page): Promise<Post[]>;

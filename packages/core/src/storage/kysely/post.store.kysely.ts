@@ -78,6 +78,16 @@ export class KyselyPostStore implements PostStore {
     return row ? toPost(row) : null;
   }
 
+  async authorsOf(ids: readonly string[]): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom("posts")
+      .select(["id", "author_id"])
+      .where("id", "in", [...new Set(ids)])
+      .execute();
+    return new Map(rows.map((r) => [r.id, r.author_id]));
+  }
+
   async getByUri(uri: string): Promise<Post | null> {
     const row = await this.db
       .selectFrom("posts")
