@@ -25,6 +25,7 @@ import { getLogger } from "@logtape/logtape";
 import type { Deps } from "../deps.ts";
 import type { Actor, Post } from "../domain/types.ts";
 import { newId } from "../ids.ts";
+import { recordBlock } from "../usecases/block-account.ts";
 import { mayInteract } from "../visibility/visibility.ts";
 import { INSTANCE_IDENTIFIER, persistActor } from "./remote-actors.ts";
 import {
@@ -345,16 +346,7 @@ async function onBlock(deps: Deps, ctx: Ctx, block: Block): Promise<void> {
   const sender = await senderOf(deps, ctx, block);
   const member = await activeMemberByUri(deps, block.objectId?.href);
   if (sender?.kind !== "remote" || !member) return;
-  await deps.stores.transaction(async (tx) => {
-    await tx.blocks.add(sender.id, member.id, block.id?.href ?? null, deps.now());
-    for (const [a, b] of [
-      [sender.id, member.id],
-      [member.id, sender.id],
-    ] as const) {
-      const follow = await tx.follows.get(a, b);
-      if (follow) await tx.follows.delete(follow.id);
-    }
-  });
+  await recordBlock(deps.stores, sender.id, member.id, block.id?.href ?? null, deps.now());
 }
 
 /** Registers every inbox listener. */

@@ -1,6 +1,36 @@
 import type { Deps } from "../deps.ts";
-import type { Member } from "../domain/types.ts";
+import type { Follow, Member } from "../domain/types.ts";
 import { fail, ok, type Result } from "../errors.ts";
+import type { Stores } from "../stores/stores.ts";
+
+/**
+ * Records that `blockerId` blocks `blockedId` and ends the follows between
+ * them, both ways, in one transaction; returns the follows that ended. Used
+ * for a member's block and for a `Block` received from elsewhere.
+ */
+export function recordBlock(
+  stores: Stores,
+  blockerId: string,
+  blockedId: string,
+  uri: string | null,
+  at: Date,
+): Promise<Follow[]> {
+  return stores.transaction(async (tx) => {
+    await tx.blocks.add(blockerId, blockedId, uri, at);
+    const ended: Follow[] = [];
+    for (const [a, b] of [
+      [blockerId, blockedId],
+      [blockedId, blockerId],
+    ] as const) {
+      const follow = await tx.follows.get(a, b);
+      if (follow) {
+        await tx.follows.delete(follow.id);
+        ended.push(follow);
+      }
+    }
+    return ended;
+  });
+}
 
 /**
  * A member blocks an account: follows end both ways, the blocked account can
@@ -15,21 +45,7 @@ export async function blockAccount(
   const target = await deps.stores.actors.getById(targetId);
   if (!target) return fail("not_found");
   if (target.id === member.id) return fail("self_block");
-  const ended = await deps.stores.transaction(async (tx) => {
-    await tx.blocks.add(member.id, target.id, null, deps.now());
-    const gone = [];
-    for (const [a, b] of [
-      [member.id, target.id],
-      [target.id, member.id],
-    ] as const) {
-      const follow = await tx.follows.get(a, b);
-      if (follow) {
-        await tx.follows.delete(follow.id);
-        gone.push(follow);
-      }
-    }
-    return gone;
-  });
+  const ended = await recordBlock(deps.stores, member.id, target.id, null, deps.now());
   if (target.kind === "remote") {
     for (const follow of ended) {
       await deps.publisher.publish(
