@@ -60,7 +60,7 @@ type Reply = { status: number; body: Record<string, unknown>; headers: Headers }
 
 interface Call {
   method?: string;
-  /** JSON-encoded unless a string (sent as is). */
+  /** JSON-encoded unless a string or a FormData (sent as is). */
   body?: unknown;
   token?: string | null;
   headers?: Record<string, string>;
@@ -69,17 +69,19 @@ interface Call {
 /** One request; the body must be JSON whatever the outcome. */
 async function call(path: string, options: Call = {}): Promise<Reply> {
   const token = options.token === undefined ? aliceToken : options.token;
+  const form = options.body instanceof FormData;
   const headers: Record<string, string> = {
     ...(token ? { authorization: `Bearer ${token}` } : {}),
-    ...(options.body !== undefined ? { "content-type": "application/json" } : {}),
+    // fetch sets a FormData's multipart content type, with its boundary.
+    ...(options.body !== undefined && !form ? { "content-type": "application/json" } : {}),
     ...options.headers,
   };
+  const payload =
+    typeof options.body === "string" || form ? options.body : JSON.stringify(options.body);
   const response = await fetch(`${server!.url}${path}`, {
     method: options.method ?? (options.body !== undefined ? "POST" : "GET"),
     headers,
-    ...(options.body !== undefined
-      ? { body: typeof options.body === "string" ? options.body : JSON.stringify(options.body) }
-      : {}),
+    ...(options.body !== undefined ? { body: payload as BodyInit } : {}),
   });
   const raw = await response.text();
   let body: Record<string, unknown>;
@@ -435,5 +437,184 @@ describe("ids and pagination", () => {
       404,
       "reply_target_not_found",
     );
+  });
+});
+
+describe("hostile field names", () => {
+  // `__proto__[audience]=public` once set Object.prototype.audience in the server process:
+  // every later post without an audience became public, JSON bodies and forms broke.
+  const FORM = { "content-type": "application/x-www-form-urlencoded" };
+  const HOSTILE_KEYS = [
+    "__proto__[audience]",
+    "__proto__[x]",
+    "__proto__",
+    "constructor[prototype][audience]",
+    "prototype[x]",
+    "interaction_policy[__proto__][reply]",
+  ];
+  const HOSTILE_JSON = [
+    '{"status": "polluting", "__proto__": {"audience": "public", "x": 1}}',
+    '{"status": "polluting", "constructor": {"prototype": {"audience": "public"}}}',
+    '{"status": "polluting", "interaction_policy": {"__proto__": {"reply": "public"}}}',
+    '{"username": "alice", "password": "x", "__proto__": {"then": 1}}',
+  ];
+
+  /** A hostile request may be refused (a 4xx naming the field) but never served as if fine. */
+  function refused(reply: Reply, what: string): void {
+    assert.ok(reply.status >= 400 && reply.status < 500, `${what}: ${reply.status}`);
+    assert.equal(typeof reply.body.error, "string", what);
+    assert.equal(typeof reply.body.code, "string", what);
+  }
+
+  test("__proto__, constructor and prototype keys are refused by every parser and pollute nothing", async () => {
+    for (const key of HOSTILE_KEYS) {
+      const q = `${encodeURIComponent(key).replaceAll("%5B", "[").replaceAll("%5D", "]")}=public`;
+      // The query string, anonymous and signed in.
+      for (const token of [null, aliceToken]) {
+        const reply = await call(`/api/v1/accounts/lookup?acct=alice&${q}`, { token });
+        refused(reply, `query ${key}`);
+        assert.match(reply.body.error as string, /__proto__|constructor|prototype/);
+      }
+      // Form bodies: an anonymous sign-in and a member's post.
+      refused(
+        await call("/api/v1/clique/sessions", {
+          body: `username=alice&password=x&${q}`,
+          headers: FORM,
+          token: null,
+        }),
+        `urlencoded sign-in ${key}`,
+      );
+      refused(
+        await call("/api/v1/statuses", { body: `status=polluting&${q}`, headers: FORM }),
+        `urlencoded post ${key}`,
+      );
+      const form = new FormData();
+      form.append("status", "polluting");
+      form.append(key, "public");
+      refused(await call("/api/v1/statuses", { body: form }), `multipart ${key}`);
+    }
+    for (const json of HOSTILE_JSON) {
+      const path = json.includes("username") ? "/api/v1/clique/sessions" : "/api/v1/statuses";
+      refused(await call(path, { body: json, token: null }), `anonymous JSON ${json}`);
+      refused(await call(path, { body: json }), `JSON ${json}`);
+    }
+    assert.ok(
+      !(await homeTexts()).some((c) => c.includes("polluting")),
+      "no hostile post was written",
+    );
+
+    // The same process still works: JSON and form posts keep their own audience...
+    const json = await call("/api/v1/statuses", {
+      body: { status: "Still standing", visibility: "unlisted" },
+    });
+    assert.equal(json.status, 200, JSON.stringify(json.body));
+    assert.equal(json.body.content, "<p>Still standing</p>");
+    assert.equal(json.body.visibility, "unlisted");
+    const formPost = await call("/api/v1/statuses", {
+      body: "status=Still+standing+too&visibility=private",
+      headers: FORM,
+    });
+    assert.equal(formPost.status, 200, JSON.stringify(formPost.body));
+    assert.equal(formPost.body.content, "<p>Still standing too</p>");
+    assert.equal(formPost.body.visibility, "private");
+    const multipart = new FormData();
+    multipart.append("status", "Standing in parts");
+    multipart.append("visibility", "unlisted");
+    const partsPost = await call("/api/v1/statuses", { body: multipart });
+    assert.equal(partsPost.status, 200, JSON.stringify(partsPost.body));
+    assert.equal(partsPost.body.content, "<p>Standing in parts</p>");
+    // ...a lookup answers the account...
+    const lookup = await call("/api/v1/accounts/lookup?acct=alice", { token: null });
+    assert.equal(lookup.status, 200, JSON.stringify(lookup.body));
+    assert.equal(lookup.body.username, "alice");
+    // ...sign-in works, as JSON and as a form...
+    for (const [body, headers] of [
+      [{ username: "alice", password: ALICE_PASSWORD }, {}],
+      [`username=alice&password=${encodeURIComponent(ALICE_PASSWORD)}`, FORM],
+    ] as const) {
+      const signIn = await call("/api/v1/clique/sessions", { body, headers, token: null });
+      assert.equal(signIn.status, 200, JSON.stringify(signIn.body));
+      assert.equal((signIn.body.account as { username: string }).username, "alice");
+    }
+    // ...and the outbox answers, with the public post in it.
+    const outbox = await fetch(`${server!.url}/users/alice/outbox?cursor=`, {
+      headers: { accept: "application/activity+json" },
+    });
+    const page = (await outbox.json()) as { type: string; orderedItems?: unknown[] };
+    assert.equal(outbox.status, 200, JSON.stringify(page));
+    assert.equal(page.type, "OrderedCollectionPage");
+    assert.match(JSON.stringify(page.orderedItems), /Still standing/);
+  });
+});
+
+describe("text PostgreSQL cannot store", () => {
+  // A NUL byte once reached PostgreSQL (error 22021) and answered 500 with a stack trace in the log.
+  const NUL = "before\u0000after";
+  const LONE = "before\ud800after";
+
+  test("a NUL byte or a lone surrogate in any field is a 422 naming the field", async () => {
+    const circle = await call("/api/v1/clique/circles", { body: { name: "Text checks" } });
+    assert.equal(circle.status, 201, JSON.stringify(circle.body));
+    const cases: [string, string, Record<string, unknown>, string | null][] = [
+      ["POST", "/api/v1/statuses", { status: "x" }, "status"],
+      ["POST", "/api/v1/statuses", { status: "x", spoiler_text: "x" }, "spoiler_text"],
+      ["PATCH", "/api/v1/accounts/update_credentials", { display_name: "x" }, "display_name"],
+      ["PATCH", "/api/v1/accounts/update_credentials", { note: "x" }, "note"],
+      ["POST", "/api/v1/clique/circles", { name: "x" }, "name"],
+      ["PATCH", `/api/v1/clique/circles/${circle.body.id}`, { name: "x" }, "name"],
+      ["POST", "/api/v1/clique/tokens", { name: "x" }, "name"],
+      ["POST", "/api/v1/clique/sessions", { username: "x", password: "p" }, null],
+    ];
+    for (const [method, path, body, field] of cases) {
+      const name = field ?? "username";
+      for (const bad of [NUL, LONE]) {
+        const token = field === null ? null : aliceToken;
+        const reply = await call(path, { method, body: { ...body, [name]: bad }, token });
+        assertError(reply, 422, "invalid_input", new RegExp(`"${name}"`));
+        assert.match(reply.body.error as string, bad === NUL ? /NUL/ : /surrogate/);
+      }
+      // The same through a form (lone surrogates cannot be sent as UTF-8, so NUL only).
+      const form = new URLSearchParams({ ...body, [name]: NUL } as Record<string, string>);
+      const reply = await call(path, {
+        method,
+        body: form.toString(),
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        token: field === null ? null : aliceToken,
+      });
+      assertError(reply, 422, "invalid_input", new RegExp(`"${name}".*NUL`));
+    }
+    // Nested fields are named by their path.
+    assertError(
+      await call("/api/v1/accounts/update_credentials", {
+        method: "PATCH",
+        body: { fields_attributes: [{ name: "ok", value: NUL }] },
+      }),
+      422,
+      "invalid_input",
+      /"fields_attributes\.0\.value"/,
+    );
+    // Query and path parameters, for the API and for ActivityPub alike.
+    assertError(
+      await call("/api/v1/accounts/lookup?acct=alice%00", { token: null }),
+      422,
+      "invalid_input",
+      /"acct".*NUL/,
+    );
+    for (const path of [
+      "/api/v1/statuses/%00",
+      "/api/v1/accounts/%00/statuses",
+      "/users/alice%00",
+      "/users/alice/outbox?cursor=%00",
+      "/.well-known/webfinger?resource=acct:alice%00@localhost",
+    ]) {
+      assertError(await call(path, { token: null }), 422, "invalid_input", /NUL/);
+    }
+    // Nothing was written, and the real thing still works.
+    assert.ok(!(await homeTexts()).some((c) => c.includes("before")), "no post was written");
+    const me = await call("/api/v1/accounts/verify_credentials");
+    assert.doesNotMatch(JSON.stringify(me.body), /before/);
+    const ok = await call("/api/v1/statuses", { body: { status: "Plain text is fine ✓ 🎉" } });
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.equal(ok.body.content, "<p>Plain text is fine ✓ 🎉</p>");
   });
 });

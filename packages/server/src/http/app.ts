@@ -13,6 +13,7 @@ import { instanceV1Api, instanceV2Api } from "../api/mastodon/instance.ts";
 import { statusesApi } from "../api/mastodon/statuses.ts";
 import { timelinesApi } from "../api/mastodon/timelines.ts";
 import { authentication } from "./auth.ts";
+import { checkPath, readQuery } from "./body.ts";
 import type { AppEnv, AppServices } from "./env.ts";
 import { errorBody, statusOf } from "./errors.ts";
 import { federationMiddleware } from "./federation.ts";
@@ -44,6 +45,14 @@ export function createApp(services: AppServices): Hono<AppEnv> {
     await next();
     c.header("X-Content-Type-Options", "nosniff");
     c.header("Referrer-Policy", "same-origin");
+  });
+  // Every route, the API's and Fedify's: NUL bytes and lone surrogates in the path or the
+  // query, and `__proto__`-style query keys, are a 422 before any handler sees them.
+  // Bodies get the same checks in readBody.
+  app.use("*", async (c, next) => {
+    checkPath(c);
+    readQuery(c);
+    await next();
   });
   app.use(
     "*",
