@@ -617,4 +617,19 @@ describe("text PostgreSQL cannot store", () => {
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
     assert.equal(ok.body.content, "<p>Plain text is fine ✓ 🎉</p>");
   });
+
+  test("an outbox cursor that is not an id is an empty page, not a 500", async () => {
+    for (const cursor of ["not-a-uuid", "1' OR '1'='1", "00000000-0000-7000-8000-00000000000"]) {
+      const response = await fetch(
+        `${server!.url}/users/alice/outbox?cursor=${encodeURIComponent(cursor)}`,
+        { headers: { accept: "application/activity+json" } },
+      );
+      const text = await response.text();
+      assert.equal(response.status, 200, `${cursor}: ${text.slice(0, 200)}`);
+      const page = JSON.parse(text) as { type: string; orderedItems?: unknown[] };
+      assert.equal(page.type, "OrderedCollectionPage");
+      assert.deepEqual(page.orderedItems ?? [], [], cursor);
+    }
+    assert.doesNotMatch(server!.output(), / ERR /, "the server logged no error");
+  });
 });

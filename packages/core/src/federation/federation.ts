@@ -272,6 +272,8 @@ export function buildFederation(deps: Deps, options: FederationOptions) {
     .setOutboxDispatcher(FEDERATION_PATHS.outbox, async (ctx, identifier, cursor) => {
       const member = await memberNamed(identifier);
       if (member?.status !== "active" || cursor === null) return null;
+      // A cursor is a post id: anything else is a page with nothing on it.
+      if (cursor !== "" && !isId(cursor)) return { items: [], nextCursor: null };
       // Public posts for everyone; a signed follower also gets followers-only posts.
       const viewer = await signedViewer(ctx);
       const posts = await deps.stores.posts.list(
