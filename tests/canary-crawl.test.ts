@@ -61,6 +61,9 @@ interface Status {
   uri: string;
   audience: string;
   mentions: { id: string }[];
+  created_at: string;
+  in_reply_to_id: string | null;
+  content: string;
 }
 
 // ---------------------------------------------------------------- who looks
@@ -170,6 +173,8 @@ interface Canary {
   recipients?: readonly Identity[];
   /** Profile fields exist in one phase only (four fields at most, six audiences to try). */
   phase?: 1 | 2;
+  /** For a post canary: the status that carries it (its date and parent, for the counts). */
+  status?: Status;
 }
 
 /** Whether `who` may see `canary`, by the rules (visibility.ts, in words). */
@@ -262,6 +267,13 @@ function addCanary(c: Omit<Canary, "token"> & { token?: string }): string {
   const token = c.token ?? canary(c.label);
   canaries.push({ ...c, token });
   return token;
+}
+
+/** Notes the status that carries a post canary. */
+function carriedBy(token: string, status: Status): void {
+  const c = canaries.find((x) => x.token === token);
+  assert.ok(c, `a canary ${token}`);
+  c.status = status;
 }
 
 // ---------------------------------------------------------------- HTTP
@@ -496,6 +508,7 @@ before(async () => {
     });
     assert.equal(status.audience, audience);
     statuses.push(status);
+    carriedBy(token, status);
     return status;
   };
   await post("public", { visibility: "public" });
@@ -514,21 +527,35 @@ before(async () => {
   });
   assert.equal(cliquePost.audience, "clique");
   statuses.push(cliquePost);
-  await ok(tokens.alice, "PUT", `/api/v1/statuses/${cliquePost.id}`, {
-    status: `clique post ${addCanary({ label: "post:clique", kind: "post", audience: "clique", author: "alice" })}`,
+  const cliqueToken = addCanary({
+    label: "post:clique",
+    kind: "post",
+    audience: "clique",
+    author: "alice",
   });
+  await ok(tokens.alice, "PUT", `/api/v1/statuses/${cliquePost.id}`, {
+    status: `clique post ${cliqueToken}`,
+  });
+  carriedBy(cliqueToken, cliquePost);
   await post("circle", { audience: "circle", circle_id: circleId });
   const direct = await post("direct", { visibility: "direct", status: "@bob " }, ["bob"]);
   assert.deepEqual(
     direct.mentions.map((m) => m.id),
     [ids.bob],
   );
+  const replyToken = addCanary({
+    label: "reply:clique (bob)",
+    kind: "post",
+    audience: "clique",
+    author: "bob",
+  });
   const reply = await ok<Status>(tokens.bob, "POST", "/api/v1/statuses", {
     in_reply_to_id: cliquePost.id,
-    status: `bob answers ${addCanary({ label: "reply:clique (bob)", kind: "post", audience: "clique", author: "bob" })}`,
+    status: `bob answers ${replyToken}`,
   });
   assert.equal(reply.audience, "clique", "a reply to a Clique-only post stays in the Clique");
   statuses.push(reply);
+  carriedBy(replyToken, reply);
 
   await receiveRemotePosts(followersPost);
 
@@ -635,6 +662,8 @@ async function receiveRemotePosts(alicesFollowersPost: Status): Promise<void> {
       return context.descendants.find((s) => s.uri === uri);
     });
     statuses.push(status);
+    const carried = canaries.find((c) => c.kind === "post" && status.content.includes(c.token));
+    if (carried) carriedBy(carried.token, status);
   }
 }
 
@@ -892,6 +921,104 @@ test("each viewer finds exactly the canaries the rules give it, on every surface
   printMatrix();
   assert.deepEqual(leaks, [], leaks.join("\n"));
   assert.deepEqual(actual, expected);
+});
+
+/** Every JSON object in `value`, depth first. */
+function* objectsIn(value: unknown): Generator<Json> {
+  if (Array.isArray(value)) for (const item of value) yield* objectsIn(item);
+  else if (value && typeof value === "object") {
+    yield value as Json;
+    for (const item of Object.values(value)) yield* objectsIn(item);
+  }
+}
+
+test("counts tell each viewer only what it may read: statuses_count, last_status_at, replies_count", () => {
+  const alicesPosts = canaries.filter((c) => c.kind === "post" && c.author === "alice");
+  assert.ok(
+    alicesPosts.every((c) => c.status),
+    "every post canary of alice's knows its status",
+  );
+  const problems: string[] = [];
+  /** Routes where an account object for alice was checked, per API identity. */
+  const checkedOn = new Map<ApiIdentity, Set<string>>();
+  let repliesChecked = 0;
+  for (const { phase, api } of crawls) {
+    for (const [who, visits] of api) {
+      // Erin's token is refused: she reads as anonymous.
+      const as: Identity = who === "erin" ? "anonymous" : who;
+      const readable = alicesPosts.filter((c) => mayRead(as, c));
+      const newest =
+        readable
+          .map((c) => c.status!.created_at)
+          .sort()
+          .at(-1) ?? null;
+      const expected = {
+        statuses_count: readable.length,
+        last_status_at: newest === null ? null : newest.slice(0, 10),
+      };
+      for (const visit of visits) {
+        if (visit.status < 200 || visit.status >= 300) continue;
+        for (const object of objectsIn(jsonOrNull(visit.body))) {
+          // A Mastodon Account (mentions carry an id and acct, but no display name).
+          if (object.id === ids.alice && "display_name" in object) {
+            const actual = {
+              statuses_count: object.statuses_count,
+              last_status_at: object.last_status_at,
+            };
+            if (JSON.stringify(actual) !== JSON.stringify(expected))
+              problems.push(
+                `phase ${phase} ${who}: ${visit.route} (${visit.url}) shows alice with ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`,
+              );
+            const routes = checkedOn.get(who) ?? new Set<string>();
+            routes.add(visit.route);
+            checkedOn.set(who, routes);
+          }
+          // A Mastodon Status of the world: its replies as this viewer may read them.
+          const status = statuses.find((x) => x.id === object.id);
+          if (status && "visibility" in object) {
+            const replies = canaries.filter(
+              (c) => c.kind === "post" && c.status?.in_reply_to_id === status.id && mayRead(as, c),
+            ).length;
+            repliesChecked++;
+            if (object.replies_count !== replies)
+              problems.push(
+                `phase ${phase} ${who}: ${visit.route} (${visit.url}) shows status ${status.id} with replies_count ${String(object.replies_count)}, expected ${replies}`,
+              );
+          }
+        }
+      }
+    }
+  }
+  assert.deepEqual(problems.slice(0, 40), [], `${problems.length} wrong counts`);
+  // The check saw alice's account on the surfaces that render one, as each viewer.
+  const everywhere = [
+    "GET /api/v1/accounts/:id",
+    "GET /api/v1/accounts/lookup",
+    "GET /api/v2/search",
+    "GET /api/v1/accounts/:id/statuses",
+    "GET /api/v1/statuses/:id",
+    "GET /api/v1/statuses/:id/history",
+    "GET /api/v1/instance",
+    "GET /api/v2/instance",
+  ];
+  for (const who of ["anonymous", "alice", "bob"] as const) {
+    const expected = [
+      ...everywhere,
+      // Anonymous may read no thread of alice's: her public posts have no replies.
+      ...(who === "anonymous"
+        ? []
+        : ["GET /api/v1/clique/members", "GET /api/v1/statuses/:id/context"]),
+      ...(who === "alice" ? ["GET /api/v1/accounts/verify_credentials"] : []),
+      ...(who === "bob" ? ["GET /api/v1/timelines/home"] : []),
+    ];
+    const seen = checkedOn.get(who) ?? new Set();
+    assert.deepEqual(
+      expected.filter((r) => !seen.has(r)),
+      [],
+      `${who}: routes where alice's account was never seen`,
+    );
+  }
+  assert.ok(repliesChecked > 0, "statuses of the world were checked");
 });
 
 test("deliveries reach the remote server only with what its accounts may see", async () => {

@@ -119,7 +119,7 @@ try {
   );
   await time("postExtras + 20 posts (rendering inputs)", ROUNDS, async () => {
     const page = await clique.listHomeFeed(reader, { limit: 20 });
-    await clique.postExtras(page, reader.id);
+    await clique.postExtras(page, viewer);
   });
   void stores;
 } finally {

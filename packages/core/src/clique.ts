@@ -1,11 +1,12 @@
 import type { CliqueConfig, Deps } from "./deps.ts";
-import type { Actor, AudienceRef, Member, Post } from "./domain/types.ts";
+import type { AudienceRef, Member } from "./domain/types.ts";
 import { NO_PUBLISHER, NO_RESOLVER } from "./federation/events.ts";
 import { buildFederation, type FederationOptions } from "./federation/federation.ts";
 import { createPublisher } from "./federation/publisher.ts";
 import { createResolver } from "./federation/remote-actors.ts";
 import { isId } from "./ids.ts";
 import type { Stores } from "./stores/stores.ts";
+import { accountStats, countOpenLocalPosts } from "./usecases/account-stats.ts";
 import { authenticate, revokeToken } from "./usecases/authenticate.ts";
 import {
   blockAccount,
@@ -37,6 +38,7 @@ import { getVisiblePost } from "./usecases/get-visible-post.ts";
 import { initClique } from "./usecases/init-clique.ts";
 import { likePost, unlikePost } from "./usecases/like-post.ts";
 import { getPostHistory, listAccountPosts, listHomeFeed } from "./usecases/list-posts.ts";
+import { postExtras } from "./usecases/post-extras.ts";
 import { redeemInvite } from "./usecases/redeem-invite.ts";
 import { revokeInvite } from "./usecases/revoke-invite.ts";
 import { setMemberStatus } from "./usecases/set-member-status.ts";
@@ -58,26 +60,6 @@ export interface CreateCliqueOptions {
   now?: () => Date;
   /** Without it the Clique does not federate (nothing is sent or served over ActivityPub). */
   federation?: FederationOptions;
-}
-
-/** Extra facts about posts that every rendering needs. */
-export interface PostExtras {
-  authors: Map<string, Actor>;
-  mentions: Map<string, string[]>;
-  hashtags: Map<string, string[]>;
-  /** Authors of the posts these answer (by parent post id). */
-  parentAuthors: Map<string, string>;
-  likes: Map<string, number>;
-  /** Posts the viewer liked. */
-  likedByViewer: Set<string>;
-}
-
-/** Public numbers about an account. */
-export interface AccountStats {
-  followers: number;
-  following: number;
-  posts: number;
-  lastPostAt: Date | null;
 }
 
 /**
@@ -162,6 +144,8 @@ export function createClique(options: CreateCliqueOptions) {
     listMembers: (status?: Member["status"]) => stores.members.list(status ? { status } : {}),
     getMemberByUsername: (username: string) => stores.members.getByUsername(username),
     getMember: (id: string) => (isId(id) ? stores.members.getById(id) : Promise.resolve(null)),
+    getMembers: (ids: readonly string[]) => stores.members.getByIds(ids.filter(isId)),
+    getActors: (ids: readonly string[]) => stores.actors.getByIds(ids.filter(isId)),
     getActor: (id: string) => (isId(id) ? stores.actors.getById(id) : Promise.resolve(null)),
     listInvites: () => stores.invites.list(),
     /** Ids of an account's approved followers, or of those it follows (callers check `showFollows`). */
@@ -173,37 +157,12 @@ export function createClique(options: CreateCliqueOptions) {
       return follows.map((f) => (side === "followers" ? f.followerId : f.followeeId));
     },
     countSeated: () => stores.members.countSeated(),
-    /** Public counts. The post count includes only what anyone may see. */
-    async accountStats(actorId: string): Promise<AccountStats> {
-      const [followers, following, posts, lastPostAt] = await Promise.all([
-        stores.follows.countFollowers(actorId),
-        stores.follows.countFollowing(actorId),
-        stores.posts.countByAuthor(actorId),
-        stores.posts.lastPostAt(actorId),
-      ]);
-      return { followers, following, posts, lastPostAt };
-    },
-    /** Authors, mentions, hashtags and parent authors of already-visible posts. */
-    async postExtras(posts: readonly Post[], viewerId: string | null = null): Promise<PostExtras> {
-      const ids = posts.map((p) => p.id);
-      const parentIds = posts.map((p) => p.inReplyToId).filter((x): x is string => x !== null);
-      // One query each, whatever the page size.
-      const [mentions, hashtags, parentAuthors] = await Promise.all([
-        stores.posts.mentionsOf(ids),
-        stores.posts.hashtagsOf(ids),
-        stores.posts.authorsOf(parentIds),
-      ]);
-      const actorIds = new Set<string>(posts.map((p) => p.authorId));
-      for (const list of mentions.values()) for (const id of list) actorIds.add(id);
-      const authors = new Map((await stores.actors.getByIds([...actorIds])).map((a) => [a.id, a]));
-      const [likes, likedByViewer] = await Promise.all([
-        stores.interactions.count(ids, "like"),
-        viewerId
-          ? stores.interactions.byActor(viewerId, ids, "like")
-          : Promise.resolve(new Set<string>()),
-      ]);
-      return { authors, mentions, hashtags, parentAuthors, likes, likedByViewer };
-    },
+    /** Each account's numbers as the viewer may see them (posts counted through the visibility module). */
+    accountStats: bind(deps, accountStats),
+    /** How many of this Clique's posts anyone may see. */
+    countOpenLocalPosts: bind(deps, countOpenLocalPosts),
+    /** Authors, mentions, hashtags, parent authors and counts of already-visible posts. */
+    postExtras: bind(deps, postExtras),
   };
 }
 

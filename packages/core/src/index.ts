@@ -5,13 +5,7 @@
  */
 
 export { checkPassword } from "./auth/secrets.ts";
-export {
-  type AccountStats,
-  type Clique,
-  type CreateCliqueOptions,
-  createClique,
-  type PostExtras,
-} from "./clique.ts";
+export { type Clique, type CreateCliqueOptions, createClique } from "./clique.ts";
 export type { CliqueConfig, Deps } from "./deps.ts";
 export * from "./domain/types.ts";
 export { checkUsername, type UsernameProblem } from "./domain/username.ts";
@@ -23,6 +17,7 @@ export { isId, newId } from "./ids.ts";
 export type * from "./stores/stores.ts";
 export { htmlToPlainText, sanitizePostHtml } from "./text/render.ts";
 export { type Urls, urlsFor } from "./urls.ts";
+export { type AccountStats, NO_STATS } from "./usecases/account-stats.ts";
 export { mayInvite } from "./usecases/create-invite.ts";
 export {
   type CreatePostInput,
@@ -32,6 +27,7 @@ export {
   widens,
 } from "./usecases/create-post.ts";
 export type { InitCliqueProblem } from "./usecases/init-clique.ts";
+export type { PostExtras } from "./usecases/post-extras.ts";
 export type { RedeemInviteProblem } from "./usecases/redeem-invite.ts";
 export { MAX_FAILED_SIGN_INS, type SignInProblem } from "./usecases/sign-in.ts";
 export type { ProfileUpdate } from "./usecases/update-profile.ts";

@@ -46,6 +46,8 @@ export interface NewMember {
 export interface MemberStore {
   create(member: NewMember): Promise<Member>;
   getById(id: string): Promise<Member | null>;
+  /** The members among these ids, in no particular order (one query). */
+  getByIds(ids: readonly string[]): Promise<Member[]>;
   /** Case-insensitive. */
   getByUsername(username: string): Promise<Member | null>;
   list(options?: { status?: MemberStatus }): Promise<Member[]>;
@@ -250,8 +252,26 @@ export interface PostStore {
   mentionsOf(postIds: readonly string[]): Promise<Map<string, string[]>>;
   recipientsOf(postId: string): Promise<string[]>;
   hashtagsOf(postIds: readonly string[]): Promise<Map<string, string[]>>;
-  countByAuthor(authorId: string): Promise<number>;
-  lastPostAt(authorId: string): Promise<Date | null>;
+  /**
+   * For each author, how many of their posts the filter lets through and when
+   * the newest of those was written: one grouped query, whatever the number of
+   * authors. Authors with no such post are left out of the map.
+   */
+  statsByAuthor(
+    authorIds: readonly string[],
+    filter: VisibilityFilter,
+  ): Promise<Map<string, AuthorPostStats>>;
+  /** For each post, how many direct replies to it the filter lets through (one grouped query). */
+  countReplies(postIds: readonly string[], filter: VisibilityFilter): Promise<Map<string, number>>;
+  /** How many posts by this Clique's members the filter lets through. */
+  countLocal(filter: VisibilityFilter): Promise<number>;
+}
+
+/** An author's posts as one viewer may see them. */
+export interface AuthorPostStats {
+  count: number;
+  /** When the newest of them was written. */
+  lastPostAt: Date;
 }
 
 /** Circles and who is in them. */
@@ -277,6 +297,10 @@ export interface FollowStore {
   listFollowing(followerId: string, state: Follow["state"]): Promise<Follow[]>;
   countFollowers(followeeId: string): Promise<number>;
   countFollowing(followerId: string): Promise<number>;
+  /** Approved followers and followings of each actor, in one query; actors with neither are left out. */
+  countMany(
+    actorIds: readonly string[],
+  ): Promise<Map<string, { followers: number; following: number }>>;
 }
 
 /** All stores, plus a way to run several writes atomically. */

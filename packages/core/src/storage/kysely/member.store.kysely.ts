@@ -70,6 +70,14 @@ export class KyselyMemberStore implements MemberStore {
     return row ? toMember(row as MemberRow) : null;
   }
 
+  async getByIds(ids: readonly string[]): Promise<Member[]> {
+    if (ids.length === 0) return [];
+    const rows = await memberQuery(this.db)
+      .where("members.id", "in", [...new Set(ids)])
+      .execute();
+    return rows.map((r) => toMember(r as MemberRow));
+  }
+
   async getByUsername(username: string): Promise<Member | null> {
     const row = await memberQuery(this.db)
       .where(sql`lower(actors.username)`, "=", username.toLowerCase())

@@ -1,6 +1,6 @@
 import { type Kysely, sql } from "kysely";
 import { OPEN_INTERACTIONS, type Post, type PostEdit } from "../../domain/types.ts";
-import type { NewPost, Page, PostScope, PostStore } from "../../stores/stores.ts";
+import type { AuthorPostStats, NewPost, Page, PostScope, PostStore } from "../../stores/stores.ts";
 import type { VisibilityFilter } from "../../visibility/visibility.ts";
 import { toPost, toPostEdit } from "./rows.ts";
 import type { Database } from "./schema.ts";
@@ -289,25 +289,52 @@ export class KyselyPostStore implements PostStore {
     return map;
   }
 
-  async countByAuthor(authorId: string): Promise<number> {
-    const row = await this.db
-      .selectFrom("posts")
-      .select((eb) => eb.fn.countAll<string>().as("n"))
-      .where("author_id", "=", authorId)
-      .where("deleted_at", "is", null)
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
+  async statsByAuthor(
+    authorIds: readonly string[],
+    filter: VisibilityFilter,
+  ): Promise<Map<string, AuthorPostStats>> {
+    const map = new Map<string, AuthorPostStats>();
+    if (authorIds.length === 0) return map;
+    const rows = await this.db
+      .selectFrom("posts as p")
+      .select((eb) => [
+        "p.author_id",
+        eb.fn.countAll<string>().as("n"),
+        eb.fn.max("p.created_at").as("last"),
+      ])
+      .where("p.author_id", "in", [...new Set(authorIds)])
+      .where((eb) => visibleCondition(eb, filter))
+      .groupBy("p.author_id")
+      .execute();
+    for (const r of rows)
+      map.set(r.author_id, { count: Number(r.n), lastPostAt: new Date(r.last) });
+    return map;
   }
 
-  async lastPostAt(authorId: string): Promise<Date | null> {
+  async countReplies(
+    postIds: readonly string[],
+    filter: VisibilityFilter,
+  ): Promise<Map<string, number>> {
+    const map = new Map<string, number>();
+    if (postIds.length === 0) return map;
+    const rows = await this.db
+      .selectFrom("posts as p")
+      .select((eb) => ["p.in_reply_to_id", eb.fn.countAll<string>().as("n")])
+      .where("p.in_reply_to_id", "in", [...new Set(postIds)])
+      .where((eb) => visibleCondition(eb, filter))
+      .groupBy("p.in_reply_to_id")
+      .execute();
+    for (const r of rows) if (r.in_reply_to_id) map.set(r.in_reply_to_id, Number(r.n));
+    return map;
+  }
+
+  async countLocal(filter: VisibilityFilter): Promise<number> {
     const row = await this.db
-      .selectFrom("posts")
-      .select("created_at")
-      .where("author_id", "=", authorId)
-      .where("deleted_at", "is", null)
-      .orderBy("id", "desc")
-      .limit(1)
-      .executeTakeFirst();
-    return row ? new Date(row.created_at) : null;
+      .selectFrom("posts as p")
+      .select((eb) => eb.fn.countAll<string>().as("n"))
+      .where("p.author_id", "in", (eb) => eb.selectFrom("members as lm").select("lm.id"))
+      .where((eb) => visibleCondition(eb, filter))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
   }
 }

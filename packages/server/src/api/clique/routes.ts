@@ -10,7 +10,7 @@ import { requireMember, requireRole, SESSION_COOKIE } from "../../http/auth.ts";
 import { audienceRefSchema, readBody, toRef, validate } from "../../http/body.ts";
 import type { AppEnv } from "../../http/env.ts";
 import { notFound, problem } from "../../http/errors.ts";
-import { renderAccount } from "../mastodon/render.ts";
+import { renderAccount, renderAccounts } from "../mastodon/render.ts";
 import { durationSchema } from "./schemas.ts";
 
 /** Clique's API, mounted at `/api/v1/clique`. */
@@ -217,16 +217,19 @@ cliqueApi.get("/members", async (c) => {
   const audience = (await clique.getSettings())?.memberListAudience ?? "clique";
   if (!canSeeMemberList(c.get("viewer"), audience)) throw notFound();
   const members = await clique.listMembers(staff ? undefined : "active");
-  const accounts = await Promise.all(
-    members.map(async (m) => ({
-      ...(m.status === "removed"
-        ? { id: m.id, username: m.username }
-        : await renderAccount(c, m.id)),
+  // One batch for the whole list, with counts as this viewer may see them.
+  const accounts = await renderAccounts(
+    c,
+    members.map((m) => m.id),
+  );
+  const rendered = new Map(accounts.map((a) => [a.id, a]));
+  return c.json(
+    members.map((m) => ({
+      ...(rendered.get(m.id) ?? { id: m.id, username: m.username }),
       role: m.role,
       status: m.status,
     })),
   );
-  return c.json(accounts);
 });
 
 cliqueApi.patch("/members/:id", async (c) => {

@@ -24,9 +24,11 @@ accountsApi.get("/verify_credentials", async (c) => {
   const { clique, config } = c.get("services");
   const [actor, stats] = await Promise.all([
     clique.getActor(member.id),
-    clique.accountStats(member.id),
+    clique.accountStats(c.get("viewer"), [member.id]),
   ]);
-  return c.json(serializeCredentialAccount(config.origin, actor as Actor, member, stats));
+  return c.json(
+    serializeCredentialAccount(config.origin, actor as Actor, member, stats.get(member.id)!),
+  );
 });
 
 const updateCredentials = z.object({
@@ -65,9 +67,11 @@ accountsApi.patch("/update_credentials", async (c) => {
   if (!result.ok) throw problem(result.reason, result.detail);
   const [actor, stats] = await Promise.all([
     clique.getActor(member.id),
-    clique.accountStats(member.id),
+    clique.accountStats(c.get("viewer"), [member.id]),
   ]);
-  return c.json(serializeCredentialAccount(config.origin, actor as Actor, result.value, stats));
+  return c.json(
+    serializeCredentialAccount(config.origin, actor as Actor, result.value, stats.get(member.id)!),
+  );
 });
 
 accountsApi.get("/lookup", async (c) => {

@@ -9,7 +9,7 @@ import { requireMember } from "../../http/auth.ts";
 import { looseBoolean, readQuery, validate } from "../../http/body.ts";
 import type { AppEnv } from "../../http/env.ts";
 import { notFound, problem } from "../../http/errors.ts";
-import { renderAccount } from "./render.ts";
+import { renderAccount, renderAccounts } from "./render.ts";
 
 async function serializeRelationship(c: Context<AppEnv>, member: Member, otherId: string) {
   const { clique } = c.get("services");
@@ -76,8 +76,7 @@ async function followList(c: Context<AppEnv>, side: "followers" | "following") {
   // The lists are shown only to the audience the member chose (counts always are).
   if (!(await clique.viewProfile(c.get("viewer"), target)).followLists) return c.json([]);
   const ids = await clique.listFollowIds(target.id, side);
-  const accounts = await Promise.all(ids.slice(0, 80).map((id) => renderAccount(c, id)));
-  return c.json(accounts.filter((a) => a !== null));
+  return c.json(await renderAccounts(c, ids.slice(0, 80)));
 }
 
 followAccountsApi.get("/:id/followers", (c) => followList(c, "followers"));
@@ -90,8 +89,12 @@ followRequestsApi.get("/", async (c) => {
   const member = requireMember(c);
   const { clique } = c.get("services");
   const requests = await clique.listFollowRequests(member);
-  const accounts = await Promise.all(requests.map((f) => renderAccount(c, f.followerId)));
-  return c.json(accounts.filter((a) => a !== null));
+  return c.json(
+    await renderAccounts(
+      c,
+      requests.map((f) => f.followerId),
+    ),
+  );
 });
 
 followRequestsApi.post("/:id/authorize", async (c) => {
@@ -188,8 +191,6 @@ for (const [path, list] of [
   blocksApi.get(`/${path}`, async (c) => {
     const member = requireMember(c);
     const { clique } = c.get("services");
-    const ids = await clique[list](member);
-    const accounts = await Promise.all(ids.map((id) => renderAccount(c, id)));
-    return c.json(accounts.filter((a) => a !== null));
+    return c.json(await renderAccounts(c, await clique[list](member)));
   });
 }

@@ -15,10 +15,10 @@ async function instanceFacts(c: Context<AppEnv>) {
 /** `/api/v1/instance` (mounted at `/api/v1`). */
 export const instanceV1Api = new Hono<AppEnv>();
 instanceV1Api.get("/instance", async (c) => {
-  const { config } = c.get("services");
-  const f = await instanceFacts(c);
+  const { clique, config } = c.get("services");
+  const [f, posts] = await Promise.all([instanceFacts(c), clique.countOpenLocalPosts()]);
   return c.json(
-    serializeInstanceV1(config.origin, f.settings, { users: f.users, posts: 0 }, f.contact),
+    serializeInstanceV1(config.origin, f.settings, { users: f.users, posts }, f.contact),
   );
 });
 

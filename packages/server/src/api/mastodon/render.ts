@@ -1,4 +1,4 @@
-import type { Actor, Post, VisibleProfile } from "@clique/core";
+import { type Actor, NO_STATS, type Post, type VisibleProfile } from "@clique/core";
 import type { Context } from "hono";
 import type { AppEnv } from "../../http/env.ts";
 import { serializeAccount, serializeStatus } from "./serializers.ts";
@@ -10,24 +10,49 @@ export async function renderStatuses(
   options: { withSource?: boolean } = {},
 ) {
   const { clique, config } = c.get("services");
-  const extras = await clique.postExtras(posts, c.get("member")?.id ?? null);
+  const extras = await clique.postExtras(posts, c.get("viewer"));
   const profiles = await profilesFor(c, [...extras.authors.values()]);
   return posts.map((p) => serializeStatus(config.origin, p, extras, options, profiles));
 }
 
-/** Serializes one account with its public counts. */
+/** Serializes one account with its counts as the viewer may see them; `null` if unknown or removed. */
 export async function renderAccount(c: Context<AppEnv>, actorId: string) {
+  const [account] = await renderAccounts(c, [actorId]);
+  return account ?? null;
+}
+
+/**
+ * Serializes accounts, in the order given, leaving out unknown and removed
+ * ones. A fixed number of queries for the whole list (actors, members, counts),
+ * plus what the visibility module asks to judge each member's profile parts.
+ */
+export async function renderAccounts(c: Context<AppEnv>, actorIds: readonly string[]) {
   const { clique, config } = c.get("services");
-  const actor = await clique.getActor(actorId);
-  if (!actor) return null;
-  const [member, stats] = await Promise.all([
-    actor.kind === "local" ? clique.getMember(actor.id) : Promise.resolve(null),
-    clique.accountStats(actor.id),
+  const viewer = c.get("viewer");
+  const actors = new Map((await clique.getActors(actorIds)).map((a) => [a.id, a]));
+  const localIds = [...actors.values()].filter((a) => a.kind === "local").map((a) => a.id);
+  const [members, stats] = await Promise.all([
+    clique.getMembers(localIds),
+    clique.accountStats(viewer, [...actors.keys()]),
   ]);
-  // Removed members are gone from the API.
-  if (member && member.status === "removed") return null;
-  const profile = member ? await clique.viewProfile(c.get("viewer"), member) : null;
-  return serializeAccount(config.origin, actor, { member, stats, profile });
+  const memberById = new Map(members.map((m) => [m.id, m]));
+  const accounts: ReturnType<typeof serializeAccount>[] = [];
+  for (const id of actorIds) {
+    const actor = actors.get(id);
+    if (!actor) continue;
+    const member = memberById.get(id) ?? null;
+    // Removed members are gone from the API.
+    if (member?.status === "removed") continue;
+    const profile = member ? await clique.viewProfile(viewer, member) : null;
+    accounts.push(
+      serializeAccount(config.origin, actor, {
+        member,
+        stats: stats.get(id) ?? NO_STATS,
+        profile,
+      }),
+    );
+  }
+  return accounts;
 }
 
 /** Sets Mastodon's `Link` header for a page of results. */
@@ -54,11 +79,11 @@ export async function profilesFor(
   actors: readonly Actor[],
 ): Promise<Map<string, VisibleProfile>> {
   const { clique } = c.get("services");
+  const viewer = c.get("viewer");
+  const members = await clique.getMembers(
+    actors.filter((a) => a.kind === "local").map((a) => a.id),
+  );
   const profiles = new Map<string, VisibleProfile>();
-  for (const actor of actors) {
-    if (actor.kind !== "local") continue;
-    const member = await clique.getMember(actor.id);
-    if (member) profiles.set(actor.id, await clique.viewProfile(c.get("viewer"), member));
-  }
+  for (const member of members) profiles.set(member.id, await clique.viewProfile(viewer, member));
   return profiles;
 }

@@ -13,7 +13,7 @@ import type {
   PostExtras,
   VisibleProfile,
 } from "@clique/core";
-import { urlsFor } from "@clique/core";
+import { NO_STATS, urlsFor } from "@clique/core";
 
 /** Mastodon's four visibilities, from Clique's audiences. */
 export function mastodonVisibility(
@@ -174,12 +174,13 @@ export function serializeStatus(
     language: post.language,
     uri: local ? urls.post(author.username, post.id) : (post.uri ?? ""),
     url: local ? urls.postPage(author.username, post.id) : (post.url ?? post.uri ?? ""),
-    replies_count: 0,
-    reblogs_count: 0,
+    // Counts as this viewer may see them (replies through the visibility module).
+    replies_count: extras.replies.get(post.id) ?? 0,
+    reblogs_count: extras.boosts.get(post.id) ?? 0,
     favourites_count: extras.likes.get(post.id) ?? 0,
     edited_at: post.editedAt ? iso(post.editedAt) : null,
     favourited: extras.likedByViewer.has(post.id),
-    reblogged: false,
+    reblogged: extras.boostedByViewer.has(post.id),
     muted: false,
     bookmarked: false,
     pinned: false,
@@ -187,7 +188,10 @@ export function serializeStatus(
     filtered: [],
     reblog: null,
     application: null,
-    account: serializeAccount(origin, author, { profile: profiles?.get(author.id) ?? null }),
+    account: serializeAccount(origin, author, {
+      profile: profiles?.get(author.id) ?? null,
+      stats: extras.authorStats.get(author.id) ?? NO_STATS,
+    }),
     media_attachments: [],
     mentions,
     tags: (extras.hashtags.get(post.id) ?? []).map((name) => ({ name, url: urls.tag(name) })),
@@ -206,14 +210,15 @@ export function serializeEdit(
   origin: string,
   edit: PostEdit,
   author: Actor,
-  profile: VisibleProfile | null = null,
+  profile: VisibleProfile | null,
+  stats: AccountStats,
 ) {
   return {
     content: edit.contentHtml,
     spoiler_text: edit.spoilerText,
     sensitive: edit.sensitive,
     created_at: iso(edit.createdAt),
-    account: serializeAccount(origin, author, { profile }),
+    account: serializeAccount(origin, author, { profile, stats }),
     media_attachments: [],
     emojis: [],
   };

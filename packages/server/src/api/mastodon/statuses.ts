@@ -1,4 +1,4 @@
-import { AUDIENCES, type Audience, type CreatePostInput, isId } from "@clique/core";
+import { AUDIENCES, type Audience, type CreatePostInput, isId, NO_STATS } from "@clique/core";
 import { Hono } from "hono";
 import { z } from "zod";
 import { requireMember } from "../../http/auth.ts";
@@ -147,10 +147,19 @@ statusesApi.get("/:id/history", async (c) => {
   const history = post ? await clique.getPostHistory(viewer, post.id) : null;
   const author = post ? await clique.getActor(post.authorId) : null;
   if (!post || !history || !author) throw notFound();
-  const profiles = await profilesFor(c, [author]);
+  const [profiles, stats] = await Promise.all([
+    profilesFor(c, [author]),
+    clique.accountStats(viewer, [author.id]),
+  ]);
   return c.json(
     history.map((edit) =>
-      serializeEdit(config.origin, edit, author, profiles.get(author.id) ?? null),
+      serializeEdit(
+        config.origin,
+        edit,
+        author,
+        profiles.get(author.id) ?? null,
+        stats.get(author.id) ?? NO_STATS,
+      ),
     ),
   );
 });

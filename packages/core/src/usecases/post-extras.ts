@@ -1,0 +1,69 @@
+import type { Deps } from "../deps.ts";
+import type { Actor, Post } from "../domain/types.ts";
+import { type Viewer, viewerActorOf, visibilityFilter } from "../visibility/visibility.ts";
+import { type AccountStats, accountStats } from "./account-stats.ts";
+
+/** Extra facts about posts that every rendering needs, as one viewer may see them. */
+export interface PostExtras {
+  authors: Map<string, Actor>;
+  /** The numbers of each post's author as the viewer may see them (not of mentioned accounts). */
+  authorStats: Map<string, AccountStats>;
+  mentions: Map<string, string[]>;
+  hashtags: Map<string, string[]>;
+  /** Authors of the posts these answer (by parent post id). */
+  parentAuthors: Map<string, string>;
+  likes: Map<string, number>;
+  boosts: Map<string, number>;
+  /** Direct replies to each post that the viewer may see. */
+  replies: Map<string, number>;
+  /** Posts the viewer liked. */
+  likedByViewer: Set<string>;
+  /** Posts the viewer boosted. */
+  boostedByViewer: Set<string>;
+}
+
+/**
+ * Authors, mentions, hashtags, parent authors and counts of posts the viewer
+ * may already see. One query per kind of fact, whatever the page size: never
+ * one per post.
+ */
+export async function postExtras(
+  deps: Deps,
+  posts: readonly Post[],
+  viewer: Viewer,
+): Promise<PostExtras> {
+  const { stores } = deps;
+  const ids = posts.map((p) => p.id);
+  const parentIds = posts.map((p) => p.inReplyToId).filter((x): x is string => x !== null);
+  const authorIds = [...new Set(posts.map((p) => p.authorId))];
+  const viewerId = viewerActorOf(viewer);
+  const none = Promise.resolve(new Set<string>());
+  const [mentions, hashtags, parentAuthors, likes, boosts, replies, liked, boosted, authorStats] =
+    await Promise.all([
+      stores.posts.mentionsOf(ids),
+      stores.posts.hashtagsOf(ids),
+      stores.posts.authorsOf(parentIds),
+      stores.interactions.count(ids, "like"),
+      stores.interactions.count(ids, "boost"),
+      // A reply the viewer may not read is not counted either.
+      stores.posts.countReplies(ids, visibilityFilter(viewer)),
+      viewerId ? stores.interactions.byActor(viewerId, ids, "like") : none,
+      viewerId ? stores.interactions.byActor(viewerId, ids, "boost") : none,
+      accountStats(deps, viewer, authorIds),
+    ]);
+  const actorIds = new Set<string>(authorIds);
+  for (const list of mentions.values()) for (const id of list) actorIds.add(id);
+  const authors = new Map((await stores.actors.getByIds([...actorIds])).map((a) => [a.id, a]));
+  return {
+    authors,
+    authorStats,
+    mentions,
+    hashtags,
+    parentAuthors,
+    likes,
+    boosts,
+    replies,
+    likedByViewer: liked,
+    boostedByViewer: boosted,
+  };
+}
