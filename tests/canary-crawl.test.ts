@@ -734,6 +734,8 @@ function plan(routes: readonly CrawlRoute[], fetchAs: CrawlFetch) {
           return locals;
         case "follow-request":
           return REMOTES.map((r) => ids[r]!);
+        case "avatar":
+          return accountIds.map((id) => `${id}.png`);
         default:
           throw new Error(`the crawl does not know what to put in a "${kind}" parameter`);
       }

@@ -9,6 +9,8 @@ export interface Urls {
   postPage(username: string, postId: string): string;
   tag(tag: string): string;
   invite(code: string): string;
+  /** An account's default avatar (local or remote: every account has one). */
+  avatar(actorId: string): string;
 }
 
 /** Builds the URL scheme for an origin such as `https://clique.example`. */
@@ -21,5 +23,6 @@ export function urlsFor(origin: string): Urls {
     postPage: (username, id) => `${base}/@${encodeURIComponent(username)}/${id}`,
     tag: (tag) => `${base}/tags/${encodeURIComponent(tag)}`,
     invite: (code) => `${base}/invite/${encodeURIComponent(code)}`,
+    avatar: (actorId) => `${base}/avatars/${encodeURIComponent(actorId)}.png`,
   };
 }

@@ -194,7 +194,7 @@ export function buildFederation(deps: Deps, options: FederationOptions) {
         discoverable: member.discoverable,
         indexable: false,
         icon: new Image({
-          url: new URL(`${deps.config.origin}/static/avatar.png`),
+          url: new URL(urls.avatar(member.id)),
           mediaType: "image/png",
         }),
         // The actor document is public and cached by other servers: public parts only.

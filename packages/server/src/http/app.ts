@@ -13,6 +13,7 @@ import { instanceV1Api, instanceV2Api } from "../api/mastodon/instance.ts";
 import { statusesApi } from "../api/mastodon/statuses.ts";
 import { timelinesApi } from "../api/mastodon/timelines.ts";
 import { authentication } from "./auth.ts";
+import { avatars } from "./avatars.ts";
 import { checkPath, readQuery } from "./body.ts";
 import type { AppEnv, AppServices } from "./env.ts";
 import { errorBody, statusOf } from "./errors.ts";
@@ -81,6 +82,7 @@ export function createApp(services: AppServices): Hono<AppEnv> {
   app.route("/api/v2", instanceV2Api);
   app.route("/api/v1/clique", cliqueApi);
   app.route("/static", staticAssets);
+  app.route("/avatars", avatars);
   app.get("/health", (c) => c.json({ ok: true }));
   // Invite links land here until the web interface exists: say how to join,
   // without telling whether the code is valid (redeeming does that).

@@ -9,7 +9,15 @@
  */
 
 /** What a path parameter stands for, so the crawl knows what to put there. */
-export type RouteParam = "status" | "account" | "circle" | "invite" | "username" | "follow-request";
+export type RouteParam =
+  | "status"
+  | "account"
+  | "circle"
+  | "invite"
+  | "username"
+  | "follow-request"
+  /** An account's default avatar file: `<account id>.png`. */
+  | "avatar";
 
 /** One route. */
 export interface RouteSpec {
@@ -30,6 +38,7 @@ export const API_ROUTES: readonly RouteSpec[] = [
   { method: "GET", path: "/invite/:code", params: ["invite"] },
   { method: "GET", path: "/static/avatar.png" },
   { method: "GET", path: "/static/header.png" },
+  { method: "GET", path: "/avatars/:file", params: ["avatar"] },
   { method: "GET", path: "/api/v1/instance" },
   { method: "GET", path: "/api/v2/instance" },
   { method: "GET", path: "/api/v2/search", query: { q: "acct" } },

@@ -52,7 +52,7 @@ export function serializeAccount(
 ) {
   const urls = urlsFor(origin);
   const local = actor.kind === "local";
-  const avatar = `${origin}/static/avatar.png`;
+  const avatar = urls.avatar(actor.id);
   const header = `${origin}/static/header.png`;
   const member = extra.member ?? null;
   return {
