@@ -138,7 +138,8 @@ export interface MuteStore {
 
 /** Blocks between actors. */
 export interface BlockStore {
-  add(blockerId: string, blockedId: string, uri: string | null, at: Date): Promise<void>;
+  /** Idempotent (an existing block is kept as it is); whether a block was written. */
+  add(blockerId: string, blockedId: string, uri: string | null, at: Date): Promise<boolean>;
   remove(blockerId: string, blockedId: string): Promise<void>;
   /** Whether either actor blocks the other. */
   between(a: string, b: string): Promise<boolean>;
@@ -226,6 +227,11 @@ export type PostScope =
 /** Posts, their edits, mentions and hashtags. */
 export interface PostStore {
   create(post: NewPost): Promise<Post>;
+  /**
+   * Stores a remote post unless a post with its URI is already stored (the
+   * same post may arrive at several inboxes at once); whether it was written.
+   */
+  createRemote(post: NewPost & { uri: string }): Promise<boolean>;
   /** Including deleted ones (callers decide). */
   getById(id: string): Promise<Post | null>;
   /** Authors of these posts, by post id (whatever their visibility; for reply metadata). */
@@ -290,7 +296,13 @@ export interface FollowStore {
   getByUri(uri: string): Promise<Follow | null>;
   /** Remote actors following a member (approved), for delivery. */
   remoteFollowers(followeeId: string): Promise<Actor[]>;
-  create(follow: Follow): Promise<void>;
+  /**
+   * Idempotent: a follow between the same actors (or with the same URI) that
+   * is already stored is kept as it is. Whether the follow was written.
+   */
+  create(follow: Follow): Promise<boolean>;
+  /** Gives a follow a new activity id (its `Follow` was sent again under a new one). */
+  setUri(id: string, uri: string): Promise<void>;
   accept(id: string): Promise<void>;
   delete(id: string): Promise<void>;
   listFollowers(followeeId: string, state: Follow["state"]): Promise<Follow[]>;

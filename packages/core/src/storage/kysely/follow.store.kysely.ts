@@ -43,8 +43,8 @@ export class KyselyFollowStore implements FollowStore {
     return rows.map(toActor);
   }
 
-  async create(f: Follow): Promise<void> {
-    await this.db
+  async create(f: Follow): Promise<boolean> {
+    const res = await this.db
       .insertInto("follows")
       .values({
         id: f.id,
@@ -54,7 +54,13 @@ export class KyselyFollowStore implements FollowStore {
         uri: f.uri,
         created_at: f.createdAt,
       })
-      .execute();
+      .onConflict((oc) => oc.doNothing())
+      .executeTakeFirst();
+    return Number(res.numInsertedOrUpdatedRows ?? 0) > 0;
+  }
+
+  async setUri(id: string, uri: string): Promise<void> {
+    await this.db.updateTable("follows").set({ uri }).where("id", "=", id).execute();
   }
 
   async accept(id: string): Promise<void> {

@@ -83,12 +83,13 @@ export class KyselyBlockStore implements BlockStore {
     this.db = db;
   }
 
-  async add(blockerId: string, blockedId: string, uri: string | null, at: Date): Promise<void> {
-    await this.db
+  async add(blockerId: string, blockedId: string, uri: string | null, at: Date): Promise<boolean> {
+    const res = await this.db
       .insertInto("blocks")
       .values({ blocker_id: blockerId, blocked_id: blockedId, uri, created_at: at })
-      .onConflict((oc) => oc.columns(["blocker_id", "blocked_id"]).doNothing())
-      .execute();
+      .onConflict((oc) => oc.doNothing())
+      .executeTakeFirst();
+    return Number(res.numInsertedOrUpdatedRows ?? 0) > 0;
   }
 
   async remove(blockerId: string, blockedId: string): Promise<void> {

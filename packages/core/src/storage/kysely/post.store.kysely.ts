@@ -16,29 +16,24 @@ export class KyselyPostStore implements PostStore {
   async create(p: NewPost): Promise<Post> {
     const row = await this.db
       .insertInto("posts")
-      .values({
-        id: p.id,
-        author_id: p.authorId,
-        uri: p.uri,
-        url: p.url,
-        audience: p.audience,
-        circle_id: p.circleId,
-        audience_owner_id: p.audienceOwnerId ?? null,
-        interaction_policy: JSON.stringify(p.interactionPolicy ?? OPEN_INTERACTIONS),
-        in_reply_to_id: p.inReplyToId,
-        in_reply_to_uri: p.inReplyToUri,
-        content_type: p.contentType,
-        source: p.source,
-        content_html: p.contentHtml,
-        spoiler_text: p.spoilerText,
-        sensitive: p.sensitive,
-        language: p.language,
-        created_at: p.createdAt,
-      })
+      .values(postValues(p))
       .returningAll()
       .executeTakeFirstOrThrow();
     await this.writeLinks(p.id, p);
     return toPost(row);
+  }
+
+  async createRemote(p: NewPost & { uri: string }): Promise<boolean> {
+    // Concurrent deliveries of one post: the first insert wins, the others write nothing.
+    const row = await this.db
+      .insertInto("posts")
+      .values(postValues(p))
+      .onConflict((oc) => oc.column("uri").doNothing())
+      .returning("id")
+      .executeTakeFirst();
+    if (!row) return false;
+    await this.writeLinks(p.id, p);
+    return true;
   }
 
   private async writeLinks(
@@ -337,4 +332,27 @@ export class KyselyPostStore implements PostStore {
       .executeTakeFirstOrThrow();
     return Number(row.n);
   }
+}
+
+/** A new post as a `posts` row. */
+function postValues(p: NewPost) {
+  return {
+    id: p.id,
+    author_id: p.authorId,
+    uri: p.uri,
+    url: p.url,
+    audience: p.audience,
+    circle_id: p.circleId,
+    audience_owner_id: p.audienceOwnerId ?? null,
+    interaction_policy: JSON.stringify(p.interactionPolicy ?? OPEN_INTERACTIONS),
+    in_reply_to_id: p.inReplyToId,
+    in_reply_to_uri: p.inReplyToUri,
+    content_type: p.contentType,
+    source: p.source,
+    content_html: p.contentHtml,
+    spoiler_text: p.spoilerText,
+    sensitive: p.sensitive,
+    language: p.language,
+    created_at: p.createdAt,
+  };
 }
