@@ -57,6 +57,8 @@ export interface Actor {
   type: string;
   manuallyApprovesFollowers: boolean;
   createdAt: Date;
+  /** When a remote actor's document was last fetched or received whole; `null` for local actors. */
+  fetchedAt: Date | null;
 }
 
 /**

@@ -53,7 +53,10 @@ export function createResolver(deps: Deps, context: () => Context<void>): Remote
       if (!URL.canParse(uri) || new URL(uri).origin === new URL(deps.config.origin).origin)
         return null;
       const known = await deps.stores.actors.getByUri(uri);
-      if (known && Date.now() - known.createdAt.getTime() < REFRESH_AFTER_MS) return known;
+      // Fresh enough since its document was last fetched (or received whole).
+      const fetchedAt = known?.fetchedAt ?? known?.createdAt;
+      if (known && fetchedAt && deps.now().getTime() - fetchedAt.getTime() < REFRESH_AFTER_MS)
+        return known;
       return (await lookup(uri)) ?? known;
     },
     async resolveHandle(username, host) {

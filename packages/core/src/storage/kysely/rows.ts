@@ -43,6 +43,7 @@ export function toActor(row: Selectable<ActorsTable>): Actor {
     type: row.type,
     manuallyApprovesFollowers: row.manually_approves_followers,
     createdAt: new Date(row.created_at),
+    fetchedAt: row.fetched_at ? new Date(row.fetched_at) : null,
   };
 }
 
