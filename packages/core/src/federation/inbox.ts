@@ -31,9 +31,9 @@ import { INSTANCE_IDENTIFIER, persistActor } from "./remote-actors.ts";
 import {
   isPostObject,
   localUsernameOf,
-  questionOptionsHtml,
   remoteAudience,
-  remoteContentHtml,
+  remoteHashtagName,
+  remotePostText,
 } from "./wire.ts";
 
 const log = getLogger(["clique", "federation", "inbox"]);
@@ -50,7 +50,7 @@ async function senderOf(deps: Deps, ctx: Ctx, activity: Activity): Promise<Actor
   const known = await deps.stores.actors.getByUri(activity.actorId.href);
   if (known) return known;
   const actor = await activity.getActor({ documentLoader: await loader(ctx), suppressError: true });
-  return actor && isActor(actor) ? persistActor(deps, actor) : null;
+  return actor && isActor(actor) ? persistActor(deps, actor, activity) : null;
 }
 
 /** The local post a URI names (`/users/{username}/statuses/{id}`), or a stored remote post. */
@@ -150,7 +150,13 @@ async function onAcceptOrReject(deps: Deps, ctx: Ctx, activity: Accept | Reject)
   if (outgoing) await deps.stores.follows.delete(outgoing.id);
 }
 
-async function ingestPost(deps: Deps, ctx: Ctx, object: APObject, sender: Actor): Promise<void> {
+async function ingestPost(
+  deps: Deps,
+  ctx: Ctx,
+  object: APObject,
+  sender: Actor,
+  activity: Activity,
+): Promise<void> {
   if (!object.id || object.attributionId?.href !== sender.uri) return;
   if (await deps.stores.posts.getByUri(object.id.href)) return; // already have it
   const addressing = remoteAudience(
@@ -218,15 +224,16 @@ async function ingestPost(deps: Deps, ctx: Ctx, object: APObject, sender: Actor)
         (await activeMemberByUri(deps, tag.href.href)) ??
         (await deps.stores.actors.getByUri(tag.href.href));
       if (actor) mentionIds.push(actor.id);
-    } else if (tag instanceof Hashtag && tag.name) {
-      const name = tag.name.toString().replace(/^#/, "").toLowerCase();
-      if (name && name.length <= 100) hashtags.push(name);
+    } else if (tag instanceof Hashtag) {
+      const name = remoteHashtagName(tag);
+      if (name) hashtags.push(name);
     }
   }
-  const html = remoteContentHtml(object) + (await questionOptionsHtml(object));
+  const text = await remotePostText(object, activity);
   const url = object.url instanceof URL ? object.url.href : (object.url?.href?.href ?? null);
+  // The same post may arrive at several inboxes at once: the first one stores it.
   await deps.stores.transaction((tx) =>
-    tx.posts.create({
+    tx.posts.createRemote({
       id: newId(),
       authorId: sender.id,
       uri: object.id!.href,
@@ -238,9 +245,9 @@ async function ingestPost(deps: Deps, ctx: Ctx, object: APObject, sender: Actor)
       inReplyToUri: parentUri,
       contentType: "text/plain",
       source: "",
-      contentHtml: html,
-      spoilerText: (object.summary?.toString() ?? "").slice(0, 1000),
-      sensitive: object.sensitive ?? false,
+      contentHtml: text.contentHtml,
+      spoilerText: text.spoilerText,
+      sensitive: text.sensitive ?? false,
       language: null,
       createdAt: object.published ? new Date(object.published.epochMilliseconds) : deps.now(),
       mentionIds,
@@ -254,7 +261,7 @@ async function onCreate(deps: Deps, ctx: Ctx, create: Create): Promise<void> {
   const sender = await senderOf(deps, ctx, create);
   if (sender?.kind !== "remote") return;
   const object = await create.getObject({ documentLoader: await loader(ctx), suppressError: true });
-  if (isPostObject(object)) await ingestPost(deps, ctx, object, sender);
+  if (isPostObject(object)) await ingestPost(deps, ctx, object, sender, create);
 }
 
 async function onUpdate(deps: Deps, ctx: Ctx, update: Update): Promise<void> {
@@ -263,14 +270,13 @@ async function onUpdate(deps: Deps, ctx: Ctx, update: Update): Promise<void> {
   const object = await update.getObject({ documentLoader: await loader(ctx), suppressError: true });
   if (isActor(object)) {
     // Only an actor may update itself.
-    if (object.id?.href === sender.uri) await persistActor(deps, object);
+    if (object.id?.href === sender.uri) await persistActor(deps, object, update);
     return;
   }
   if (!isPostObject(object) || !object.id) return;
   const post = await deps.stores.posts.getByUri(object.id.href);
   if (!post || post.authorId !== sender.id || post.deletedAt) return;
-  const html = remoteContentHtml(object) + (await questionOptionsHtml(object));
-  const spoilerText = (object.summary?.toString() ?? "").slice(0, 1000);
+  const { contentHtml: html, spoilerText, sensitive } = await remotePostText(object, update);
   if (html === post.contentHtml && spoilerText === post.spoilerText) return; // a repeat
   await deps.stores.transaction(async (tx) => {
     await tx.posts.addEdit({
@@ -286,7 +292,7 @@ async function onUpdate(deps: Deps, ctx: Ctx, update: Update): Promise<void> {
       source: "",
       contentHtml: html,
       spoilerText,
-      sensitive: object.sensitive ?? post.sensitive,
+      sensitive: sensitive ?? post.sensitive,
       language: post.language,
       editedAt: object.updated ? new Date(object.updated.epochMilliseconds) : deps.now(),
       mentionIds: (await tx.posts.mentionsOf([post.id])).get(post.id) ?? [],

@@ -1,6 +1,6 @@
 /** Remote actors: fetched (signed by the instance actor), sanitized and stored. */
 import type { Context } from "@fedify/fedify";
-import { type Actor as APActor, isActor } from "@fedify/vocab";
+import { type Actor as APActor, type Object as APObject, isActor } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
 import type { Deps } from "../deps.ts";
 import type { Actor } from "../domain/types.ts";
@@ -15,15 +15,22 @@ export const INSTANCE_IDENTIFIER = "instance.actor";
 /** Refetch stored remote actors older than this when asked to resolve them. */
 const REFRESH_AFTER_MS = 24 * 60 * 60 * 1000;
 
-/** Stores (or refreshes) a remote actor document; local actors map to their member. */
-export async function persistActor(deps: Deps, actor: APActor): Promise<Actor | null> {
+/**
+ * Stores (or refreshes) a remote actor document; local actors map to their
+ * member. `container`: the activity that carried the document, if any.
+ */
+export async function persistActor(
+  deps: Deps,
+  actor: APActor,
+  container?: APObject | null,
+): Promise<Actor | null> {
   if (!actor.id) return null;
   const local = localUsernameOf(deps.config.origin, actor.id.href);
   if (local) {
     const member = await deps.stores.members.getByUsername(local);
     return member ? deps.stores.actors.getById(member.id) : null;
   }
-  const input = remoteActorInput(actor);
+  const input = remoteActorInput(actor, container);
   if (!input) return null;
   return deps.stores.actors.upsertRemote(input, deps.now());
 }

@@ -22,6 +22,7 @@ import type { Deps } from "../deps.ts";
 import type { Actor, Audience, AudienceRef, Member, Post } from "../domain/types.ts";
 import type { RemoteActorInput } from "../stores/stores.ts";
 import { htmlToPlainText, sanitizePostHtml } from "../text/render.ts";
+import { stripUnsafeText } from "../text/sanitize.ts";
 import { type Urls, urlsFor } from "../urls.ts";
 
 /** `to`/`cc` of a local post and the remote actors it is delivered to. */
@@ -256,21 +257,88 @@ async function interactionPolicyOf(
   });
 }
 
-/** A remote actor document as what we store of it. Remote HTML is sanitized here. */
-export function remoteActorInput(actor: APActor): RemoteActorInput | null {
+/**
+ * Mastodon's extension flags. Mastodon reads them as plain JSON, whatever the
+ * sender's `@context` says; Fedify reads through JSON-LD, which drops a term
+ * the sender's context does not define.
+ */
+export type MastodonFlag = "manuallyApprovesFollowers" | "sensitive" | "discoverable" | "indexable";
+
+/**
+ * A Mastodon flag of a remote object, read as Mastodon reads it: the typed
+ * property when JSON-LD kept it, else the raw JSON the object was parsed
+ * from (for an object embedded in an activity, its copy in `container`, the
+ * activity's raw JSON). `null` when neither says.
+ */
+export function mastodonFlag(
+  object: APObject,
+  flag: MastodonFlag,
+  container?: APObject | null,
+): boolean | null {
+  const typed = (object as unknown as Partial<Record<MastodonFlag, boolean | null>>)[flag];
+  if (typeof typed === "boolean") return typed;
+  const raw = rawJsonOf(object, container ?? null)?.[flag];
+  return typeof raw === "boolean" ? raw : null;
+}
+
+/**
+ * The JSON an object was parsed from, as the sender wrote it. Fedify keeps it
+ * (`_cachedJsonLd`) for a document it parsed whole; an embedded object only
+ * keeps its expanded form, so it is looked up in the activity that carried it.
+ */
+function rawJsonOf(object: APObject, container: APObject | null): Record<string, unknown> | null {
+  const own = cachedJsonOf(object);
+  // Expanded JSON-LD names properties by IRI and has lost the terms we want.
+  if (own && ("@context" in own || !("@id" in own))) return own;
+  const outer = container ? cachedJsonOf(container) : null;
+  if (!outer || !object.id) return null;
+  for (const embedded of [outer.object].flat()) {
+    if (isRecord(embedded) && embedded.id === object.id.href) return embedded;
+  }
+  return null;
+}
+
+function cachedJsonOf(object: APObject): Record<string, unknown> | null {
+  const json: unknown = (object as unknown as { _cachedJsonLd?: unknown })._cachedJsonLd;
+  return isRecord(json) ? json : null;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Remote text as we store it: cut to `max` code units, without NULs or lone surrogates. */
+function remoteText(text: string | null | undefined, max: number): string {
+  return stripUnsafeText((text ?? "").slice(0, max));
+}
+
+/** Remote HTML as we store it: sanitized to Mastodon's allowed set, without NULs or lone surrogates. */
+function remoteHtml(html: string): string {
+  return stripUnsafeText(sanitizePostHtml(stripUnsafeText(html)));
+}
+
+/**
+ * A remote actor document as what we store of it. Remote HTML is sanitized
+ * here; `container` is the activity that carried the document, if any (for
+ * flags written only in the sender's own context).
+ */
+export function remoteActorInput(
+  actor: APActor,
+  container?: APObject | null,
+): RemoteActorInput | null {
   if (!actor.id) return null;
   const url = actor.url instanceof URL ? actor.url.href : (actor.url?.href?.href ?? null);
   const username =
-    actor.preferredUsername?.toString() ??
-    actor.id.pathname.split("/").filter(Boolean).pop() ??
+    remoteText(actor.preferredUsername?.toString(), 100) ||
+    actor.id.pathname.split("/").filter(Boolean).pop() ||
     "unknown";
   return {
     uri: actor.id.href,
     type: getActorTypeName(actor),
-    username: username.slice(0, 100),
+    username: remoteText(username, 100),
     host: actor.id.host,
-    displayName: htmlToPlainText(actor.name?.toString() ?? "").slice(0, 200),
-    summaryHtml: sanitizePostHtml(actor.summary?.toString() ?? ""),
+    displayName: remoteText(htmlToPlainText(stripUnsafeText(actor.name?.toString() ?? "")), 200),
+    summaryHtml: remoteHtml(actor.summary?.toString() ?? ""),
     url,
     inboxUrl: actor.inboxId?.href ?? null,
     sharedInboxUrl: actor.endpoints?.sharedInbox?.href ?? null,
@@ -278,7 +346,7 @@ export function remoteActorInput(actor: APActor): RemoteActorInput | null {
     followingUrl: actor.followingId?.href ?? null,
     outboxUrl: actor.outboxId?.href ?? null,
     featuredUrl: actor.featuredId?.href ?? null,
-    manuallyApprovesFollowers: actor.manuallyApprovesFollowers ?? false,
+    manuallyApprovesFollowers: mastodonFlag(actor, "manuallyApprovesFollowers", container) ?? false,
     raw: null,
   };
 }
@@ -317,7 +385,7 @@ export function remoteContentHtml(object: APObject): string {
   let html = content;
   if (object instanceof Article && object.name)
     html = `<p><strong>${escapeHtml(object.name.toString())}</strong></p>${content}`;
-  return sanitizePostHtml(html);
+  return remoteHtml(html);
 }
 
 /** Poll options are shown as a list until Clique supports polls. */
@@ -329,7 +397,41 @@ export async function questionOptionsHtml(object: APObject): Promise<string> {
   for await (const option of object.getInclusiveOptions())
     names.push(option.name?.toString() ?? "");
   if (names.length === 0) return "";
-  return `<ul>${names.map((n) => `<li>${escapeHtml(n)}</li>`).join("")}</ul>`;
+  return remoteHtml(`<ul>${names.map((n) => `<li>${escapeHtml(n)}</li>`).join("")}</ul>`);
+}
+
+/** What we store of a remote post's text. */
+export interface RemotePostText {
+  contentHtml: string;
+  /** The content warning (`summary`), as plain text. */
+  spoilerText: string;
+  /** `null` when the post does not say. */
+  sensitive: boolean | null;
+}
+
+/**
+ * A remote post's content, content warning and sensitive flag, as stored:
+ * sanitized, without NULs or lone surrogates. `activity` is the activity that
+ * carried the post (a `sensitive` written only in the sender's context is read
+ * from its raw JSON).
+ */
+export async function remotePostText(
+  object: APObject,
+  activity: APObject | null,
+): Promise<RemotePostText> {
+  return {
+    contentHtml: remoteContentHtml(object) + (await questionOptionsHtml(object)),
+    spoilerText: remoteText(object.summary?.toString(), 1000),
+    sensitive: mastodonFlag(object, "sensitive", activity),
+  };
+}
+
+/** A remote hashtag's name as stored (lower case, no `#`), or `null` if unusable. */
+export function remoteHashtagName(tag: Hashtag): string | null {
+  const name = stripUnsafeText(tag.name?.toString() ?? "")
+    .replace(/^#/, "")
+    .toLowerCase();
+  return name && name.length <= 100 ? name : null;
 }
 
 function escapeHtml(s: string): string {

@@ -84,6 +84,19 @@ export function sanitizePostHtml(html: string): string {
   return sanitizeHtml(html, POST_OPTIONS);
 }
 
+/** A UTF-16 code unit without its other half. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * Removes NUL characters and lone surrogates: they mean nothing in text, and
+ * PostgreSQL refuses them (error 22021 in `text`, 22P05 in `jsonb`), so one
+ * remote post carrying them would fail its inbox job on every retry.
+ */
+export function stripUnsafeText(text: string): string {
+  const withoutNul = text.includes("\0") ? text.replaceAll("\0", "") : text;
+  return withoutNul.isWellFormed() ? withoutNul : withoutNul.replace(LONE_SURROGATE, "");
+}
+
 const NAMED_ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
 
 /** Decodes the character references `sanitize-html` and `escapeHtml` produce (and numeric ones). */

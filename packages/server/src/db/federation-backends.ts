@@ -20,6 +20,32 @@ import type { Config } from "../config.ts";
 
 const KV_TABLE = "fedify_kv_v2";
 
+/** A UTF-16 code unit without its other half. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+function safeString(text: string): string {
+  const withoutNul = text.includes("\0") ? text.replaceAll("\0", "") : text;
+  return withoutNul.isWellFormed() ? withoutNul : withoutNul.replace(LONE_SURROGATE, "");
+}
+
+/**
+ * A JSON value as `jsonb` can hold it: without NUL characters and lone
+ * surrogates, which PostgreSQL refuses (error 22P05). A remote activity may
+ * carry them (hostile or broken text); refused, it would fail its inbox POST
+ * with a 500 on every retry. Values without them are returned as they are.
+ */
+export function jsonbSafe<T>(value: T): T {
+  if (!/\\u0000|\\ud[89a-f]/i.test(JSON.stringify(value) ?? "")) return value;
+  const clean = (v: unknown): unknown => {
+    if (typeof v === "string") return safeString(v);
+    if (Array.isArray(v)) return v.map(clean);
+    if (v !== null && typeof v === "object")
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [safeString(k), clean(x)]));
+    return v;
+  };
+  return clean(value) as T;
+}
+
 /**
  * `@fedify/postgres` 1.8 predates Fedify 2: its store lacks `list()`. This
  * adapter delegates the rest and lists by key prefix in SQL.
@@ -38,7 +64,7 @@ class PostgresKvAdapter implements KvStore {
   }
 
   async set(key: KvKey, value: unknown, options?: KvStoreSetOptions): Promise<void> {
-    if (value !== null) return this.#inner.set(key, value, options as never);
+    if (value !== null) return this.#inner.set(key, jsonbSafe(value), options as never);
     // Fedify 2 caches a key it could not fetch as `null`; the 1.8 store would
     // write SQL NULL into its NOT NULL column and fail the whole inbox request.
     await this.#inner.initialize();
@@ -62,7 +88,7 @@ class PostgresKvAdapter implements KvStore {
     await this.#inner.initialize();
     const ttl = options?.ttl == null ? null : options.ttl.toString();
     const parts = [...key];
-    const next = this.#sql.json(value as postgres.JSONValue);
+    const next = this.#sql.json(jsonbSafe(value) as postgres.JSONValue);
     const rows =
       expected === undefined
         ? await this.#sql`INSERT INTO ${this.#sql(KV_TABLE)} (key, value, ttl)
@@ -106,15 +132,16 @@ class QueueAdapter implements MessageQueue {
   }
 
   enqueue(message: unknown, options?: MessageQueueEnqueueOptions): Promise<void> {
-    return this.#inner.enqueue(message, options);
+    return this.#inner.enqueue(jsonbSafe(message), options);
   }
 
   enqueueMany = async (
     messages: readonly unknown[],
     options?: MessageQueueEnqueueOptions,
   ): Promise<void> => {
-    if (this.#inner.enqueueMany) return this.#inner.enqueueMany([...messages], options);
-    for (const m of messages) await this.#inner.enqueue(m, options);
+    const safe = messages.map(jsonbSafe);
+    if (this.#inner.enqueueMany) return this.#inner.enqueueMany(safe, options);
+    for (const m of safe) await this.#inner.enqueue(m, options);
   };
 
   listen(
