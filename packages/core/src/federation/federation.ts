@@ -39,6 +39,7 @@ import {
   visibilityFilter,
 } from "../visibility/visibility.ts";
 import { registerInbox } from "./inbox.ts";
+import { withoutQueueIdempotence } from "./inbox-idempotency.ts";
 import { INSTANCE_IDENTIFIER, persistActor } from "./remote-actors.ts";
 import { addressingFor, instant, postToNote } from "./wire.ts";
 
@@ -85,8 +86,11 @@ async function importPairs(pairs: readonly StoredKeyPair[]): Promise<CryptoKeyPa
 /** Builds the Fedify federation for a Clique. */
 export function buildFederation(deps: Deps, options: FederationOptions) {
   const urls = urlsFor(deps.config.origin);
+  // Inbound de-duplication is Clique's own (inbox-idempotency.ts): Fedify's
+  // queue worker would drop an activity whose id was reused for another object.
+  const kv = withoutQueueIdempotence(options.kv);
   const federation = createFederation<void>({
-    kv: options.kv,
+    kv,
     ...(options.queue ? { queue: options.queue } : {}),
     manuallyStartQueue: options.manuallyStartQueue ?? false,
     origin: deps.config.origin,
@@ -358,7 +362,7 @@ export function buildFederation(deps: Deps, options: FederationOptions) {
   // --- Inbox ---------------------------------------------------------------
 
   const inbox = federation.setInboxListeners(FEDERATION_PATHS.inbox, FEDERATION_PATHS.sharedInbox);
-  registerInbox(deps, inbox);
+  registerInbox(deps, inbox, kv);
   inbox.setSharedKeyDispatcher(() => ({ identifier: INSTANCE_IDENTIFIER }));
 
   log.debug("Federation built for {origin}", { origin: deps.config.origin });

@@ -3,7 +3,7 @@
  * changes nothing), checks that the sender is the author of what it touches,
  * and sanitizes remote HTML before storing it.
  */
-import type { InboxContext, InboxListenerSetters } from "@fedify/fedify";
+import type { InboxContext, InboxListenerSetters, KvStore } from "@fedify/fedify";
 import {
   Accept,
   type Activity,
@@ -23,10 +23,11 @@ import {
 } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
 import type { Deps } from "../deps.ts";
-import type { Actor, Post } from "../domain/types.ts";
+import type { Actor, Follow as FollowRecord, Post } from "../domain/types.ts";
 import { newId } from "../ids.ts";
 import { recordBlock } from "../usecases/block-account.ts";
 import { mayInteract } from "../visibility/visibility.ts";
+import { handledOnce, idempotencyKey } from "./inbox-idempotency.ts";
 import { INSTANCE_IDENTIFIER, persistActor } from "./remote-actors.ts";
 import {
   isPostObject,
@@ -92,12 +93,23 @@ async function onFollow(deps: Deps, ctx: Ctx, follow: Follow): Promise<void> {
     });
     return;
   }
-  if (!existing) await deps.stores.follows.create(record);
+  let stored: FollowRecord | null = record;
+  if (!existing) {
+    // The same Follow may arrive at two inboxes at once: the first one stores it.
+    if (!(await deps.stores.follows.create(record)))
+      stored = await deps.stores.follows.get(sender.id, member.id);
+  } else if (
+    existing.uri !== follow.id.href &&
+    !(await deps.stores.follows.getByUri(follow.id.href))
+  ) {
+    // A follow repeated under a new id: an Accept (now or on approval) names the latest.
+    await deps.stores.follows.setUri(existing.id, follow.id.href);
+  }
   // Answer again when a follow repeats: the first Accept may have been lost.
-  if (record.state === "accepted")
+  if (stored?.state === "accepted")
     await deps.publisher.publish({
       kind: "follow-accepted",
-      follow: { ...record, uri: follow.id.href },
+      follow: { ...stored, uri: follow.id.href },
     });
 }
 
@@ -120,23 +132,50 @@ async function onUndo(deps: Deps, ctx: Ctx, undo: Undo): Promise<void> {
   }
 }
 
+/** The actor URI of the member who sent a `Follow` we minted (`/users/{username}/follows/{id}`). */
+function mintedFollowActor(origin: string, uri: string | undefined): string | null {
+  if (!uri || !URL.canParse(uri)) return null;
+  const url = new URL(uri);
+  if (url.origin !== new URL(origin).origin) return null;
+  const m = /^(\/users\/[A-Za-z0-9_]{1,30})\/follows\/[0-9a-f-]{36}$/.exec(url.pathname);
+  return m ? `${url.origin}${m[1]}` : null;
+}
+
+/**
+ * Our member's follow of the sender that an `Accept`/`Reject` answers: by
+ * the `Follow`'s id when it is the one stored, else by who follows whom. A
+ * `Follow` sent again goes out under a new id, so the answer may name an
+ * older one we minted, or embed it. Only the followee answers a follow.
+ */
+async function followAnswered(
+  deps: Deps,
+  ctx: Ctx,
+  activity: Accept | Reject,
+  sender: Actor,
+): Promise<FollowRecord | null> {
+  const objectUri = activity.objectId?.href;
+  const byUri = objectUri ? await deps.stores.follows.getByUri(objectUri) : null;
+  if (byUri?.followeeId === sender.id) return byUri;
+  let followerUri = mintedFollowActor(deps.config.origin, objectUri);
+  if (!followerUri) {
+    // An embedded Follow is read as sent, not fetched back from us (we do not
+    // serve follows): it only counts as a follow of the sender, who signed this.
+    const object = await activity.getObject({
+      documentLoader: await loader(ctx),
+      suppressError: true,
+      crossOrigin: "trust",
+    });
+    if (object instanceof Follow && object.objectId?.href === sender.uri)
+      followerUri = object.actorId?.href ?? null;
+  }
+  const follower = followerUri ? await activeMemberByUri(deps, followerUri) : null;
+  return follower ? deps.stores.follows.get(follower.id, sender.id) : null;
+}
+
 async function onAcceptOrReject(deps: Deps, ctx: Ctx, activity: Accept | Reject): Promise<void> {
   const sender = await senderOf(deps, ctx, activity);
   if (!sender) return;
-  const byUri = activity.objectId
-    ? await deps.stores.follows.getByUri(activity.objectId.href)
-    : null;
-  // Our follow of the sender, known by its id, needs no fetch. (The embedded copy
-  // comes from another origin than our follow's id, so Fedify would refetch it from us.)
-  const object =
-    byUri?.followeeId === sender.id
-      ? null
-      : await activity.getObject({ documentLoader: await loader(ctx), suppressError: true });
-  const follower =
-    object instanceof Follow ? await activeMemberByUri(deps, object.actorId?.href) : null;
-  const viaPair = follower ? await deps.stores.follows.get(follower.id, sender.id) : null;
-  // Our own outgoing follow of the sender, or (Reject) the sender's follow of us being removed.
-  const outgoing = byUri && byUri.followeeId === sender.id ? byUri : viaPair;
+  const outgoing = await followAnswered(deps, ctx, activity, sender);
   log.debug("{type} of {object} from {sender}: follow {follow}", {
     type: activity instanceof Accept ? "Accept" : "Reject",
     object: activity.objectId?.href,
@@ -348,6 +387,14 @@ async function onInteraction(
   });
 }
 
+function onLike(deps: Deps, ctx: Ctx, like: Like): Promise<void> {
+  return onInteraction(deps, ctx, like, "like");
+}
+
+function onAnnounce(deps: Deps, ctx: Ctx, announce: Announce): Promise<void> {
+  return onInteraction(deps, ctx, announce, "boost");
+}
+
 async function onBlock(deps: Deps, ctx: Ctx, block: Block): Promise<void> {
   const sender = await senderOf(deps, ctx, block);
   const member = await activeMemberByUri(deps, block.objectId?.href);
@@ -355,19 +402,24 @@ async function onBlock(deps: Deps, ctx: Ctx, block: Block): Promise<void> {
   await recordBlock(deps.stores, sender.id, member.id, block.id?.href ?? null, deps.now());
 }
 
-/** Registers every inbox listener. */
-export function registerInbox(deps: Deps, inbox: InboxListenerSetters<void>): void {
+/**
+ * Registers every inbox listener. `kv` is the store Fedify was given: each
+ * activity is handled once per (id, object) key (`inbox-idempotency.ts`).
+ */
+export function registerInbox(deps: Deps, inbox: InboxListenerSetters<void>, kv: KvStore): void {
+  const once = handledOnce(deps, kv);
   inbox
-    .on(Follow, (ctx, a) => onFollow(deps, ctx, a))
-    .on(Undo, (ctx, a) => onUndo(deps, ctx, a))
-    .on(Accept, (ctx, a) => onAcceptOrReject(deps, ctx, a))
-    .on(Reject, (ctx, a) => onAcceptOrReject(deps, ctx, a))
-    .on(Create, (ctx, a) => onCreate(deps, ctx, a))
-    .on(Update, (ctx, a) => onUpdate(deps, ctx, a))
-    .on(Delete, (ctx, a) => onDelete(deps, ctx, a))
-    .on(Like, (ctx, a) => onInteraction(deps, ctx, a, "like"))
-    .on(Announce, (ctx, a) => onInteraction(deps, ctx, a, "boost"))
-    .on(Block, (ctx, a) => onBlock(deps, ctx, a))
+    .withIdempotency((_ctx, activity) => idempotencyKey(deps.config.origin, activity))
+    .on(Follow, once(onFollow))
+    .on(Undo, once(onUndo))
+    .on(Accept, once(onAcceptOrReject))
+    .on(Reject, once(onAcceptOrReject))
+    .on(Create, once(onCreate))
+    .on(Update, once(onUpdate))
+    .on(Delete, once(onDelete))
+    .on(Like, once(onLike))
+    .on(Announce, once(onAnnounce))
+    .on(Block, once(onBlock))
     .onUnverifiedActivity(async (_ctx, activity, reason) => {
       // A deleted account's server answers 410 for its key, so its own Delete
       // cannot be verified. The 410 for the actor's own document is the proof.

@@ -25,26 +25,35 @@ export async function followAccount(
     if (targetMember?.status !== "active") return fail("not_found");
   }
   if (await deps.stores.blocks.between(member.id, target.id)) return fail("blocked");
+  const followUri = () =>
+    `${urlsFor(deps.config.origin).actor(member.username)}/follows/${newId()}`;
   const existing = await deps.stores.follows.get(member.id, target.id);
   if (existing) {
-    // Re-send a pending remote request: the first one may have been lost.
-    if (existing.state === "pending" && target.kind === "remote")
-      await deps.publisher.publish({ kind: "follow-requested", follow: existing });
+    // Re-send a pending remote request: the first one (or its Accept) may have
+    // been lost. Under a new id, or the other server would drop it as a repeat;
+    // an Accept of any of our Follows of this account still counts (inbox.ts).
+    if (existing.state === "pending" && target.kind === "remote") {
+      const retry: Follow = { ...existing, uri: followUri() };
+      await deps.stores.follows.setUri(existing.id, retry.uri!);
+      await deps.publisher.publish({ kind: "follow-requested", follow: retry });
+      return ok(retry);
+    }
     return ok(existing);
   }
-  const id = newId();
   const follow: Follow = {
-    id,
+    id: newId(),
     followerId: member.id,
     followeeId: target.id,
     state: target.kind === "local" && !target.manuallyApprovesFollowers ? "accepted" : "pending",
-    uri:
-      target.kind === "remote"
-        ? `${urlsFor(deps.config.origin).actor(member.username)}/follows/${id}`
-        : null,
+    // Each Follow sent has an id of its own (a new follow after an unfollow too).
+    uri: target.kind === "remote" ? followUri() : null,
     createdAt: deps.now(),
   };
-  await deps.stores.follows.create(follow);
+  if (!(await deps.stores.follows.create(follow))) {
+    // Asked twice at once: the other request made the follow.
+    const made = await deps.stores.follows.get(member.id, target.id);
+    return made ? ok(made) : fail("not_found");
+  }
   if (target.kind === "remote") await deps.publisher.publish({ kind: "follow-requested", follow });
   return ok(follow);
 }
