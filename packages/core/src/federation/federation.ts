@@ -163,12 +163,17 @@ export function buildFederation(deps: Deps, options: FederationOptions) {
     .setActorDispatcher(FEDERATION_PATHS.actor, async (ctx, identifier) => {
       if (identifier === INSTANCE_IDENTIFIER) {
         const keys = await ctx.getActorKeyPairs(identifier);
+        // Named after the host, as Mastodon's is: `acct:HOSTNAME@HOST` finds it.
+        // Its collections exist (Fedify expects them) and stay empty.
         return new Application({
           id: ctx.getActorUri(identifier),
-          preferredUsername: new URL(deps.config.origin).host,
+          preferredUsername: new URL(deps.config.origin).hostname,
           name: "Clique",
           inbox: ctx.getInboxUri(identifier),
           outbox: ctx.getOutboxUri(identifier),
+          followers: ctx.getFollowersUri(identifier),
+          following: ctx.getFollowingUri(identifier),
+          featured: ctx.getFeaturedUri(identifier),
           endpoints: new Endpoints({ sharedInbox: ctx.getInboxUri() }),
           manuallyApprovesFollowers: true,
           publicKey: keys[0]?.cryptographicKey ?? null,
@@ -222,6 +227,11 @@ export function buildFederation(deps: Deps, options: FederationOptions) {
       return importPairs([...pairs].sort((a) => (a.type === "RSASSA-PKCS1-v1_5" ? -1 : 1)));
     })
     .mapHandle(async (_ctx, username) => {
+      // The instance actor answers to the host's name (as Mastodon's does), with
+      // or without the port, and to its identifier; member names have no dots.
+      const { host, hostname } = new URL(deps.config.origin);
+      if ([hostname, host, INSTANCE_IDENTIFIER].includes(username.toLowerCase()))
+        return INSTANCE_IDENTIFIER;
       const member = await memberNamed(username);
       return member && member.status !== "removed" ? member.username : null;
     });
@@ -310,6 +320,8 @@ export function buildFederation(deps: Deps, options: FederationOptions) {
   const followList =
     (side: "followers" | "following") =>
     async (ctx: RequestContext<void>, identifier: string, cursor: string | null) => {
+      // The instance actor follows nobody and nobody follows it.
+      if (identifier === INSTANCE_IDENTIFIER) return { items: [] };
       const member = await memberNamed(identifier);
       if (member?.status !== "active") return null;
       // One page holds the whole list (a Clique is small); no cursors.
@@ -343,6 +355,7 @@ export function buildFederation(deps: Deps, options: FederationOptions) {
       return { items: page.items.map((id) => ({ id, inboxId: null })) };
     })
     .setCounter(async (_ctx, identifier) => {
+      if (identifier === INSTANCE_IDENTIFIER) return 0;
       const member = await memberNamed(identifier);
       return member ? deps.stores.follows.countFollowers(member.id) : null;
     });
@@ -350,11 +363,13 @@ export function buildFederation(deps: Deps, options: FederationOptions) {
   federation
     .setFollowingDispatcher(FEDERATION_PATHS.following, followList("following"))
     .setCounter(async (_ctx, identifier) => {
+      if (identifier === INSTANCE_IDENTIFIER) return 0;
       const member = await memberNamed(identifier);
       return member ? deps.stores.follows.countFollowing(member.id) : null;
     });
 
   federation.setFeaturedDispatcher(FEDERATION_PATHS.featured, async (_ctx, identifier) => {
+    if (identifier === INSTANCE_IDENTIFIER) return { items: [] };
     const member = await memberNamed(identifier);
     return member ? { items: [] } : null;
   });
