@@ -14,6 +14,7 @@ import {
   unblockAccount,
   unmuteAccount,
 } from "./usecases/block-account.ts";
+import { changePassword, resetPassword } from "./usecases/change-password.ts";
 import {
   createCircle,
   deleteCircle,
@@ -122,6 +123,10 @@ export function createClique(options: CreateCliqueOptions) {
     issueToken: bind(deps, issueToken),
     authenticate: bind(deps, authenticate),
     revokeToken: bind(deps, revokeToken),
+    /** A member changes their own password; other sessions and tokens end unless kept. */
+    changePassword: bind(deps, changePassword),
+    /** An operator sets a member's password; all their sessions and tokens end. */
+    resetPassword: bind(deps, resetPassword),
     // Posts (every read goes through the visibility module)
     createPost: bind(deps, createPost),
     editPost: bind(deps, editPost),

@@ -18,6 +18,11 @@ export type * from "./stores/stores.ts";
 export { htmlToPlainText, sanitizePostHtml } from "./text/render.ts";
 export { type Urls, urlsFor } from "./urls.ts";
 export { type AccountStats, NO_STATS } from "./usecases/account-stats.ts";
+export type {
+  ChangePasswordInput,
+  ChangePasswordProblem,
+  ResetPasswordProblem,
+} from "./usecases/change-password.ts";
 export { mayInvite } from "./usecases/create-invite.ts";
 export {
   type CreatePostInput,
@@ -29,7 +34,12 @@ export {
 export type { InitCliqueProblem } from "./usecases/init-clique.ts";
 export type { PostExtras } from "./usecases/post-extras.ts";
 export type { RedeemInviteProblem } from "./usecases/redeem-invite.ts";
-export { MAX_FAILED_SIGN_INS, type SignInProblem } from "./usecases/sign-in.ts";
+export {
+  MAX_FAILED_SIGN_INS,
+  MAX_FAILED_SIGN_INS_PER_ADDRESS,
+  MAX_FAILED_SIGN_INS_PER_USERNAME,
+  type SignInProblem,
+} from "./usecases/sign-in.ts";
 export type { ProfileUpdate } from "./usecases/update-profile.ts";
 export type { VisibleProfile } from "./usecases/view-profile.ts";
 export {

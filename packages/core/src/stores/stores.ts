@@ -182,15 +182,29 @@ export interface TokenStore {
   findActive(tokenHash: string): Promise<{ token: AccessToken; member: Member } | null>;
   touch(id: string, at: Date): Promise<void>;
   revoke(id: string, at: Date): Promise<void>;
-  revokeAllFor(memberId: string, at: Date): Promise<number>;
+  /** Revokes every live token of a member but `exceptId` (if given); returns how many. */
+  revokeAllFor(memberId: string, at: Date, exceptId?: string): Promise<number>;
   listFor(memberId: string): Promise<AccessToken[]>;
 }
 
-/** Failed sign-ins, for throttling. */
+/** Failed sign-ins counted since some moment, three ways. */
+export interface FailureCounts {
+  /** For this username from this client address. */
+  pair: number;
+  /** From this client address, whatever the username. */
+  address: number;
+  /** For this username, from any address. */
+  username: number;
+}
+
+/** Failed sign-ins, for throttling. `address` is the client address (or the key standing for it). */
 export interface LoginAttemptStore {
-  recordFailure(usernameKey: string, ip: string, at: Date): Promise<void>;
-  countFailuresSince(usernameKey: string, since: Date): Promise<number>;
-  clear(usernameKey: string): Promise<void>;
+  recordFailure(usernameKey: string, address: string, at: Date): Promise<void>;
+  countFailuresSince(usernameKey: string, address: string, since: Date): Promise<FailureCounts>;
+  /** Forgets the failures of this username from this address. */
+  clear(usernameKey: string, address: string): Promise<void>;
+  /** Deletes at most `limit` failures older than `before`; returns how many went. */
+  deleteOlderThan(before: Date, limit: number): Promise<number>;
 }
 
 /** What is needed to store a new post: the post, and who and what it names. */

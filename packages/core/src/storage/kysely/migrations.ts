@@ -338,10 +338,24 @@ const m003_permissions: Migration = {
   },
 };
 
+const m004_sign_in_throttle: Migration = {
+  async up(db: AnyDb) {
+    // Sign-ins are throttled per client address too, and old failures are
+    // deleted by age: both need an index.
+    await db.schema
+      .createIndex("login_failures_ip_at")
+      .on("login_failures")
+      .columns(["ip", "at"])
+      .execute();
+    await db.schema.createIndex("login_failures_at").on("login_failures").column("at").execute();
+  },
+};
+
 const MIGRATIONS: Record<string, Migration> = {
   "001_foundation": m001_foundation,
   "002_federation": m002_federation,
   "003_permissions": m003_permissions,
+  "004_sign_in_throttle": m004_sign_in_throttle,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -256,15 +256,46 @@ for (const backend of BACKENDS) {
         assert.equal((await s.tokens.findActive("token-hash-2"))?.member.id, other.id);
       });
 
-      it("counts failed sign-ins per username inside the window, and clears them", async () => {
-        await s.loginAttempts.recordFailure("someone", "192.0.2.1", at(0));
-        await s.loginAttempts.recordFailure("someone", "192.0.2.1", at(100));
-        await s.loginAttempts.recordFailure("someone_else", "192.0.2.1", at(100));
-        assert.equal(await s.loginAttempts.countFailuresSince("someone", at(0)), 2);
-        assert.equal(await s.loginAttempts.countFailuresSince("someone", at(50)), 1);
-        await s.loginAttempts.clear("someone");
-        assert.equal(await s.loginAttempts.countFailuresSince("someone", at(0)), 0);
-        assert.equal(await s.loginAttempts.countFailuresSince("someone_else", at(0)), 1);
+      it("counts failed sign-ins per username and address inside the window, clears and expires them", async () => {
+        const A = "192.0.2.1";
+        const B = "192.0.2.2";
+        await s.loginAttempts.recordFailure("someone", A, at(0));
+        await s.loginAttempts.recordFailure("someone", A, at(100));
+        await s.loginAttempts.recordFailure("someone", B, at(100));
+        await s.loginAttempts.recordFailure("someone_else", A, at(100));
+        assert.deepEqual(await s.loginAttempts.countFailuresSince("someone", A, at(0)), {
+          pair: 2,
+          address: 3,
+          username: 3,
+        });
+        assert.deepEqual(await s.loginAttempts.countFailuresSince("someone", A, at(50)), {
+          pair: 1,
+          address: 2,
+          username: 2,
+        });
+        assert.deepEqual(await s.loginAttempts.countFailuresSince("nobody", B, at(0)), {
+          pair: 0,
+          address: 1,
+          username: 0,
+        });
+        // A success forgets that username's failures from that address only.
+        await s.loginAttempts.clear("someone", A);
+        assert.deepEqual(await s.loginAttempts.countFailuresSince("someone", A, at(0)), {
+          pair: 0,
+          address: 1,
+          username: 1,
+        });
+        // Expiry is by age and bounded per call.
+        await s.loginAttempts.recordFailure("old_1", B, at(-300));
+        await s.loginAttempts.recordFailure("old_2", B, at(-200));
+        assert.equal(await s.loginAttempts.deleteOlderThan(at(0), 1), 1);
+        assert.equal(await s.loginAttempts.deleteOlderThan(at(0), 10), 1);
+        assert.equal(await s.loginAttempts.deleteOlderThan(at(0), 10), 0);
+        assert.deepEqual(await s.loginAttempts.countFailuresSince("old_2", B, at(-1000)), {
+          pair: 0,
+          address: 1,
+          username: 0,
+        });
       });
     });
 

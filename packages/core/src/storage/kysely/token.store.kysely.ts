@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
 import type { AccessToken } from "../../domain/types.ts";
-import type { LoginAttemptStore, TokenStore } from "../../stores/stores.ts";
+import type { FailureCounts, LoginAttemptStore, TokenStore } from "../../stores/stores.ts";
 import { type MemberRow, toAccessToken, toMember } from "./rows.ts";
 import type { Database } from "./schema.ts";
 
@@ -85,13 +85,14 @@ export class KyselyTokenStore implements TokenStore {
       .execute();
   }
 
-  async revokeAllFor(memberId: string, at: Date): Promise<number> {
-    const res = await this.db
+  async revokeAllFor(memberId: string, at: Date, exceptId?: string): Promise<number> {
+    let query = this.db
       .updateTable("access_tokens")
       .set({ revoked_at: at })
       .where("member_id", "=", memberId)
-      .where("revoked_at", "is", null)
-      .executeTakeFirst();
+      .where("revoked_at", "is", null);
+    if (exceptId !== undefined) query = query.where("id", "!=", exceptId);
+    const res = await query.executeTakeFirst();
     return Number(res.numUpdatedRows);
   }
 
@@ -114,24 +115,50 @@ export class KyselyLoginAttemptStore implements LoginAttemptStore {
     this.db = db;
   }
 
-  async recordFailure(usernameKey: string, ip: string, at: Date): Promise<void> {
+  async recordFailure(usernameKey: string, address: string, at: Date): Promise<void> {
     await this.db
       .insertInto("login_failures")
-      .values({ username_key: usernameKey, ip, at })
+      .values({ username_key: usernameKey, ip: address, at })
       .execute();
   }
 
-  async countFailuresSince(usernameKey: string, since: Date): Promise<number> {
+  async countFailuresSince(
+    usernameKey: string,
+    address: string,
+    since: Date,
+  ): Promise<FailureCounts> {
+    // One pass over the rows of either key (each has its own index).
     const row = await this.db
       .selectFrom("login_failures")
-      .select((eb) => eb.fn.countAll<string>().as("n"))
-      .where("username_key", "=", usernameKey)
+      .select((eb) => [
+        eb.fn
+          .countAll<string>()
+          .filterWhere((f) => f.and([f("username_key", "=", usernameKey), f("ip", "=", address)]))
+          .as("pair"),
+        eb.fn.countAll<string>().filterWhere("ip", "=", address).as("address"),
+        eb.fn.countAll<string>().filterWhere("username_key", "=", usernameKey).as("username"),
+      ])
       .where("at", ">=", since)
+      .where((eb) => eb.or([eb("username_key", "=", usernameKey), eb("ip", "=", address)]))
       .executeTakeFirstOrThrow();
-    return Number(row.n);
+    return { pair: Number(row.pair), address: Number(row.address), username: Number(row.username) };
   }
 
-  async clear(usernameKey: string): Promise<void> {
-    await this.db.deleteFrom("login_failures").where("username_key", "=", usernameKey).execute();
+  async clear(usernameKey: string, address: string): Promise<void> {
+    await this.db
+      .deleteFrom("login_failures")
+      .where("username_key", "=", usernameKey)
+      .where("ip", "=", address)
+      .execute();
+  }
+
+  async deleteOlderThan(before: Date, limit: number): Promise<number> {
+    const res = await this.db
+      .deleteFrom("login_failures")
+      .where("id", "in", (eb) =>
+        eb.selectFrom("login_failures").select("id").where("at", "<", before).limit(limit),
+      )
+      .executeTakeFirst();
+    return Number(res.numDeletedRows);
   }
 }
