@@ -6,6 +6,7 @@ import { type Clique, createClique } from "@clique/core";
 import type { Config } from "./config.ts";
 import { type FederationBackends, openFederationBackends } from "./db/federation-backends.ts";
 import { openStorage, type Storage } from "./db/open-storage.ts";
+import { cliqueUserAgent, installUserAgent } from "./user-agent.ts";
 
 /** Clique's version, announced in NodeInfo and the User-Agent. */
 export const VERSION = "0.1.0";
@@ -41,6 +42,8 @@ export async function compose(config: Config): Promise<Composition> {
       version: VERSION,
     },
   });
+  // Fedify's deliveries carry no User-Agent of their own (user-agent.ts).
+  const uninstallUserAgent = installUserAgent(cliqueUserAgent(VERSION, config.origin));
   const abort = new AbortController();
   let queueRunning: Promise<void> | null = null;
   return {
@@ -55,6 +58,7 @@ export async function compose(config: Config): Promise<Composition> {
       abort.abort();
       await backends.close();
       await storage.close();
+      uninstallUserAgent();
     },
   };
 }
