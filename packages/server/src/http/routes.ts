@@ -71,6 +71,8 @@ export const API_ROUTES: readonly RouteSpec[] = [
   { method: "GET", path: "/api/v1/statuses/:id/source", params: ["status"] },
   { method: "POST", path: "/api/v1/statuses/:id/favourite" },
   { method: "POST", path: "/api/v1/statuses/:id/unfavourite" },
+  { method: "POST", path: "/api/v1/statuses/:id/reblog" },
+  { method: "POST", path: "/api/v1/statuses/:id/unreblog" },
   { method: "GET", path: "/api/v1/timelines/home" },
   { method: "GET", path: "/api/v1/clique" },
   { method: "PATCH", path: "/api/v1/clique" },

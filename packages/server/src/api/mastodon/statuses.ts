@@ -177,3 +177,15 @@ for (const [path, action] of [
     return c.json(status);
   });
 }
+
+// Boosting is not built yet. Say so plainly, but only about a post the member
+// may see: for any other id the answer stays "not found", as everywhere.
+for (const path of ["reblog", "unreblog"]) {
+  statusesApi.post(`/:id/${path}`, async (c) => {
+    requireMember(c);
+    const { clique } = c.get("services");
+    const post = await clique.getVisiblePost(c.get("viewer"), c.req.param("id"));
+    if (!post) throw notFound();
+    throw problem("boosts_not_supported", "Boosting posts is not supported on this server yet");
+  });
+}
