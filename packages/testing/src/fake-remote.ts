@@ -59,6 +59,14 @@ export interface FakeAccount {
   summary: string;
   /** A deleted account answers 410 Gone, as Mastodon's do. */
   gone: boolean;
+  /**
+   * The actor document's `@context` (default: Mastodon's, which defines
+   * `manuallyApprovesFollowers`, `discoverable`, `indexable`...). A server with
+   * a context of its own may leave those terms undefined.
+   */
+  context: unknown;
+  /** Properties added to (or replacing those of) the actor document. */
+  properties: Record<string, unknown>;
 }
 
 /** A request the fake server received, and what it answered. */
@@ -99,7 +107,10 @@ export interface FakeRemote {
   /** The actor document served for an account (Mastodon's shape). */
   actorDocument(username: string): Record<string, unknown>;
   /** Changes what an account's document says from now on. */
-  update(username: string, changes: Partial<Pick<FakeAccount, "name" | "summary" | "gone">>): void;
+  update(
+    username: string,
+    changes: Partial<Pick<FakeAccount, "name" | "summary" | "gone" | "context" | "properties">>,
+  ): void;
   /** Serves an object (a Note...) at its `id`, as its origin server would. */
   publish(object: { id: string } & Record<string, unknown>): void;
   /** The inbox POSTs received so far. */
@@ -252,7 +263,7 @@ export async function startFakeRemote(options: FakeRemoteOptions): Promise<FakeR
 
   function actorDocument(account: FakeAccount): Record<string, unknown> {
     return {
-      "@context": ACTOR_CONTEXT,
+      "@context": account.context,
       id: account.id,
       type: "Person",
       following: account.following,
@@ -272,6 +283,7 @@ export async function startFakeRemote(options: FakeRemoteOptions): Promise<FakeR
       tag: [],
       attachment: [],
       endpoints: { sharedInbox: `${origin}/inbox` },
+      ...account.properties,
     };
   }
 
@@ -294,6 +306,8 @@ export async function startFakeRemote(options: FakeRemoteOptions): Promise<FakeR
       name: username[0]!.toUpperCase() + username.slice(1),
       summary: `<p>${username} lives on a server that is not Fedify.</p>`,
       gone: false,
+      context: ACTOR_CONTEXT,
+      properties: {},
     });
   });
 
