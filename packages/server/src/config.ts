@@ -4,6 +4,7 @@
  */
 import path from "node:path";
 import { z } from "zod";
+import { type AddressSet, parseAddressSet } from "./http/client-address.ts";
 
 /** The server's settings. */
 export interface Config {
@@ -21,6 +22,8 @@ export interface Config {
   defaultMemberCap: number;
   /** Largest request body accepted, in bytes. */
   bodyLimit: number;
+  /** Reverse proxies whose `X-Forwarded-For` is believed; nobody's by default. */
+  trustedProxies: AddressSet;
   logLevel: "debug" | "info" | "warning" | "error";
 }
 
@@ -49,6 +52,17 @@ const schema = z.object({
     .min(1024)
     .max(100 * 1024 * 1024)
     .default(1024 * 1024),
+  CLIQUE_TRUSTED_PROXIES: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return parseAddressSet(text);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+        return z.NEVER;
+      }
+    })
+    .optional(),
   LOG_LEVEL: z.enum(["debug", "info", "warning", "error"]).default("info"),
 });
 
@@ -80,6 +94,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     allowPrivateAddress: e.CLIQUE_ALLOW_PRIVATE_ADDRESS,
     defaultMemberCap: e.CLIQUE_MEMBER_CAP,
     bodyLimit: e.CLIQUE_BODY_LIMIT,
+    trustedProxies: e.CLIQUE_TRUSTED_PROXIES ?? parseAddressSet(""),
     logLevel: e.LOG_LEVEL,
   };
 }
@@ -120,5 +135,11 @@ export const ENVIRONMENT_VARIABLES: readonly { name: string; default: string; me
       meaning: "member cap used by `clique init` when --cap is not given",
     },
     { name: "CLIQUE_BODY_LIMIT", default: "1048576", meaning: "largest request body, in bytes" },
+    {
+      name: "CLIQUE_TRUSTED_PROXIES",
+      default: "(none)",
+      meaning:
+        "reverse proxies whose X-Forwarded-For is believed: addresses and CIDRs, comma-separated",
+    },
     { name: "LOG_LEVEL", default: "info", meaning: "debug, info, warning or error" },
   ];

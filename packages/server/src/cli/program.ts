@@ -28,6 +28,14 @@ function duration(value: string): number {
 
 const envHelp = `\nEnvironment:\n${ENVIRONMENT_VARIABLES.map((v) => `  ${v.name.padEnd(30)} ${v.meaning} (default: ${v.default})`).join("\n")}\n`;
 
+/** Prints a generated password alone on the last line, saying what it is and how to change it. */
+function printGeneratedPassword(username: string, password: string): void {
+  console.log(
+    `Generated password for @${username} (it stays valid until changed) — change it with \`npx clique password reset ${username} --password-stdin\` or POST /api/v1/clique/password:`,
+  );
+  console.log(password);
+}
+
 /** Builds the command tree; `main` parses `process.argv` with it. */
 export function buildProgram(): Command {
   const program = new Command("clique")
@@ -193,6 +201,27 @@ export function buildProgram(): Command {
         const secret = await clique.issueToken(member, "api", opts.name);
         console.log(`Token for @${member.username} (use it as "Authorization: Bearer <token>"):`);
         console.log(secret);
+      });
+    });
+
+  const passwordCommand = program.command("password").description("members' passwords");
+  passwordCommand
+    .command("reset <username>")
+    .description(
+      "set a member's password and end all their sessions and tokens; prints a generated one alone on the last line",
+    )
+    .option("--password-stdin", "read the new password from standard input (else one is generated)")
+    .action(async (username: string, opts: { passwordStdin?: boolean }) => {
+      const password = opts.passwordStdin ? await readStdin() : generatePassword();
+      await withClique(async ({ clique }) => {
+        const target = await clique.getMemberByUsername(username);
+        if (!target) throw new CliError(`no member named ${username}`);
+        const result = await clique.resetPassword(target.id, password);
+        if (!result.ok) throw new CliError(explain(result.reason, result.detail));
+        console.log(
+          `Password of @${target.username} reset; ${result.value.revoked} session(s) and token(s) ended.`,
+        );
+        if (!opts.passwordStdin) printGeneratedPassword(target.username, password);
       });
     });
 

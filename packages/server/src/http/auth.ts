@@ -19,6 +19,7 @@ export function authentication(): MiddlewareHandler<AppEnv> {
     c.set("member", null);
     c.set("viewer", ANONYMOUS);
     c.set("authKind", null);
+    c.set("tokenId", null);
     const header = c.req.header("authorization");
     if (header !== undefined) {
       const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
@@ -26,6 +27,7 @@ export function authentication(): MiddlewareHandler<AppEnv> {
       // Mastodon answers an unusable token with 401 rather than treating the caller as anonymous.
       if (!found) throw new CliqueError("unauthorized", "The access token is invalid");
       setMember(c, found.member, "api");
+      c.set("tokenId", found.token.id);
     } else {
       const cookie = getCookie(c, SESSION_COOKIE);
       if (cookie) {
@@ -40,6 +42,7 @@ export function authentication(): MiddlewareHandler<AppEnv> {
               );
           }
           setMember(c, found.member, "session");
+          c.set("tokenId", found.token.id);
         }
       }
     }

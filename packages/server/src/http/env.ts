@@ -16,5 +16,7 @@ export interface AppEnv {
     viewer: Viewer;
     /** How the member authenticated. */
     authKind: "session" | "api" | null;
+    /** The session or token the member authenticated with (its id, never the secret). */
+    tokenId: string | null;
   };
 }

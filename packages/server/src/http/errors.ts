@@ -52,6 +52,7 @@ const REASON_MESSAGES: Record<string, string> = {
   username_taken: "That username is taken",
   password_too_short: "Passwords need at least 10 characters",
   password_too_long: "Passwords can have at most 256 characters",
+  wrong_password: "The current password is not right",
   empty_post: "A post needs some text",
   post_too_long: "The post is too long",
   spoiler_too_long: "The content warning is too long",

@@ -80,6 +80,7 @@ export const API_ROUTES: readonly RouteSpec[] = [
   { method: "POST", path: "/api/v1/clique/sessions" },
   { method: "DELETE", path: "/api/v1/clique/sessions/current" },
   { method: "POST", path: "/api/v1/clique/tokens" },
+  { method: "POST", path: "/api/v1/clique/password" },
   { method: "GET", path: "/api/v1/clique/invites" },
   { method: "POST", path: "/api/v1/clique/invites" },
   { method: "DELETE", path: "/api/v1/clique/invites/:id" },

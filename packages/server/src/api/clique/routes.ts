@@ -8,6 +8,7 @@ import { deleteCookie, setCookie } from "hono/cookie";
 import { z } from "zod";
 import { requireMember, requireRole, SESSION_COOKIE } from "../../http/auth.ts";
 import { audienceRefSchema, readBody, toRef, validate } from "../../http/body.ts";
+import { clientAddress, throttleKey } from "../../http/client-address.ts";
 import type { AppEnv } from "../../http/env.ts";
 import { notFound, problem } from "../../http/errors.ts";
 import { renderAccount, renderAccounts } from "../mastodon/render.ts";
@@ -41,9 +42,9 @@ function serializeCircle(circle: Circle) {
   };
 }
 
+/** What sign-in throttling counts this request's client under (X-Forwarded-For only from trusted proxies). */
 function clientIp(c: Context<AppEnv>): string {
-  // Behind a reverse proxy the operator sets it; we only use it for throttling records.
-  return c.req.header("x-forwarded-for")?.split(",")[0]?.trim() || "unknown";
+  return throttleKey(clientAddress(c, c.get("services").config.trustedProxies));
 }
 
 function setSessionCookie(c: Context<AppEnv>, token: string): void {
@@ -139,6 +140,32 @@ cliqueApi.post("/tokens", async (c) => {
     { access_token: token, token_type: "Bearer", scope: "read write follow", name: input.name },
     201,
   );
+});
+
+// --- Password ----------------------------------------------------------------
+
+cliqueApi.post("/password", async (c) => {
+  const member = requireMember(c);
+  const { clique } = c.get("services");
+  const input = validate(
+    z
+      .object({
+        current_password: password,
+        new_password: password,
+        keep_other_sessions: z.boolean().optional(),
+      })
+      .strict(),
+    await readBody(c),
+  );
+  const result = await clique.changePassword(member, {
+    currentPassword: input.current_password,
+    newPassword: input.new_password,
+    ip: clientIp(c),
+    currentTokenId: c.get("tokenId"),
+    keepOtherSessions: input.keep_other_sessions ?? false,
+  });
+  if (!result.ok) throw problem(result.reason, result.detail);
+  return c.json({ ok: true, revoked_sessions: result.value.revoked });
 });
 
 // --- Invites ---------------------------------------------------------------
