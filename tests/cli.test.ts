@@ -6,11 +6,14 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
 import {
   createTestDatabase,
+  freePort,
   lastLine,
   type ProcessEnv,
   runCli,
@@ -22,6 +25,8 @@ import {
 } from "@clique/testing";
 
 const ORIGIN = "https://cli.clique.test";
+/** The monorepo's root, where the default data directory lives. */
+const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
 const ALICE_PASSWORD = "alice-password-1";
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -55,6 +60,10 @@ async function whoIs(server: ServerProcess, token: string) {
   return { status: response.status, username: body.username };
 }
 
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
 /** Asserts a refusal: non-zero exit, the reason on stderr, nothing half-said on stdout. */
 function assertRefused(result: { code: number | null; stderr: string }, message: RegExp) {
   assert.equal(result.code, 1, `exit code; stderr: ${result.stderr}`);
@@ -72,6 +81,8 @@ describe("with DATABASE_URL set (a fresh test database)", () => {
     db = await createTestDatabase();
     cleanups.push(() => db.drop());
     env = { ...process.env, DATABASE_URL: db.url, CLIQUE_ORIGIN: ORIGIN };
+    // The default data directory (unused with DATABASE_URL, and never written to here).
+    delete env.CLIQUE_DATA_DIR;
     // Running from the start: the CLI is used beside a live server, before and after init.
     server = await startServer({ env, databaseUrl: db.url });
   });
@@ -82,6 +93,12 @@ describe("with DATABASE_URL set (a fresh test database)", () => {
       { env, stdin: `${ALICE_PASSWORD}\n` },
     );
     assert.equal(result.code, 0, result.stderr);
+    // Which data it uses comes first, and never with a password.
+    const database = new URL(db.url);
+    assert.equal(
+      result.stdout.split("\n")[0],
+      `Using data directory ${REPO_ROOT}/.clique; database ${database.host}${database.pathname} from DATABASE_URL.`,
+    );
     assert.match(result.stdout, /Created "Tea Club" \(cap 3\) at https:\/\/cli\.clique\.test/);
     assert.match(result.stdout, /Owner: @alice/);
     assert.doesNotMatch(result.stdout, /password/i, "no password printed when one was given");
@@ -233,6 +250,55 @@ describe("with DATABASE_URL set (a fresh test database)", () => {
     assert.deepEqual(await whoIs(server, fresh), { status: 200, username: "bob" });
   });
 
+  test("run from a subdirectory, the CLI uses the project root's data directory and says so", async () => {
+    const subdirectory = join(REPO_ROOT, "packages", "server", "src");
+    // A second init changes nothing (it is refused), but says where it looked first.
+    const result = await runCli(["init", "--name", "Second", "--owner", "mallory"], {
+      env,
+      cwd: subdirectory,
+    });
+    assertRefused(result, /already initiali[sz]ed/i);
+    assert.match(
+      result.stdout,
+      new RegExp(`^Using data directory ${escapeRegExp(REPO_ROOT)}/\\.clique; database `, "m"),
+    );
+    assert.ok(!existsSync(join(subdirectory, ".clique")), "nothing made in the subdirectory");
+  });
+
+  test("a second start on the same port says Clique is already running, without a stack", async () => {
+    const second: ProcessEnv = { ...env, PORT: String(server.port) };
+    // HOST unset: the default is loopback, where the first server listens.
+    delete second.HOST;
+    const result = await runCli(["start"], { env: second });
+    assert.equal(result.code, 1, result.stderr);
+    assert.equal(
+      result.stderr.trim(),
+      `error: Clique is already running on http://127.0.0.1:${server.port}. Stop it first, or set PORT to run another one.`,
+    );
+    // The first one is still there.
+    assert.equal((await fetch(`${server.url}/health`)).status, 200);
+  });
+
+  test("a start on a port another program holds says so", async () => {
+    const port = await freePort();
+    const squatter = createServer((_req, res) => {
+      res.writeHead(404, { "content-type": "text/plain" }).end("not here");
+    });
+    await new Promise<void>((resolve) => squatter.listen(port, "127.0.0.1", resolve));
+    try {
+      const result = await runCli(["start"], {
+        env: { ...env, PORT: String(port), HOST: "127.0.0.1" },
+      });
+      assert.equal(result.code, 1, result.stderr);
+      assert.equal(
+        result.stderr.trim(),
+        `error: Port ${port} on 127.0.0.1 is taken by another program (not a Clique). Stop it, or set PORT to use another port.`,
+      );
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
+  });
+
   test("migrate reports an up-to-date schema", async () => {
     assert.match(await runCliOk(["migrate"], { env }), /up to date/);
   });
@@ -254,6 +320,8 @@ describe("help and usage", () => {
     ["member"],
     ["member", "list"],
     ["member", "set-status"],
+    ["password"],
+    ["password", "reset"],
   ];
 
   test("--help of every command exits 0 and describes it", async () => {
@@ -277,6 +345,8 @@ describe("help and usage", () => {
     }
     const top = results[0]!.result.stdout;
     assert.match(top, /DATABASE_URL/, "the environment is documented");
+    assert.match(top, /HOST .*\(default: 127\.0\.0\.1\)/);
+    assert.match(top, /CLIQUE_TRUSTED_PROXIES .*\(default: \(none\)\)/);
   });
 
   test("unknown commands and options exit non-zero", async () => {
@@ -322,11 +392,23 @@ describe("with the embedded database, beside a running server", () => {
 
     const init = await runCli(["init", "--name", "Embedded", "--owner", "alice"], { env });
     assert.equal(init.code, 0, init.stderr);
-    // No password given: a one-time password is generated and printed.
-    const match = /One-time password \(change it after signing in\): (\S+)$/m.exec(init.stdout);
-    assert.ok(match, init.stdout);
-    const password = match[1]!;
-    assert.ok(password.length >= 16);
+    assert.match(
+      init.stdout,
+      new RegExp(
+        `^Using data directory ${escapeRegExp(dataDir)}, with its embedded PostgreSQL\\.$`,
+        "m",
+      ),
+    );
+    // No password given: one is generated and printed alone on the last line,
+    // saying truthfully that it lasts until changed, and how to change it.
+    const lines = init.stdout.trimEnd().split("\n");
+    assert.equal(
+      lines.at(-2),
+      "Generated password for @alice (it stays valid until changed) — change it with `npx clique password reset alice --password-stdin` or POST /api/v1/clique/password:",
+    );
+    const password = lastLine(init.stdout);
+    assert.match(password, /^[A-Za-z0-9_-]{16,}$/);
+    assert.doesNotMatch(init.stdout, /one-time/i);
     assert.equal((await signIn(server, "alice", password)).status, 200);
     assert.equal((await signIn(server, "alice", `${password}x`)).status, 401);
 

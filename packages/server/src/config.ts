@@ -2,14 +2,16 @@
  * Configuration: parsed once, from the environment, into a typed object.
  * Every other module receives what it needs from here.
  */
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { type AddressSet, parseAddressSet } from "./http/client-address.ts";
 
 /** The server's settings. */
 export interface Config {
   port: number;
-  /** Interface to bind; loopback by default is not what a server wants, so all interfaces. */
+  /** Interface to bind: loopback unless the operator exposes it (`0.0.0.0`, `::`, an address). */
   host: string;
   origin: string;
   dataDir: string;
@@ -33,9 +35,9 @@ const bool = z
 
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  HOST: z.string().min(1).default("0.0.0.0"),
+  HOST: z.string().min(1).default("127.0.0.1"),
   CLIQUE_ORIGIN: z.url({ protocol: /^https?$/ }).optional(),
-  CLIQUE_DATA_DIR: z.string().min(1).default("./.clique"),
+  CLIQUE_DATA_DIR: z.string().min(1).optional(),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
@@ -66,6 +68,58 @@ const schema = z.object({
   LOG_LEVEL: z.enum(["debug", "info", "warning", "error"]).default("info"),
 });
 
+const SERVER_PACKAGE_DIR = fileURLToPath(new URL("..", import.meta.url));
+
+/**
+ * The project's root: the nearest directory at or above `from` whose
+ * `package.json` declares `workspaces` (the monorepo's), or `null`.
+ */
+export function findProjectRoot(from: string): string | null {
+  for (let dir = path.resolve(from); ; dir = path.dirname(dir)) {
+    const manifest = path.join(dir, "package.json");
+    if (existsSync(manifest)) {
+      try {
+        const parsed = JSON.parse(readFileSync(manifest, "utf8")) as { workspaces?: unknown };
+        if (parsed.workspaces !== undefined) return dir;
+      } catch {
+        // Not ours to judge: keep looking above it.
+      }
+    }
+    if (path.dirname(dir) === dir) return null;
+  }
+}
+
+/**
+ * Where data lives when `CLIQUE_DATA_DIR` is unset: `.clique` in the project
+ * root, wherever the command is run from (so `npx clique` in a subdirectory
+ * finds the same Clique); `.clique` in `cwd` when there is no project root.
+ */
+export function defaultDataDir(
+  from: string = SERVER_PACKAGE_DIR,
+  cwd: string = process.cwd(),
+): string {
+  return path.join(findProjectRoot(from) ?? cwd, ".clique");
+}
+
+/** Which database a configuration uses, for people to read (never a password). */
+export function describeDatabase(config: Config): string {
+  if (config.databaseUrl === null) return "its embedded PostgreSQL";
+  try {
+    const url = new URL(config.databaseUrl);
+    return `${url.host}${url.pathname} from DATABASE_URL`;
+  } catch {
+    // Validated at load; keep the vague wording if it somehow is not a URL.
+    return "the one named by DATABASE_URL";
+  }
+}
+
+/** Which data directory and database a configuration uses, in one phrase. */
+export function describeData(config: Config): string {
+  return config.databaseUrl === null
+    ? `data directory ${config.dataDir}, with ${describeDatabase(config)}`
+    : `data directory ${config.dataDir}; database ${describeDatabase(config)}`;
+}
+
 /** Thrown for a bad setting; the message names the variable. */
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -88,7 +142,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     port: e.PORT,
     host: e.HOST,
     origin,
-    dataDir: path.resolve(e.CLIQUE_DATA_DIR),
+    // An explicit directory is relative to where the command runs, as paths are.
+    dataDir: e.CLIQUE_DATA_DIR !== undefined ? path.resolve(e.CLIQUE_DATA_DIR) : defaultDataDir(),
     databaseUrl: e.DATABASE_URL ?? null,
     redisUrl: e.REDIS_URL ?? null,
     allowPrivateAddress: e.CLIQUE_ALLOW_PRIVATE_ADDRESS,
@@ -103,7 +158,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 export const ENVIRONMENT_VARIABLES: readonly { name: string; default: string; meaning: string }[] =
   [
     { name: "PORT", default: "3000", meaning: "TCP port to listen on" },
-    { name: "HOST", default: "0.0.0.0", meaning: "interface to bind" },
+    {
+      name: "HOST",
+      default: "127.0.0.1",
+      meaning: "interface to bind; 0.0.0.0 (or ::) serves other machines too",
+    },
     {
       name: "CLIQUE_ORIGIN",
       default: "http://localhost:$PORT",
@@ -111,7 +170,7 @@ export const ENVIRONMENT_VARIABLES: readonly { name: string; default: string; me
     },
     {
       name: "CLIQUE_DATA_DIR",
-      default: "./.clique",
+      default: "<project root>/.clique",
       meaning: "where the embedded database and other data live",
     },
     {

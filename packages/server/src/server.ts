@@ -1,8 +1,8 @@
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, createServer, isIPv6 } from "node:net";
 import { serve } from "@hono/node-server";
 import { getLogger } from "@logtape/logtape";
 import { compose } from "./compose.ts";
-import type { Config } from "./config.ts";
+import { type Config, describeDatabase } from "./config.ts";
 import { createApp } from "./http/app.ts";
 
 const log = getLogger(["clique", "server"]);
@@ -13,21 +13,79 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** The port is taken: by another Clique (`clique`) or by something else (`other`). */
+export class PortInUseError extends Error {
+  override name = "PortInUseError";
+  readonly holder: "clique" | "other";
+
+  constructor(holder: "clique" | "other", message: string) {
+    super(message);
+    this.holder = holder;
+  }
+}
+
+/** Where people reach a server bound to `host` (an unspecified address means this machine). */
+function displayUrl(host: string, port: number): string {
+  const name = host === "0.0.0.0" || host === "::" ? "localhost" : host;
+  return `http://${isIPv6(name) ? `[${name}]` : name}:${port}`;
+}
+
+/** Says who holds the port: a Clique answers `/health` with `{"ok":true}`. */
+async function portInUse(config: Config): Promise<PortInUseError> {
+  const url = displayUrl(config.host, config.port);
+  const probe = url.replace("//localhost:", "//127.0.0.1:");
+  let clique = false;
+  try {
+    const response = await fetch(`${probe}/health`, { signal: AbortSignal.timeout(3_000) });
+    clique = response.ok && ((await response.json()) as { ok?: unknown }).ok === true;
+  } catch {
+    clique = false;
+  }
+  return clique
+    ? new PortInUseError(
+        "clique",
+        `Clique is already running on ${url}. Stop it first, or set PORT to run another one.`,
+      )
+    : new PortInUseError(
+        "other",
+        `Port ${config.port} on ${config.host} is taken by another program (not a Clique). Stop it, or set PORT to use another port.`,
+      );
+}
+
+/** Whether the port can be bound right now (a quick check before the slower start). */
+function portFree(config: Config): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", (error: NodeJS.ErrnoException) =>
+      error.code === "EADDRINUSE" ? resolve(false) : reject(error),
+    );
+    probe.listen(config.port, config.host, () => probe.close(() => resolve(true)));
+  });
+}
+
 /** Starts the HTTP server on the configured port. */
 export async function startServer(config: Config): Promise<RunningServer> {
+  // Before opening the database: a second `npm start` should say so at once.
+  if (config.port !== 0 && !(await portFree(config))) throw await portInUse(config);
+  log.info("Data directory {dir}; database: {database}.", {
+    dir: config.dataDir,
+    database: describeDatabase(config),
+  });
   const composition = await compose(config);
   const app = createApp({ clique: composition.clique, config });
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
     server.once("error", reject);
-  }).catch(async (error) => {
+  }).catch(async (error: NodeJS.ErrnoException) => {
     await composition.close();
+    // Taken since the check above.
+    if (error.code === "EADDRINUSE") throw await portInUse(config);
     throw error;
   });
   await composition.startQueue();
   const port = (server.address() as AddressInfo).port;
-  const url = `http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${port}`;
+  const url = displayUrl(config.host, port);
   if (config.allowPrivateAddress) {
     log.warn(
       "CLIQUE_ALLOW_PRIVATE_ADDRESS=true: this server will fetch from and deliver to private and loopback addresses. Use it only for tests and local trials.",

@@ -186,7 +186,8 @@ async function startOnce(options: StartServerOptions): Promise<ServerProcess> {
   for (;;) {
     if (exit) {
       await reapGroup(pid);
-      if (/EADDRINUSE/.test(output)) throw new PortTakenError(`port ${port} was taken`);
+      if (/EADDRINUSE|is already running on|is taken by another program/.test(output))
+        throw new PortTakenError(`port ${port} was taken`);
       throw new Error(
         `The server exited before answering /health (code ${exit.code}, signal ${exit.signal}):\n${output.trim()}`,
       );
@@ -290,6 +291,8 @@ export interface RunCliOptions {
   stdin?: string;
   /** Default 60 s; the process is killed after it. */
   timeoutMs?: number;
+  /** Working directory (default: this process's). */
+  cwd?: string;
 }
 
 /** What a CLI command did. */
@@ -305,6 +308,7 @@ export function runCli(args: readonly string[], options: RunCliOptions = {}): Pr
   const child: ChildProcess = spawn(process.execPath, [...NODE_FLAGS, CLIQUE_BIN, ...args], {
     env: cleanEnv(options.env ?? process.env),
     stdio: ["pipe", "pipe", "pipe"],
+    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
   });
   let stdout = "";
   let stderr = "";

@@ -7,7 +7,7 @@
 import { migrateToLatest } from "@clique/core/kysely";
 import { Command, InvalidArgumentError } from "commander";
 import { parseDuration } from "../api/clique/schemas.ts";
-import { ENVIRONMENT_VARIABLES, loadConfig } from "../config.ts";
+import { describeData, ENVIRONMENT_VARIABLES, loadConfig } from "../config.ts";
 import { setupLogging } from "../logging.ts";
 import { startServer } from "../server.ts";
 import { CliError, explain, generatePassword, readStdin, withClique } from "./context.ts";
@@ -91,6 +91,8 @@ export function buildProgram(): Command {
         const generated = !opts.passwordStdin;
         const password = opts.passwordStdin ? await readStdin() : generatePassword();
         await withClique(async ({ clique, config }) => {
+          // Said first, so that a Clique made in an unexpected place is noticed.
+          console.log(`Using ${describeData(config)}.`);
           const result = await clique.initClique({
             name: opts.name,
             ownerUsername: opts.owner,
@@ -103,7 +105,7 @@ export function buildProgram(): Command {
             `Created "${result.value.settings.name}" (cap ${result.value.settings.memberCap}) at ${config.origin}`,
           );
           console.log(`Owner: @${result.value.owner.username}`);
-          if (generated) console.log(`One-time password (change it after signing in): ${password}`);
+          if (generated) printGeneratedPassword(result.value.owner.username, password);
         });
       },
     );
