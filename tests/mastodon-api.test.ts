@@ -272,6 +272,60 @@ describe("statuses", () => {
     await assert.rejects(anonymous.v1.statuses.$select(reply.id).fetch(), isHttpError(404));
   });
 
+  test("a Mastodon client replies to a followers-only post as Mastodon would let it", async () => {
+    // carol follows alice (members approve followers by hand).
+    await carol.v1.accounts.$select(ids.alice).follow();
+    await alice.v1.followRequests.$select(ids.carol).authorize();
+    const parent = await post(alice, { status: "For my followers", visibility: "private" });
+    assert.equal(parent.audience, "followers");
+    // What every Mastodon client sends: `private`, meaning the replier's own followers.
+    const reply = await post(carol, {
+      status: "Reply from an app",
+      visibility: "private",
+      inReplyToId: parent.id,
+    });
+    assert.equal(reply.visibility, "private");
+    assert.equal(reply.audience, "followers", "it stays with the post it answers");
+    assert.equal(reply.inReplyToId, parent.id);
+    // Whoever may see alice's post sees the reply, alice first; nobody else does.
+    assert.equal(text(await alice.v1.statuses.$select(reply.id).fetch()), "Reply from an app");
+    await assert.rejects(bob.v1.statuses.$select(reply.id).fetch(), isHttpError(404));
+    await assert.rejects(anonymous.v1.statuses.$select(reply.id).fetch(), isHttpError(404));
+    // Clique's own clients, which choose `audience`, are asked to confirm instead.
+    const asked = await fetch(`${server!.url}/api/v1/statuses`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${tokens.carol}`, "content-type": "application/json" },
+      body: JSON.stringify({ status: "Loud", audience: "public", in_reply_to_id: parent.id }),
+    });
+    const refusal = (await asked.json()) as { error: string; code: string };
+    assert.equal(asked.status, 422);
+    assert.equal(refusal.code, "audience_wider_than_parent");
+    assert.equal(
+      refusal.error,
+      "Your reply (public) would reach people who cannot see the post it answers (@alice's followers). Choose the same audience, or confirm.",
+    );
+    await carol.v1.accounts.$select(ids.alice).unfollow();
+  });
+
+  test("a post without a visibility gets the member's default, set like Mastodon's", async () => {
+    const me = await carol.v1.accounts.verifyCredentials();
+    assert.equal(me.source.privacy, "private", "a new Clique defaults to the Clique itself");
+    assert.equal((me.source as unknown as { audience: string }).audience, "clique");
+    const quiet = await post(carol, { status: "No visibility given" });
+    assert.equal(quiet.audience, "clique");
+    await assert.rejects(anonymous.v1.statuses.$select(quiet.id).fetch(), isHttpError(404));
+    const changed = await carol.v1.accounts.updateCredentials({ source: { privacy: "unlisted" } });
+    assert.equal(changed.source.privacy, "unlisted");
+    const open = await post(carol, { status: "Now unlisted by default" });
+    assert.equal(open.audience, "unlisted");
+    assert.equal(
+      text(await anonymous.v1.statuses.$select(open.id).fetch()),
+      "Now unlisted by default",
+    );
+    await carol.v1.accounts.updateCredentials({ source: { privacy: "private" } });
+    assert.equal((await post(carol, { status: "Followers now" })).audience, "followers");
+  });
+
   test("delete returns the status with its source text, then it is gone", async () => {
     const status = await post(alice, { status: "Oops, *typo*", visibility: "public" });
     const deleted = (await alice.v1.statuses.$select(status.id).remove()) as CliqueStatus & {

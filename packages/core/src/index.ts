@@ -29,7 +29,6 @@ export {
   type CreatePostProblem,
   MAX_POST_LENGTH,
   MAX_SPOILER_LENGTH,
-  widens,
 } from "./usecases/create-post.ts";
 export type { InitCliqueProblem } from "./usecases/init-clique.ts";
 export type { PostExtras } from "./usecases/post-extras.ts";
@@ -47,13 +46,19 @@ export {
   canSeeMemberList,
   canSeePart,
   canView,
+  effectivePermission,
+  federates,
   type Grant,
   grantsFor,
+  isOpenToEveryone,
   mayInteract,
+  type ReplyAudience,
+  replyAudience,
   type Viewer,
   type VisibilityFacts,
   type VisibilityFilter,
   viewerActorOf,
   visibilityFilter,
   type Who,
+  widens,
 } from "./visibility/visibility.ts";

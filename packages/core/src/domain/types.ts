@@ -123,8 +123,15 @@ export interface Member {
   bioAudience: AudienceRef;
   /** Who may see the follower and following lists (counts are always public). */
   followsAudience: AudienceRef;
+  /** The audience of a new post when none is chosen (Mastodon's `source.privacy`). */
+  defaultAudience: DefaultAudience;
   createdAt: Date;
 }
+
+/** Audiences a member may pick as the default for new posts (those that need no list of names). */
+export const DEFAULT_AUDIENCES = ["public", "unlisted", "followers", "friends", "clique"] as const;
+/** The audience of a new post when none is chosen. */
+export type DefaultAudience = (typeof DEFAULT_AUDIENCES)[number];
 
 /** An invitation to join. The code itself is only known at creation. */
 export interface Invite {

@@ -26,7 +26,7 @@ import type { Deps } from "../deps.ts";
 import type { Actor, Follow as FollowRecord, Post } from "../domain/types.ts";
 import { newId } from "../ids.ts";
 import { recordBlock } from "../usecases/block-account.ts";
-import { mayInteract } from "../visibility/visibility.ts";
+import { mayInteract, replyAudience } from "../visibility/visibility.ts";
 import { handledOnce, idempotencyKey } from "./inbox-idempotency.ts";
 import { INSTANCE_IDENTIFIER, persistActor } from "./remote-actors.ts";
 import {
@@ -222,35 +222,28 @@ async function ingestPost(
   if (
     parent !== null &&
     parentIsLocal &&
-    (!(await mayInteract(senderViewer, parent, "reply", deps.stores.facts)) ||
-      (await deps.stores.blocks.between(sender.id, parent.authorId)))
+    !(await mayInteract(senderViewer, parent, "reply", deps.stores.facts))
   )
     return;
-  const parentIsLocalAndVisible = parentIsLocal;
   const followed = (await deps.stores.follows.listFollowers(sender.id, "accepted")).some(
     (f) => f.followerId !== sender.id,
   );
   // Keep only what concerns someone here: followed accounts, posts addressed to
   // a member, and replies to local posts the replier may see.
-  if (!followed && recipients.length === 0 && !parentIsLocalAndVisible) return;
+  if (!followed && recipients.length === 0 && !parentIsLocal) return;
 
-  let audience: Post["audience"] = addressing.audience;
-  let circleId: string | null = null;
-  let audienceOwnerId: string | null = null;
-  let recipientIds = recipients.map((m) => m.id);
-  if (
-    parentIsLocalAndVisible &&
-    parent &&
-    (audience === "followers" || audience === "direct") &&
-    parent.audience !== "public" &&
-    parent.audience !== "unlisted"
-  ) {
-    // A restricted reply to a restricted local post is seen by whoever may see the parent.
-    audience = parent.audience;
-    circleId = parent.circleId;
-    audienceOwnerId = parent.authorId;
-    recipientIds = [...recipientIds, ...(await deps.stores.posts.recipientsOf(parent.id))];
-  }
+  // The same rule as a member's reply (visibility.ts), except that another
+  // server cannot confirm: a reply wider than its parent takes the parent's audience.
+  const decided = parent
+    ? replyAudience(parent, { audience: addressing.audience }, sender.id, "narrow")
+    : null;
+  const chosen = decided === "audience_wider_than_parent" ? null : decided;
+  const audience: Post["audience"] = chosen?.audience ?? addressing.audience;
+  const circleId = chosen?.circleId ?? null;
+  const audienceOwnerId = chosen?.audienceOwnerId ?? null;
+  const recipientIds = recipients.map((m) => m.id);
+  if (parent && chosen?.addressParent)
+    recipientIds.push(parent.authorId, ...(await deps.stores.posts.recipientsOf(parent.id)));
 
   const mentionIds: string[] = [];
   const hashtags: string[] = [];
@@ -280,7 +273,7 @@ async function ingestPost(
       audience,
       circleId,
       audienceOwnerId,
-      inReplyToId: parentIsLocalAndVisible || (parent && parent.uri !== null) ? parent!.id : null,
+      inReplyToId: parent?.id ?? null,
       inReplyToUri: parentUri,
       contentType: "text/plain",
       source: "",
@@ -365,7 +358,7 @@ async function onInteraction(
   if (sender?.kind !== "remote" || !activity.objectId || !activity.id) return;
   const post = await postByUri(deps, activity.objectId.href);
   // Nobody can like or boost what they may not see, nor against the post's
-  // interaction policy; boosts only of open posts.
+  // interaction policy (which lets nobody boost a post that is not open to everyone).
   if (
     !post ||
     !(await mayInteract(
@@ -376,7 +369,6 @@ async function onInteraction(
     ))
   )
     return;
-  if (kind === "boost" && post.audience !== "public" && post.audience !== "unlisted") return;
   await deps.stores.interactions.add({
     id: newId(),
     kind,

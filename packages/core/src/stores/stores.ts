@@ -9,6 +9,7 @@ import type {
   AudienceRef,
   Circle,
   CliqueSettings,
+  DefaultAudience,
   Follow,
   InteractionPolicy,
   Invite,
@@ -67,6 +68,7 @@ export interface MemberStore {
       showFollows: boolean;
       bioAudience: AudienceRef;
       followsAudience: AudienceRef;
+      defaultAudience: DefaultAudience;
     }>,
   ): Promise<void>;
   getPasswordHash(id: string): Promise<string | null>;
@@ -269,6 +271,16 @@ export interface PostStore {
   addEdit(edit: PostEdit): Promise<void>;
   listEdits(postId: string): Promise<PostEdit[]>;
   markDeleted(id: string, at: Date): Promise<void>;
+  /** Notes that a local post was delivered to these remote actors (idempotent). */
+  recordDeliveries(postId: string, actorIds: readonly string[]): Promise<void>;
+  /**
+   * Remote actors a post reached or who took part in it: those it was
+   * delivered to, and those who replied to, liked or boosted it. Edits and
+   * deletes go to them as well as to the post's current audience.
+   */
+  remoteParticipantsOf(postId: string): Promise<string[]>;
+  /** Local posts addressed to a circle (not deleted), whoever wrote them. */
+  listInCircle(circleId: string): Promise<Post[]>;
   mentionsOf(postIds: readonly string[]): Promise<Map<string, string[]>>;
   recipientsOf(postId: string): Promise<string[]>;
   hashtagsOf(postIds: readonly string[]): Promise<Map<string, string[]>>;

@@ -2,7 +2,6 @@ import type { Deps } from "../deps.ts";
 import type { Circle, Member } from "../domain/types.ts";
 import { fail, ok, type Result } from "../errors.ts";
 import { isId, newId } from "../ids.ts";
-import { type Viewer, visibilityFilter } from "../visibility/visibility.ts";
 
 /** Longest circle name. */
 export const MAX_CIRCLE_NAME = 100;
@@ -88,34 +87,23 @@ export async function updateCircle(
   if (input.memberIds !== undefined) {
     const kept = new Set(input.memberIds);
     const removed = circle.memberIds.filter((m) => !kept.has(m));
-    if (removed.length > 0) await recallCirclePosts(deps, owner, id, removed);
+    if (removed.length > 0) await recallCirclePosts(deps, id, removed);
   }
   return ok((await deps.stores.circles.getById(id))!);
 }
 
 /**
  * People removed from a circle lose its posts at once here (visibility reads
- * the circle as it is now); remote servers are sent a `Delete` of each post,
- * which is all that can be recalled from them.
+ * the circle as it is now); remote servers are sent a `Delete` of each post
+ * (the owner's and the replies in it), which is all that can be recalled from them.
  */
 async function recallCirclePosts(
   deps: Deps,
-  owner: Member,
   circleId: string,
   removed: readonly string[],
 ): Promise<void> {
-  const viewer: Viewer = { kind: "member", actorId: owner.id, role: owner.role };
-  const posts = await deps.stores.posts.list(
-    { kind: "author", authorId: owner.id },
-    visibilityFilter(viewer),
-    {
-      limit: 1000,
-    },
-  );
-  for (const post of posts) {
-    if (post.audience === "circle" && post.circleId === circleId)
-      await deps.publisher.publish({ kind: "post-recalled", post, actorIds: removed });
-  }
+  for (const post of await deps.stores.posts.listInCircle(circleId))
+    await deps.publisher.publish({ kind: "post-recalled", post, actorIds: removed });
 }
 
 /** Deletes a circle. Its posts then stay visible only to their author. */

@@ -9,7 +9,12 @@ import {
 } from "../domain/types.ts";
 import { fail, ok, type Result } from "../errors.ts";
 import { isId, newId } from "../ids.ts";
-import { mayInteract, type Viewer } from "../visibility/visibility.ts";
+import {
+  mayInteract,
+  type ReplyAudience,
+  replyAudience,
+  type Viewer,
+} from "../visibility/visibility.ts";
 import { composeText } from "./compose-text.ts";
 import { getVisiblePost } from "./get-visible-post.ts";
 
@@ -22,7 +27,10 @@ export const MAX_SPOILER_LENGTH = 500;
 export interface CreatePostInput {
   source: string;
   contentType?: ContentType;
-  /** Omitted: public, or for replies to `clique`/`circle` posts, the parent's audience. */
+  /**
+   * Omitted: the member's default audience (`Member.defaultAudience`), or for
+   * a reply, the audience of the post it answers.
+   */
   audience?: Audience;
   circleId?: string | null;
   inReplyToId?: string | null;
@@ -32,10 +40,12 @@ export interface CreatePostInput {
   /** Who may reply, like and boost; everyone by default. */
   interactionPolicy?: InteractionPolicy;
   /**
-   * The replier saw the warning that this reply reaches people who cannot see
-   * the post it answers, and confirmed. Without it such a reply is refused.
+   * What happens when a reply would reach people who cannot see the post it
+   * answers: `"refuse"` (the default: Clique's own clients ask the author),
+   * `"allow"` (the author saw that warning and confirmed), or `"narrow"`
+   * (Mastodon clients, which cannot confirm: the reply takes its parent's audience).
    */
-  confirmWiderAudience?: boolean;
+  widerReply?: "refuse" | "allow" | "narrow";
 }
 
 /** Why `createPost` refused. */
@@ -82,24 +92,33 @@ export async function createPost(
     parent = await getVisiblePost(deps, viewer, input.inReplyToId);
     if (!parent) return fail("reply_target_not_found");
     // The parent's interaction policy and blocks decide who may answer.
-    if (
-      !(await mayInteract(viewer, parent, "reply", deps.stores.facts)) ||
-      (await deps.stores.blocks.between(author.id, parent.authorId))
-    )
+    if (!(await mayInteract(viewer, parent, "reply", deps.stores.facts)))
       return fail("reply_not_allowed", "The author does not take replies from you on this post.");
   }
 
-  // A reply to a Clique-only or circle post stays in that audience unless the author chose otherwise.
-  let audience: Audience = input.audience ?? "public";
-  let circleId: string | null = input.circleId ?? null;
-  if (
-    input.audience === undefined &&
-    parent &&
-    (parent.audience === "clique" || parent.audience === "circle")
-  ) {
-    audience = parent.audience;
-    circleId = parent.circleId;
+  let chosen: ReplyAudience = {
+    audience: input.audience ?? author.defaultAudience,
+    circleId: input.audience === "circle" ? (input.circleId ?? null) : null,
+    audienceOwnerId: null,
+    addressParent: false,
+  };
+  if (parent) {
+    // One rule for every reply (visibility.ts): nothing chosen takes the
+    // parent's audience; a wider choice is refused, confirmed or narrowed.
+    const decided = replyAudience(
+      parent,
+      { audience: input.audience, circleId: input.circleId },
+      author.id,
+      input.widerReply ?? "refuse",
+    );
+    if (decided === "audience_wider_than_parent")
+      return fail(
+        "audience_wider_than_parent",
+        `Your reply (${await describeAudience(deps, chosen.audience, author.id, author.id)}) would reach people who cannot see the post it answers (${await describeAudience(deps, parent.audience, parent.audienceOwnerId ?? parent.authorId, author.id)}). Choose the same audience, or confirm.`,
+      );
+    chosen = decided;
   }
+  const { audience, circleId } = chosen;
   if (audience === "circle") {
     if (!circleId) return fail("circle_required", "A circle post needs a circle_id.");
     const circle = isId(circleId) ? await deps.stores.circles.getById(circleId) : null;
@@ -109,25 +128,18 @@ export async function createPost(
       (circle.ownerId === author.id ||
         (parent?.audience === "circle" && parent.circleId === circle.id));
     if (!usable) return fail("circle_not_found");
-  } else {
-    circleId = null;
   }
 
-  if (
-    parent &&
-    widens(parent, { audience, circleId, authorId: author.id }) &&
-    !input.confirmWiderAudience
-  ) {
-    return fail(
-      "audience_wider_than_parent",
-      `This reply (${audience}) would reach people who cannot see the post it answers (${parent.audience}). Choose the same audience, or confirm.`,
-    );
-  }
   const policyProblem = await checkPolicy(deps, author, input.interactionPolicy);
   if (policyProblem) return fail(policyProblem);
 
   const contentType = input.contentType ?? "text/plain";
   const text = await composeText(deps, input.source, contentType, author.id);
+  // Mentioned actors are addressed: for `direct` they are the audience. A
+  // reply that borrowed a conversation also goes to whoever the parent went to.
+  const addressed = [...text.mentionIds];
+  if (parent && chosen.addressParent)
+    addressed.push(parent.authorId, ...(await deps.stores.posts.recipientsOf(parent.id)));
   const id = newId();
   const post = await deps.stores.transaction((tx) =>
     tx.posts.create({
@@ -137,6 +149,7 @@ export async function createPost(
       url: null,
       audience,
       circleId,
+      audienceOwnerId: chosen.audienceOwnerId,
       interactionPolicy: input.interactionPolicy ?? OPEN_INTERACTIONS,
       inReplyToId: parent?.id ?? null,
       inReplyToUri: null,
@@ -148,8 +161,7 @@ export async function createPost(
       language,
       createdAt: deps.now(),
       mentionIds: text.mentionIds,
-      // Mentioned actors are addressed: for `direct` they are the audience.
-      recipientIds: text.mentionIds.filter((m) => m !== author.id),
+      recipientIds: [...new Set(addressed)].filter((m) => m !== author.id),
       hashtags: text.hashtags,
     }),
   );
@@ -157,35 +169,35 @@ export async function createPost(
   return ok(post);
 }
 
-// How far each audience reaches; a reply may not reach further than its parent.
-const REACH: Record<Audience, number> = {
-  direct: 0,
-  circle: 1,
-  friends: 1,
-  followers: 2,
-  clique: 2,
-  unlisted: 3,
-  public: 3,
-};
-
-/**
- * Whether a reply would reach people who cannot see its parent: a wider
- * audience, or a different restricted one (another circle, the replier's own
- * followers...). Direct replies name their readers and never count as widening.
- */
-export function widens(
-  parent: Pick<Post, "audience" | "circleId" | "authorId">,
-  reply: Pick<Post, "audience" | "circleId" | "authorId">,
-): boolean {
-  if (reply.audience === "direct") return false;
-  if (parent.audience === "public" || parent.audience === "unlisted") return false;
-  if (REACH[reply.audience] > REACH[parent.audience]) return true;
-  if (reply.audience !== parent.audience) return true;
-  if (reply.audience === "circle") return reply.circleId !== parent.circleId;
-  // Followers or friends of someone else are other people.
-  if (reply.audience === "followers" || reply.audience === "friends")
-    return reply.authorId !== parent.authorId;
-  return false;
+/** An audience in words, naming whose it is ("your followers", "alice's circle"). */
+async function describeAudience(
+  deps: Deps,
+  audience: Audience,
+  ownerId: string,
+  replierId: string,
+): Promise<string> {
+  const owner = ownerId === replierId ? null : await deps.stores.actors.getById(ownerId);
+  const whose = owner ? `@${owner.username}'s` : "your";
+  switch (audience) {
+    case "public":
+      return "public";
+    case "unlisted":
+      return "unlisted";
+    case "followers":
+      return `${whose} followers`;
+    case "friends":
+      return `${whose} friends`;
+    case "circle":
+      return `${whose} circle`;
+    case "clique":
+      return "the Clique";
+    case "direct":
+      return "only the people it mentions";
+    default: {
+      const unreachable: never = audience;
+      return unreachable;
+    }
+  }
 }
 
 /** An interaction policy may only name the author's own circles. */

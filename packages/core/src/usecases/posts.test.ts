@@ -88,7 +88,9 @@ describe("createPost", () => {
     const source = "Hello <b>world</b> & #Friends\n\n**not bold**\nline two";
     const post = await publish(alice, { source });
     assert.equal(post.contentType, "text/plain");
-    assert.equal(post.audience, "public");
+    // A new Clique's members post to the Clique unless they choose otherwise.
+    assert.equal(alice.defaultAudience, "clique");
+    assert.equal(post.audience, "clique");
     const stored = await t.stores.posts.getById(post.id);
     assert.equal(stored?.source, source);
     assert.equal(
@@ -198,7 +200,7 @@ describe("replies", () => {
     // Reaching further than the parent needs the author's confirmation.
     const unconfirmed = { source: "out loud", inReplyToId: parent.id, audience: "public" } as const;
     assert.equal(await problem(bob, unconfirmed), "audience_wider_than_parent");
-    const loud = await publish(bob, { ...unconfirmed, confirmWiderAudience: true });
+    const loud = await publish(bob, { ...unconfirmed, widerReply: "allow" });
     assert.equal(loud.audience, "public");
   });
 
@@ -221,9 +223,122 @@ describe("replies", () => {
   });
 });
 
+describe("replies from Mastodon clients and the audience owner", () => {
+  it("a Mastodon client's followers-only reply to someone else's followers-only post takes that audience", async () => {
+    // bob follows alice, so he sees her followers-only post.
+    await t.clique.followAccount(bob, alice.id);
+    await t.clique.authorizeFollowRequest(alice, bob.id);
+    const parent = await publish(alice, { source: "for my followers", audience: "followers" });
+    // Mastodon's `visibility: private` means the replier's own followers: wider than alice's.
+    const refused = await t.clique.createPost(bob, {
+      source: "re",
+      audience: "followers",
+      inReplyToId: parent.id,
+    });
+    assert.equal(refused.ok ? "ok" : refused.reason, "audience_wider_than_parent");
+    assert.equal(
+      refused.ok ? "" : refused.detail,
+      "Your reply (your followers) would reach people who cannot see the post it answers (@alice_owner's followers). Choose the same audience, or confirm.",
+    );
+    const reply = await publish(bob, {
+      source: "re from a phone app",
+      audience: "followers",
+      inReplyToId: parent.id,
+      widerReply: "narrow",
+    });
+    assert.equal(reply.audience, "followers");
+    assert.equal(reply.audienceOwnerId, alice.id, "it borrowed alice's followers");
+    // Exactly those who may see alice's post see the reply: alice, her followers, bob.
+    for (const [name, sees] of [
+      ["alice_owner", true],
+      ["bob_member", true],
+      ["carol_remote", true],
+      ["ivan_friend", true],
+      ["dave_moderator", false],
+      ["frank_remote", false],
+      ["heidi_blocked", false],
+      ["anonymous", false],
+    ] as const) {
+      const seen = await t.clique.getVisiblePost(world.viewer(name), reply.id);
+      assert.equal(seen !== null, sees, `${name} on the borrowed reply`);
+    }
+    await t.clique.unfollowAccount(bob, alice.id);
+  });
+
+  it("narrows a Mastodon client's public reply to a circle post to that circle", async () => {
+    const parent = await publish(alice, {
+      source: "family news",
+      audience: "circle",
+      circleId: world.circles.family,
+    });
+    const reply = await publish(bob, {
+      source: "congrats",
+      audience: "public",
+      inReplyToId: parent.id,
+      widerReply: "narrow",
+    });
+    assert.deepEqual([reply.audience, reply.circleId], ["circle", world.circles.family]);
+    assert.equal(await t.clique.getVisiblePost(world.viewer("anonymous"), reply.id), null);
+  });
+
+  it("the owner of a circle sees the replies in it, though she is not in her own circle", async () => {
+    const parent = await publish(alice, {
+      source: "family dinner?",
+      audience: "circle",
+      circleId: world.circles.family,
+    });
+    const reply = await publish(bob, { source: "yes!", inReplyToId: parent.id });
+    assert.equal(reply.audience, "circle");
+    assert.ok(await t.clique.getVisiblePost(world.viewer("alice_owner"), reply.id));
+    assert.ok(await t.clique.getVisiblePost(world.viewer("grace_remote"), reply.id));
+    assert.equal(await t.clique.getVisiblePost(world.viewer("dave_moderator"), reply.id), null);
+    // And in lists, through the same rule compiled to SQL.
+    const context = await t.clique.getContext(world.viewer("alice_owner"), parent.id);
+    assert.deepEqual(
+      context?.descendants.map((p) => p.id),
+      [reply.id],
+    );
+  });
+
+  it("a reply that borrows a direct conversation reaches its people and its author", async () => {
+    const parent = await publish(alice, { source: "@bob_member a secret", audience: "direct" });
+    const reply = await publish(bob, {
+      source: "noted",
+      audience: "followers",
+      inReplyToId: parent.id,
+      widerReply: "narrow",
+    });
+    assert.equal(reply.audience, "direct");
+    assert.deepEqual(await recipientsOf(reply.id), [alice.id].sort());
+    assert.ok(await t.clique.getVisiblePost(world.viewer("alice_owner"), reply.id));
+    assert.equal(await t.clique.getVisiblePost(world.viewer("carol_remote"), reply.id), null);
+  });
+});
+
+describe("default audience", () => {
+  it("is the member's choice, the Clique until they make one", async () => {
+    assert.equal(dave.defaultAudience, "clique");
+    assert.equal((await publish(dave, { source: "hello club" })).audience, "clique");
+    const changed = await t.clique.updateProfile(dave, { defaultAudience: "followers" });
+    assert.ok(changed.ok);
+    assert.equal(changed.value.defaultAudience, "followers");
+    assert.equal((await publish(changed.value, { source: "to followers" })).audience, "followers");
+    // A chosen audience still wins, and a reply still follows its parent.
+    assert.equal(
+      (await publish(changed.value, { source: "open", audience: "public" })).audience,
+      "public",
+    );
+    assert.ok((await t.clique.updateProfile(dave, { defaultAudience: "clique" })).ok);
+  });
+});
+
 describe("editPost", () => {
   it("keeps every version, oldest first, ending with the current one", async () => {
-    const post = await publish(alice, { source: "version one", contentType: "text/markdown" });
+    const post = await publish(alice, {
+      source: "version one",
+      contentType: "text/markdown",
+      audience: "public",
+    });
     const v2 = await t.clique.editPost(alice, post.id, { source: "version **two**" });
     assert.ok(v2.ok);
     assert.equal(v2.value.contentHtml, "<p>version <strong>two</strong></p>", "stays Markdown");

@@ -1,5 +1,5 @@
 import type { Deps } from "../deps.ts";
-import type { AudienceRef, Member, ProfileField } from "../domain/types.ts";
+import type { AudienceRef, DefaultAudience, Member, ProfileField } from "../domain/types.ts";
 import { fail, ok, type Result } from "../errors.ts";
 import { isId } from "../ids.ts";
 import { composeText } from "./compose-text.ts";
@@ -25,6 +25,8 @@ export interface ProfileUpdate {
   followsAudience?: AudienceRef;
   manuallyApprovesFollowers?: boolean;
   discoverable?: boolean;
+  /** The audience of new posts when none is chosen. */
+  defaultAudience?: DefaultAudience;
 }
 
 async function checkRef(
@@ -93,6 +95,7 @@ export async function updateProfile(
         ? { manuallyApprovesFollowers: input.manuallyApprovesFollowers }
         : {}),
       ...(input.discoverable !== undefined ? { discoverable: input.discoverable } : {}),
+      ...(input.defaultAudience !== undefined ? { defaultAudience: input.defaultAudience } : {}),
     }),
   );
   return ok((await deps.stores.members.getById(member.id))!);

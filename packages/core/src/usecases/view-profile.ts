@@ -1,6 +1,6 @@
 import type { Deps } from "../deps.ts";
 import type { AudienceRef, Member, ProfileField } from "../domain/types.ts";
-import { canSeePart, type Viewer } from "../visibility/visibility.ts";
+import { canSeePart, isOpenToEveryone, type Viewer } from "../visibility/visibility.ts";
 
 /** The parts of a member's profile one viewer may see. */
 export interface VisibleProfile {
@@ -30,11 +30,16 @@ export async function viewProfile(
   };
 }
 
-/** The profile as everyone sees it: what goes into the public actor document. */
+/**
+ * The profile as everyone sees it: what goes into the public actor document.
+ * The same rule as `viewProfile` for an anonymous viewer, without lookups.
+ */
 export function publicProfile(member: Member): VisibleProfile {
   return {
-    bioHtml: member.bioAudience.audience === "public" ? member.bioHtml : "",
-    fields: member.fields.filter((f) => (f.audience ?? "public") === "public"),
-    followLists: member.followsAudience.audience === "public",
+    bioHtml: isOpenToEveryone(member.bioAudience) ? member.bioHtml : "",
+    fields: member.fields.filter((f) =>
+      isOpenToEveryone({ audience: f.audience ?? "public", circleId: f.circleId ?? null }),
+    ),
+    followLists: isOpenToEveryone(member.followsAudience),
   };
 }

@@ -49,17 +49,20 @@ export const ANONYMOUS: Viewer = { kind: "anonymous" };
 
 /**
  * Whom a grant is about: one actor, or any actor on one host. For a post, a
- * host stands only for its actors the post's author does not block
- * (`notBlockedBy`, the author's id, filled in per post): a blocked actor's
- * server must not see through her what she may not see herself.
+ * host stands only for its actors that the post's author (and the owner of
+ * the audience it borrowed) do not block (`notBlockedBy`, filled in per post):
+ * a blocked actor's server must not see through her what she may not see herself.
  */
-export type Who = { actorId: string } | { host: string; notBlockedBy?: string };
+export type Who = { actorId: string } | { host: string; notBlockedBy?: readonly string[] };
 
 /** One way a viewer may come to see a post. A post is visible if any grant allows it. */
 export type Grant =
   /** The post's audience is one of these. */
   | { kind: "audience"; audiences: readonly Audience[] }
-  /** The viewer wrote the post. */
+  /**
+   * The viewer wrote the post, or owns the audience it borrowed (a reply in
+   * someone's followers, friends, circle or conversation is always theirs to see).
+   */
   | { kind: "author"; actorId: string }
   /** The post's audience is one of these and the viewer is an *active* member of this Clique. */
   | { kind: "member"; actorId: string; audiences: readonly Audience[] }
@@ -72,7 +75,10 @@ export type Grant =
   | { kind: "circle"; who: Who }
   /** The post's audience is one of these and `who` is one of its addressed recipients. */
   | { kind: "recipient"; who: Who; audiences: readonly Audience[] }
-  /** The post is for the author's friends and `who` is one: they follow each other. */
+  /**
+   * The post is for the friends of its audience owner (its author, or for a
+   * borrowed audience the parent's author) and `who` is one: they follow each other.
+   */
   | { kind: "friend"; who: Who };
 
 /** What a list query needs to return only visible posts. */
@@ -161,24 +167,29 @@ export async function canView(
   if (post.deletedAt !== null) return false;
   // Posts of suspended or removed members are hidden with them.
   if (!(await facts.authorIsActive(post.authorId))) return false;
-  // Someone the author blocks sees only what is open to everyone.
+  // Someone the author blocks sees only what is open to everyone; so does
+  // someone blocked by the owner of the audience a reply borrowed.
   const viewerActor = viewerActorOf(viewer);
-  if (
-    viewerActor !== null &&
-    viewerActor !== post.authorId &&
-    !OPEN.includes(post.audience) &&
-    (await facts.blocks(post.authorId, viewerActor))
-  )
-    return false;
+  if (viewerActor !== null && viewerActor !== post.authorId && !OPEN.includes(post.audience)) {
+    for (const blocker of blockersOf(post))
+      if (await facts.blocks(blocker, viewerActor)) return false;
+  }
   for (const grant of grantsFor(viewer)) {
     if (await grantAllows(grant, post, facts)) return true;
   }
   return false;
 }
 
-/** `who` as it stands for `post`: a host, without the actors its author blocks. */
+/** Whose blocks limit who sees a post: its author, and the owner of the audience it borrowed. */
+function blockersOf(post: Post): string[] {
+  return post.audienceOwnerId && post.audienceOwnerId !== post.authorId
+    ? [post.authorId, post.audienceOwnerId]
+    : [post.authorId];
+}
+
+/** `who` as it stands for `post`: a host, without the actors blocked by the post's blockers. */
 function whoFor(who: Who, post: Post): Who {
-  return "host" in who ? { host: who.host, notBlockedBy: post.authorId } : who;
+  return "host" in who ? { host: who.host, notBlockedBy: blockersOf(post) } : who;
 }
 
 async function grantAllows(grant: Grant, post: Post, facts: VisibilityFacts): Promise<boolean> {
@@ -187,7 +198,7 @@ async function grantAllows(grant: Grant, post: Post, facts: VisibilityFacts): Pr
     case "audience":
       return grant.audiences.includes(post.audience);
     case "author":
-      return post.authorId === grant.actorId;
+      return post.authorId === grant.actorId || post.audienceOwnerId === grant.actorId;
     case "member":
       return grant.audiences.includes(post.audience) && (await facts.isActiveMember(grant.actorId));
     case "follower":
@@ -206,7 +217,10 @@ async function grantAllows(grant: Grant, post: Post, facts: VisibilityFacts): Pr
         grant.audiences.includes(post.audience) && (await facts.isRecipient(post.id, grant.who))
       );
     case "friend":
-      return post.audience === "friends" && (await facts.isFriend(grant.who, post.authorId));
+      return (
+        post.audience === "friends" &&
+        (await facts.isFriend(grant.who, post.audienceOwnerId ?? post.authorId))
+      );
     default: {
       const unreachable: never = grant;
       throw new Error(`unknown grant ${JSON.stringify(unreachable)}`);
@@ -260,6 +274,16 @@ function partAsPost(ownerId: string, ref: AudienceRef): Post {
   };
 }
 
+/**
+ * The audience that really holds a permission of `post`: boosts are only of
+ * posts open to everyone (a boost would show a restricted post to the
+ * booster's followers), so on any other post nobody but the author may boost.
+ */
+export function effectivePermission(post: Post, kind: keyof InteractionPolicy): AudienceRef {
+  if (kind === "boost" && !OPEN.includes(post.audience)) return { audience: "nobody" };
+  return post.interactionPolicy[kind];
+}
+
 /** Whether `viewer` may reply to, like or boost `post` (it must also be able to see it). */
 export async function mayInteract(
   viewer: Viewer,
@@ -268,12 +292,121 @@ export async function mayInteract(
   facts: VisibilityFacts,
 ): Promise<boolean> {
   if (!(await canView(viewer, post, facts))) return false;
-  // Someone the author blocks may still read a public post, but not answer,
-  // like or boost it.
+  // A block either way ends the conversation: someone the author blocks may
+  // still read a public post, but not answer, like or boost it, and nobody
+  // answers an author they block themselves.
   const actor = viewerActorOf(viewer);
-  if (actor !== null && actor !== post.authorId && (await facts.blocks(post.authorId, actor)))
+  if (
+    actor !== null &&
+    actor !== post.authorId &&
+    ((await facts.blocks(post.authorId, actor)) || (await facts.blocks(actor, post.authorId)))
+  )
     return false;
-  return canSeePart(viewer, post.authorId, post.interactionPolicy[kind], facts);
+  return canSeePart(viewer, post.authorId, effectivePermission(post, kind), facts);
+}
+
+/**
+ * Whether a post may leave this server at all. Clique-only posts never go
+ * over ActivityPub: they are neither sent nor served, whoever asks.
+ */
+export function federates(post: Pick<Post, "audience">): boolean {
+  return post.audience !== "clique";
+}
+
+/**
+ * Whether a profile part (or permission) given to `ref` is open to everyone:
+ * the anonymous viewer's grants allow it without asking about anyone. The
+ * actor document, which every server caches, carries only such parts.
+ */
+export function isOpenToEveryone(ref: AudienceRef): boolean {
+  if (ref.audience === "nobody") return false;
+  return grantsFor(ANONYMOUS).some(
+    (g) => g.kind === "audience" && g.audiences.includes(ref.audience as Audience),
+  );
+}
+
+// How far each audience reaches; a reply may not reach further than its parent.
+const REACH: Record<Audience, number> = {
+  direct: 0,
+  circle: 1,
+  friends: 1,
+  followers: 2,
+  clique: 2,
+  unlisted: 3,
+  public: 3,
+};
+
+/**
+ * Whether a reply would reach people who cannot see its parent: a wider
+ * audience, or a different restricted one (another circle, the replier's own
+ * followers...). Direct replies name their readers and never count as widening.
+ */
+export function widens(
+  parent: Pick<Post, "audience" | "circleId" | "authorId" | "audienceOwnerId">,
+  reply: Pick<Post, "audience" | "circleId" | "authorId" | "audienceOwnerId">,
+): boolean {
+  if (reply.audience === "direct") return false;
+  if (OPEN.includes(parent.audience)) return false;
+  if (REACH[reply.audience] > REACH[parent.audience]) return true;
+  if (reply.audience !== parent.audience) return true;
+  if (reply.audience === "circle") return reply.circleId !== parent.circleId;
+  // Followers or friends of someone else are other people.
+  if (reply.audience === "followers" || reply.audience === "friends")
+    return (
+      (reply.audienceOwnerId ?? reply.authorId) !== (parent.audienceOwnerId ?? parent.authorId)
+    );
+  return false;
+}
+
+/** The audience a reply ends up with. */
+export interface ReplyAudience {
+  audience: Audience;
+  circleId: string | null;
+  /** Set when the reply borrowed its parent's audience: the parent's audience owner. */
+  audienceOwnerId: string | null;
+  /** Whether the reply also goes to whoever the parent was addressed to (and its author). */
+  addressParent: boolean;
+}
+
+/**
+ * The one rule for the audience of a reply, local or remote.
+ *
+ * - Nothing chosen: the reply takes its parent's audience.
+ * - A choice that reaches no one who cannot see the parent: kept.
+ * - A wider choice: `onWider` decides. `"refuse"` (Clique's own clients, which
+ *   can ask the author to confirm), `"allow"` (the author confirmed), or
+ *   `"narrow"` (Mastodon clients, which cannot confirm, and replies from other
+ *   servers): the reply takes its parent's audience, so nothing leaks.
+ *
+ * Taking the parent's audience means borrowing it: the reply is seen by
+ * whoever may see the parent, and by the parent's author.
+ */
+export function replyAudience(
+  parent: Post,
+  chosen: { audience?: Audience | undefined; circleId?: string | null | undefined },
+  replierId: string,
+  onWider: "refuse" | "allow" | "narrow",
+): ReplyAudience | "audience_wider_than_parent" {
+  const borrowed = (): ReplyAudience => ({
+    audience: parent.audience,
+    circleId: parent.audience === "circle" ? parent.circleId : null,
+    // Open audiences belong to nobody; a restricted one stays its owner's.
+    audienceOwnerId: OPEN.includes(parent.audience)
+      ? null
+      : (parent.audienceOwnerId ?? parent.authorId),
+    addressParent: parent.audience === "direct" || parent.audience === "followers",
+  });
+  if (chosen.audience === undefined) return borrowed();
+  const reply = {
+    audience: chosen.audience,
+    circleId: chosen.audience === "circle" ? (chosen.circleId ?? null) : null,
+    authorId: replierId,
+    audienceOwnerId: null,
+  };
+  if (!widens(parent, reply) || onWider === "allow")
+    return { ...reply, audienceOwnerId: null, addressParent: false };
+  if (onWider === "refuse") return "audience_wider_than_parent";
+  return borrowed();
 }
 
 const STAFF: readonly Role[] = ["owner", "admin", "moderator"];

@@ -126,6 +126,7 @@ export class KyselyMemberStore implements MemberStore {
     if (patch.fields !== undefined) memberPatch.fields = JSON.stringify(patch.fields);
     if (patch.discoverable !== undefined) memberPatch.discoverable = patch.discoverable;
     if (patch.showFollows !== undefined) memberPatch.show_follows = patch.showFollows;
+    if (patch.defaultAudience !== undefined) memberPatch.default_audience = patch.defaultAudience;
     if (patch.bioAudience !== undefined) {
       memberPatch.bio_audience = patch.bioAudience.audience;
       memberPatch.bio_circle_id =

@@ -351,11 +351,51 @@ const m004_sign_in_throttle: Migration = {
   },
 };
 
+const m007_audiences: Migration = {
+  async up(db: AnyDb) {
+    // Each member's default audience for new posts: existing members keep
+    // posting publicly by default; members who join from now on start with the Clique.
+    await db.schema
+      .alterTable("members")
+      .addColumn("default_audience", "text", (c) =>
+        c
+          .notNull()
+          .defaultTo("public")
+          .check(sql`default_audience in ('public', 'unlisted', 'followers', 'friends', 'clique')`),
+      )
+      .execute();
+    await sql`alter table members alter column default_audience set default 'clique'`.execute(db);
+    // Which remote actors a local post was delivered to: edits and deletes
+    // follow the post wherever it went.
+    await db.schema
+      .createTable("post_deliveries")
+      .addColumn("post_id", "uuid", (c) => c.notNull().references("posts.id").onDelete("cascade"))
+      .addColumn("actor_id", "uuid", (c) => c.notNull().references("actors.id").onDelete("cascade"))
+      .addPrimaryKeyConstraint("post_deliveries_pk", ["post_id", "actor_id"])
+      .execute();
+    // A circle's posts, for recalling them from someone who left the circle.
+    await sql`create index posts_circle on posts (circle_id) where circle_id is not null`.execute(
+      db,
+    );
+    // Local replies that took their parent's Clique or circle audience now name
+    // the parent's author as the audience's owner, who may always see them.
+    await sql`
+      update posts r set audience_owner_id = coalesce(p.audience_owner_id, p.author_id)
+      from posts p
+      where r.in_reply_to_id = p.id and r.uri is null and r.audience_owner_id is null
+        and r.audience in ('clique', 'circle') and r.audience = p.audience
+        and r.circle_id is not distinct from p.circle_id and r.author_id <> p.author_id`.execute(
+      db,
+    );
+  },
+};
+
 const MIGRATIONS: Record<string, Migration> = {
   "001_foundation": m001_foundation,
   "002_federation": m002_federation,
   "003_permissions": m003_permissions,
   "004_sign_in_throttle": m004_sign_in_throttle,
+  "007_audiences": m007_audiences,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -259,6 +259,41 @@ export class KyselyPostStore implements PostStore {
     return map;
   }
 
+  async recordDeliveries(postId: string, actorIds: readonly string[]): Promise<void> {
+    const unique = [...new Set(actorIds)];
+    if (unique.length === 0) return;
+    await this.db
+      .insertInto("post_deliveries")
+      .values(unique.map((actor_id) => ({ post_id: postId, actor_id })))
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+  }
+
+  async remoteParticipantsOf(postId: string): Promise<string[]> {
+    const result = await sql<{ actor_id: string }>`
+      select d.actor_id from post_deliveries d where d.post_id = ${postId}
+      union
+      select r.author_id from posts r join actors a on a.id = r.author_id
+        where r.in_reply_to_id = ${postId} and a.kind = 'remote'
+      union
+      select i.actor_id from post_interactions i join actors a on a.id = i.actor_id
+        where i.post_id = ${postId} and a.kind = 'remote'`.execute(this.db);
+    return result.rows.map((r) => r.actor_id);
+  }
+
+  async listInCircle(circleId: string): Promise<Post[]> {
+    const rows = await this.db
+      .selectFrom("posts")
+      .selectAll()
+      .where("circle_id", "=", circleId)
+      .where("audience", "=", "circle")
+      .where("uri", "is", null)
+      .where("deleted_at", "is", null)
+      .orderBy("id", "asc")
+      .execute();
+    return rows.map(toPost);
+  }
+
   mentionsOf(postIds: readonly string[]): Promise<Map<string, string[]>> {
     return this.linkMap("post_mentions", postIds);
   }

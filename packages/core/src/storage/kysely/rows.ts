@@ -65,6 +65,7 @@ export function toMember(row: MemberRow): Member {
       audience: row.follows_audience as PartAudience,
       circleId: row.follows_circle_id,
     },
+    defaultAudience: row.default_audience as Member["defaultAudience"],
     createdAt: new Date(row.created_at),
   };
 }

@@ -56,6 +56,7 @@ export interface MembersTable {
   bio_circle_id: string | null;
   follows_audience: Generated<string>;
   follows_circle_id: string | null;
+  default_audience: Generated<string>;
 }
 
 export interface ActorKeysTable {
@@ -181,6 +182,11 @@ export interface MutesTable {
   created_at: Timestamp;
 }
 
+export interface PostDeliveriesTable {
+  post_id: string;
+  actor_id: string;
+}
+
 export interface BlocksTable {
   blocker_id: string;
   blocked_id: string;
@@ -207,6 +213,7 @@ export interface Database {
   post_edits: PostEditsTable;
   instance_keys: InstanceKeysTable;
   post_interactions: PostInteractionsTable;
+  post_deliveries: PostDeliveriesTable;
   blocks: BlocksTable;
   mutes: MutesTable;
 }

@@ -17,34 +17,38 @@ type AnyEb = ExpressionBuilder<Database, keyof Database>;
 
 /**
  * `column` is the actor `who` means (one actor, or any actor on a host that
- * `blocker` does not block). Every condition below is an *uncorrelated*
+ * the `blockers` do not block). Every condition below is an *uncorrelated*
  * `IN (subquery)`: PostgreSQL computes each subquery once per query and probes
  * a hash per row, instead of running a correlated lookup for every candidate
  * post. The one exception is a server viewer in a list, whose host must leave
- * out the actors each post's author blocks (`blocker` is then `p.author_id`).
+ * out the actors blocked by each post's author and audience owner (`blockers`
+ * are then `p.author_id` and `p.audience_owner_id`).
  */
 function whoMatches(
   eb: AnyEb,
   column: string,
   who: Who,
-  blocker: Expression<string> | string | null = null,
+  blockers: readonly (Expression<string | null> | string)[] | null = null,
 ): Expression<SqlBool> {
   if ("actorId" in who) return sql<boolean>`${sql.ref(column)} = ${who.actorId}`;
   const on = sql<boolean>`${sql.ref(column)} in (select wa.id from actors wa where lower(wa.host) = ${who.host.toLowerCase()})`;
-  const by = blocker ?? who.notBlockedBy ?? null;
-  if (by === null) return on;
-  return sql<boolean>`(${on} and ${sql.ref(column)} not in (select wb.blocked_id from blocks wb where wb.blocker_id = ${by}))`;
+  const by = blockers ?? who.notBlockedBy ?? [];
+  if (by.length === 0) return on;
+  return sql<boolean>`(${on} and ${sql.ref(column)} not in (select wb.blocked_id from blocks wb where wb.blocker_id in (${sql.join(by)})))`;
 }
 
 function grantCondition(eb: PostsEb, grant: Grant): Expression<SqlBool> {
   const any = eb as unknown as AnyEb;
-  // A host stands for its actors the post's author does not block.
-  const author = eb.ref("p.author_id");
+  // A host stands for its actors that the post's author and audience owner do not block.
+  const author = [eb.ref("p.author_id"), eb.ref("p.audience_owner_id")];
   switch (grant.kind) {
     case "audience":
       return eb("p.audience", "in", [...grant.audiences]);
     case "author":
-      return eb("p.author_id", "=", grant.actorId);
+      return eb.or([
+        eb("p.author_id", "=", grant.actorId),
+        eb("p.audience_owner_id", "=", grant.actorId),
+      ]);
     case "member":
       return eb.and([
         eb("p.audience", "in", [...grant.audiences]),
@@ -98,7 +102,7 @@ function grantCondition(eb: PostsEb, grant: Grant): Expression<SqlBool> {
       return eb.and([
         eb("p.audience", "=", "friends"),
         eb(
-          "p.author_id",
+          eb.fn.coalesce("p.audience_owner_id", "p.author_id"),
           "in",
           any
             .selectFrom("follows as fa")
@@ -134,19 +138,20 @@ export function visibleCondition(eb: PostsEb, filter: VisibilityFilter): Express
     eb.or(filter.grants.map((g) => grantCondition(eb, g))),
   ];
   if (filter.viewerActorId !== null) {
-    // Someone the author blocks sees only what is open to everyone.
+    // Someone the author (or the owner of a borrowed audience) blocks sees
+    // only what is open to everyone.
+    const blockers = any
+      .selectFrom("blocks as vb")
+      .select("vb.blocker_id")
+      .where("vb.blocked_id", "=", filter.viewerActorId);
     conditions.push(
       eb.or([
         eb("p.audience", "in", [...OPEN_AUDIENCES]),
         eb("p.author_id", "=", filter.viewerActorId),
-        eb(
-          "p.author_id",
-          "not in",
-          any
-            .selectFrom("blocks as vb")
-            .select("vb.blocker_id")
-            .where("vb.blocked_id", "=", filter.viewerActorId),
-        ),
+        eb.and([
+          eb("p.author_id", "not in", blockers),
+          eb(eb.fn.coalesce("p.audience_owner_id", "p.author_id"), "not in", blockers),
+        ]),
       ]),
     );
   }

@@ -1,4 +1,4 @@
-import type { Actor } from "@clique/core";
+import { type Actor, DEFAULT_AUDIENCES } from "@clique/core";
 import { Hono } from "hono";
 import { z } from "zod";
 import { requireMember } from "../../http/auth.ts";
@@ -36,6 +36,13 @@ const updateCredentials = z.object({
   note: z.string().optional(),
   locked: looseBoolean.optional(),
   discoverable: looseBoolean.optional(),
+  // Mastodon's posting defaults; `audience` is Clique's extension (it wins over `privacy`).
+  source: z
+    .object({
+      privacy: z.enum(["public", "unlisted", "private"]).optional(),
+      audience: z.enum(DEFAULT_AUDIENCES).optional(),
+    })
+    .optional(),
   fields_attributes: z
     .union([
       z.array(z.object({ name: z.string(), value: z.string() })),
@@ -57,12 +64,15 @@ accountsApi.patch("/update_credentials", async (c) => {
               .sort(([a], [b]) => Number(a) - Number(b))
               .map(([, f]) => f)
         ).filter((f) => f.name.trim() !== "" || f.value.trim() !== "");
+  const privacy = input.source?.privacy;
+  const defaultAudience = input.source?.audience ?? (privacy === "private" ? "followers" : privacy);
   const result = await clique.updateProfile(member, {
     ...(input.display_name !== undefined ? { displayName: input.display_name } : {}),
     ...(input.note !== undefined ? { bio: input.note } : {}),
     ...(fields !== undefined ? { fields } : {}),
     ...(input.locked !== undefined ? { manuallyApprovesFollowers: input.locked } : {}),
     ...(input.discoverable !== undefined ? { discoverable: input.discoverable } : {}),
+    ...(defaultAudience !== undefined ? { defaultAudience } : {}),
   });
   if (!result.ok) throw problem(result.reason, result.detail);
   const [actor, stats] = await Promise.all([

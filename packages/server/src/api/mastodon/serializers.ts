@@ -117,7 +117,9 @@ export function serializeCredentialAccount(
       profile: { bioHtml: member.bioHtml, fields: member.fields, followLists: true },
     }),
     source: {
-      privacy: "public",
+      privacy: mastodonVisibility(member.defaultAudience),
+      // Clique extension: the exact default audience behind `privacy`.
+      audience: member.defaultAudience,
       sensitive: false,
       language: null,
       note: member.bio,

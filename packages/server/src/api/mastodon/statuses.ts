@@ -72,7 +72,14 @@ statusesApi.post("/", async (c) => {
           },
         }
       : {}),
-    confirmWiderAudience: input.confirm_wider_audience ?? false,
+    // A reply that would reach people who cannot see its parent: Clique's own
+    // clients choose `audience` and can confirm; Mastodon clients cannot, so
+    // their reply takes the parent's audience instead of failing.
+    widerReply: input.confirm_wider_audience
+      ? "allow"
+      : input.audience === undefined
+        ? "narrow"
+        : "refuse",
   };
   const result = await clique.createPost(member, create);
   if (!result.ok) throw problem(result.reason, result.detail);
