@@ -14,7 +14,7 @@ import { statusesApi } from "../api/mastodon/statuses.ts";
 import { timelinesApi } from "../api/mastodon/timelines.ts";
 import { authentication } from "./auth.ts";
 import { avatars } from "./avatars.ts";
-import { checkPath, readQuery } from "./body.ts";
+import { activityGuard, inputGuard, isUnreadableActivity, jsonErrors } from "./edge.ts";
 import type { AppEnv, AppServices } from "./env.ts";
 import { errorBody, statusOf } from "./errors.ts";
 import { federationMiddleware } from "./federation.ts";
@@ -32,6 +32,10 @@ export function createApp(services: AppServices): Hono<AppEnv> {
         log.error("{message}", { message: error.message, cause: error.cause });
       return c.json(errorBody(error), statusOf(error.code));
     }
+    if (isUnreadableActivity(c, error)) {
+      log.warn("Refused an unreadable activity on {path}: {error}", { path: c.req.path, error });
+      return c.json({ error: "The activity could not be read", code: "invalid_input" }, 400);
+    }
     log.error("Unhandled error on {method} {path}: {error}", {
       method: c.req.method,
       path: c.req.path,
@@ -47,14 +51,8 @@ export function createApp(services: AppServices): Hono<AppEnv> {
     c.header("X-Content-Type-Options", "nosniff");
     c.header("Referrer-Policy", "same-origin");
   });
-  // Every route, the API's and Fedify's: NUL bytes and lone surrogates in the path or the
-  // query, and `__proto__`-style query keys, are a 422 before any handler sees them.
-  // Bodies get the same checks in readBody.
-  app.use("*", async (c, next) => {
-    checkPath(c);
-    readQuery(c);
-    await next();
-  });
+  app.use("*", jsonErrors());
+  app.use("*", inputGuard());
   app.use(
     "*",
     bodyLimit({
@@ -69,6 +67,7 @@ export function createApp(services: AppServices): Hono<AppEnv> {
         ),
     }),
   );
+  app.use("*", activityGuard());
   app.use("/api/*", authentication());
   app.use("*", federationMiddleware());
 
