@@ -35,13 +35,14 @@ import {
   ANONYMOUS,
   canSeePart,
   canView,
+  federates,
   type Viewer,
   visibilityFilter,
 } from "../visibility/visibility.ts";
 import { registerInbox } from "./inbox.ts";
 import { withoutQueueIdempotence } from "./inbox-idempotency.ts";
 import { INSTANCE_IDENTIFIER, persistActor } from "./remote-actors.ts";
-import { addressingFor, instant, postToNote } from "./wire.ts";
+import { addressingFor, instant, narrowFor, postToNote } from "./wire.ts";
 
 const log = getLogger(["clique", "federation"]);
 
@@ -273,11 +274,14 @@ export function buildFederation(deps: Deps, options: FederationOptions) {
     if (!post || post.uri !== null) return null;
     const author = await memberNamed(values.identifier);
     if (!author || author.id !== post.authorId) return null;
-    // Clique-only posts are never served over ActivityPub, whoever asks.
-    if (post.audience === "clique") return null;
-    if (!(await canView(await signedViewer(ctx), post, deps.stores.facts))) return null;
+    if (!federates(post)) return null;
+    const viewer = await signedViewer(ctx);
+    if (!(await canView(viewer, post, deps.stores.facts))) return null;
+    // A post addressed by name shows each viewer only their own part of its audience.
     const addressing = await addressingFor(deps, post, author);
-    return addressing ? postToNote(deps, post, author, addressing) : null;
+    return addressing
+      ? postToNote(deps, post, author, narrowFor(addressing, viewer, author.id))
+      : null;
   });
 
   // --- Collections --------------------------------------------------------
@@ -297,9 +301,9 @@ export function buildFederation(deps: Deps, options: FederationOptions) {
       );
       const items: Create[] = [];
       for (const post of posts) {
-        if (post.audience === "clique") continue;
-        const addressing = await addressingFor(deps, post, member);
-        if (!addressing) continue;
+        const audience = await addressingFor(deps, post, member);
+        if (!audience) continue;
+        const addressing = narrowFor(audience, viewer, member.id);
         const note = await postToNote(deps, post, member, addressing);
         items.push(
           new Create({

@@ -20,10 +20,18 @@ import {
 } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
 import type { Deps } from "../deps.ts";
-import type { Actor, Follow as FollowRecord } from "../domain/types.ts";
+import type { Actor, Follow as FollowRecord, Post } from "../domain/types.ts";
 import { urlsFor } from "../urls.ts";
+import { canView } from "../visibility/visibility.ts";
 import type { FederationEvent, Publisher } from "./events.ts";
-import { actorUri, addressingFor, instant, postToNote } from "./wire.ts";
+import {
+  type Addressing,
+  actorUri,
+  addressingFor,
+  byServer,
+  instant,
+  noteBuilder,
+} from "./wire.ts";
 
 const log = getLogger(["clique", "federation", "outbox"]);
 
@@ -73,6 +81,42 @@ export function createPublisher(deps: Deps, context: () => Context<void>): Publi
     });
   }
 
+  /**
+   * Adds the remote actors a post already reached or who took part in it
+   * (replied, liked, boosted). A delete goes to all of them; an edit only to
+   * those who may still see the post (someone removed from a circle must not
+   * get the new text).
+   */
+  async function withParticipants(
+    addressing: Addressing,
+    post: Post,
+    kind: "post-created" | "post-updated" | "post-deleted",
+  ): Promise<Addressing> {
+    if (kind === "post-created") return addressing;
+    const known = new Set(addressing.recipients.map((a) => a.id));
+    const ids = (await deps.stores.posts.remoteParticipantsOf(post.id)).filter(
+      (id) => !known.has(id),
+    );
+    const extra: Actor[] = [];
+    for (const actor of await deps.stores.actors.getByIds(ids)) {
+      if (actor.kind !== "remote" || !actor.uri) continue;
+      if (
+        kind === "post-deleted" ||
+        (await canView({ kind: "remote", actorId: actor.id }, post, deps.stores.facts))
+      )
+        extra.push(actor);
+    }
+    if (extra.length === 0) return addressing;
+    if (addressing.kind === "broadcast")
+      return { ...addressing, recipients: [...addressing.recipients, ...extra] };
+    return {
+      ...addressing,
+      to: [...addressing.to, ...extra.map((a) => new URL(a.uri!))],
+      recipients: [...addressing.recipients, ...extra],
+      mentioned: [...addressing.mentioned, ...extra],
+    };
+  }
+
   async function handle(event: FederationEvent): Promise<void> {
     switch (event.kind) {
       case "post-created":
@@ -81,35 +125,46 @@ export function createPublisher(deps: Deps, context: () => Context<void>): Publi
         const post = event.post;
         const author = await deps.stores.members.getById(post.authorId);
         if (!author) return; // remote posts are not ours to send
-        const addressing = await addressingFor(deps, post, author);
-        if (!addressing || addressing.recipients.length === 0) return;
+        const audience = await addressingFor(deps, post, author);
+        if (!audience) return;
+        // Edits and deletes also follow the post to wherever it went before.
+        const addressing = await withParticipants(audience, post, event.kind);
+        if (addressing.recipients.length === 0) return;
         const actor = new URL(urls.actor(author.username));
         const postUri = urls.post(author.username, post.id);
         if (event.kind === "post-deleted") {
-          const activity = new Delete({
-            id: new URL(`${postUri}/delete`),
-            actor,
-            tos: addressing.to,
-            ccs: addressing.cc,
-            object: new Tombstone({ id: new URL(postUri), deleted: instant(deps.now()) }),
-          });
-          await send(author.username, addressing.recipients, activity);
+          for (const part of byServer(addressing)) {
+            const activity = new Delete({
+              id: new URL(`${postUri}/delete`),
+              actor,
+              tos: part.to,
+              ccs: part.cc,
+              object: new Tombstone({ id: new URL(postUri), deleted: instant(deps.now()) }),
+            });
+            await send(author.username, part.recipients, activity);
+          }
           return;
         }
-        const note = await postToNote(deps, post, author, addressing);
+        const build = await noteBuilder(deps, post, author);
         const stamp = (post.editedAt ?? post.createdAt).getTime();
         const Activity = event.kind === "post-created" ? Create : Update;
-        const activity = new Activity({
-          id: new URL(
-            event.kind === "post-created" ? `${postUri}/activity` : `${postUri}/updates/${stamp}`,
-          ),
-          actor,
-          tos: addressing.to,
-          ccs: addressing.cc,
-          object: note,
-          published: instant(post.editedAt ?? post.createdAt),
-        });
-        await send(author.username, addressing.recipients, activity);
+        for (const part of byServer(addressing)) {
+          const activity = new Activity({
+            id: new URL(
+              event.kind === "post-created" ? `${postUri}/activity` : `${postUri}/updates/${stamp}`,
+            ),
+            actor,
+            tos: part.to,
+            ccs: part.cc,
+            object: build(part),
+            published: instant(post.editedAt ?? post.createdAt),
+          });
+          await send(author.username, part.recipients, activity);
+        }
+        await deps.stores.posts.recordDeliveries(
+          post.id,
+          addressing.recipients.map((a) => a.id),
+        );
         return;
       }
       case "follow-requested":
@@ -189,20 +244,29 @@ export function createPublisher(deps: Deps, context: () => Context<void>): Publi
       }
       case "post-recalled": {
         // What can be recalled from a remote server: a Delete of the post, sent
-        // only to those who lost access. Their server decides what it keeps.
+        // only to those who lost access, each server told only of its own.
         const author = await deps.stores.members.getById(event.post.authorId);
         if (!author) return;
         const actors = (await deps.stores.actors.getByIds(event.actorIds)).filter(
-          (a) => a.kind === "remote",
+          (a) => a.kind === "remote" && a.uri !== null,
         );
         const postUri = urls.post(author.username, event.post.id);
-        const activity = new Delete({
-          id: new URL(`${postUri}/recalls/${Date.now()}`),
-          actor: new URL(urls.actor(author.username)),
-          tos: actors.filter((a) => a.uri).map((a) => new URL(a.uri!)),
-          object: new Tombstone({ id: new URL(postUri), deleted: instant(deps.now()) }),
-        });
-        await send(author.username, actors, activity);
+        const removed: Addressing = {
+          kind: "named",
+          to: actors.map((a) => new URL(a.uri!)),
+          cc: [],
+          recipients: actors,
+          mentioned: actors,
+        };
+        for (const part of byServer(removed)) {
+          const activity = new Delete({
+            id: new URL(`${postUri}/recalls/${Date.now()}`),
+            actor: new URL(urls.actor(author.username)),
+            tos: part.to,
+            object: new Tombstone({ id: new URL(postUri), deleted: instant(deps.now()) }),
+          });
+          await send(author.username, part.recipients, activity);
+        }
         return;
       }
       default: {

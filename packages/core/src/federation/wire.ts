@@ -24,15 +24,27 @@ import type { RemoteActorInput } from "../stores/stores.ts";
 import { htmlToPlainText, sanitizePostHtml } from "../text/render.ts";
 import { stripUnsafeText } from "../text/sanitize.ts";
 import { type Urls, urlsFor } from "../urls.ts";
+import { effectivePermission, federates, type Viewer } from "../visibility/visibility.ts";
 
-/** `to`/`cc` of a local post and the remote actors it is delivered to. */
+/**
+ * `to`/`cc` of a local post and the remote actors it is delivered to.
+ *
+ * `broadcast` addressing is the same for everyone (Public, a followers
+ * collection, the people a direct post names). `named` addressing is a list of
+ * people who must not learn about each other (a circle, friends, someone
+ * else's followers): each server is sent, and shown when it fetches, only its
+ * own recipients, named in `to` and as `Mention` tags — servers such as
+ * GoToSocial and Hollo show a post addressed by name only to the accounts it
+ * mentions. `byServer` and `narrowFor` do the splitting.
+ */
 export interface Addressing {
+  kind: "broadcast" | "named";
   to: URL[];
   cc: URL[];
   /** Remote actors to deliver to (their servers, de-duplicated by shared inbox). */
   recipients: Actor[];
-  /** Whether mentions become `Mention` tags (they do except for circle posts). */
-  mentionTags: boolean;
+  /** Actors named as `Mention` tags. */
+  mentioned: Actor[];
 }
 
 /** The public URI of any actor we store. */
@@ -62,80 +74,96 @@ export async function addressingFor(
   post: Post,
   author: Member,
 ): Promise<Addressing | null> {
+  if (!federates(post)) return null;
   const urls = urlsFor(deps.config.origin);
-  const followersUri = new URL(`${urls.actor(author.username)}/followers`);
-  const mentioned = await deps.stores.actors.getByIds(
-    (await deps.stores.posts.mentionsOf([post.id])).get(post.id) ?? [],
-  );
-  const remote = (actors: readonly Actor[]) => actors.filter((a) => a.kind === "remote" && a.uri);
+  const ownerId = post.audienceOwnerId ?? author.id;
+  const [mentioned, addressed, parentAuthor, blocked] = await Promise.all([
+    deps.stores.posts
+      .mentionsOf([post.id])
+      .then((m) => deps.stores.actors.getByIds(m.get(post.id) ?? [])),
+    deps.stores.posts.recipientsOf(post.id).then((ids) => deps.stores.actors.getByIds(ids)),
+    replyTargetAuthor(deps, post),
+    deps.stores.blocks.list(author.id).then((ids) => new Set(ids)),
+  ]);
   const uris = (actors: readonly Actor[]) => actors.map((a) => new URL(actorUri(urls, a)));
-  const parentAuthor = await replyTargetAuthor(deps, post);
-  // A block leaves circles and earlier recipients as they are: whoever the
-  // author blocks is left out here, as the visibility module leaves them out.
-  const unblocked = async (actors: readonly Actor[]) => {
-    const blocked = new Set(await deps.stores.blocks.list(author.id));
-    return actors.filter((a) => !blocked.has(a.id));
+  // Whoever the author blocks is left out of anything addressed by name, as the
+  // visibility module leaves them out (a block leaves circles and earlier recipients as they are).
+  const named = (actors: readonly Actor[]): Addressing => {
+    const audience = dedupe(actors).filter((a) => a.id !== author.id && !blocked.has(a.id));
+    return {
+      kind: "named",
+      to: uris(audience),
+      cc: [],
+      recipients: remote(audience),
+      mentioned: audience,
+    };
   };
   switch (post.audience) {
     case "clique":
-      // Clique-only posts never leave the server.
       return null;
     case "public":
     case "unlisted": {
       const followers = await deps.stores.follows.remoteFollowers(author.id);
+      const followersUri = new URL(`${urls.actor(author.username)}/followers`);
       const extra = parentAuthor ? [parentAuthor] : [];
       const everyone = post.audience === "public" ? [PUBLIC_COLLECTION] : [followersUri];
       const cc = post.audience === "public" ? [followersUri] : [PUBLIC_COLLECTION];
       return {
+        kind: "broadcast",
         to: everyone,
-        cc: [...cc, ...uris([...mentioned, ...extra])],
+        cc: [...cc, ...uris(dedupe([...mentioned, ...extra]))],
         recipients: dedupe([...followers, ...remote(mentioned), ...remote(extra)]),
-        mentionTags: true,
+        mentioned,
       };
     }
     case "followers": {
-      // Mastodon reads a followers-only post from the followers collection in `to`.
-      const followers = await deps.stores.follows.remoteFollowers(author.id);
-      return {
-        to: [followersUri],
-        cc: uris(mentioned),
-        recipients: dedupe([...followers, ...remote(mentioned)]),
-        mentionTags: true,
-      };
+      if (ownerId === author.id) {
+        // Mastodon reads a followers-only post from the followers collection in `to`.
+        const followers = await deps.stores.follows.remoteFollowers(author.id);
+        return {
+          kind: "broadcast",
+          to: [new URL(`${urls.actor(author.username)}/followers`)],
+          cc: uris(dedupe([...mentioned, ...addressed])),
+          recipients: dedupe([...followers, ...remote(mentioned), ...remote(addressed)]),
+          mentioned,
+        };
+      }
+      // A reply in someone else's followers: no server would read another
+      // actor's followers collection, so they are named one by one.
+      const followers = await deps.stores.follows.listFollowers(ownerId, "accepted");
+      const owners = await deps.stores.actors.getByIds([
+        ownerId,
+        ...followers.map((f) => f.followerId),
+      ]);
+      return named([...owners, ...addressed]);
     }
     case "friends": {
-      // Friends are named one by one, like a circle: accounts that follow the author and are followed back.
+      // Friends follow the audience owner and are followed back.
       const [followers, following] = await Promise.all([
-        deps.stores.follows.listFollowers(author.id, "accepted"),
-        deps.stores.follows.listFollowing(author.id, "accepted"),
+        deps.stores.follows.listFollowers(ownerId, "accepted"),
+        deps.stores.follows.listFollowing(ownerId, "accepted"),
       ]);
       const followed = new Set(following.map((f) => f.followeeId));
-      const friends = await deps.stores.actors.getByIds(
-        followers.map((f) => f.followerId).filter((id) => followed.has(id)),
-      );
-      return { to: uris(friends), cc: [], recipients: dedupe(remote(friends)), mentionTags: false };
+      const friends = await deps.stores.actors.getByIds([
+        ...(ownerId === author.id ? [] : [ownerId]),
+        ...followers.map((f) => f.followerId).filter((id) => followed.has(id)),
+      ]);
+      return named(friends);
     }
     case "circle": {
-      // Named actors in `to`, no Mention tags: Mastodon shows it as a limited post.
       const circle = post.circleId ? await deps.stores.circles.getById(post.circleId) : null;
       const members = circle ? await deps.stores.actors.getByIds(circle.memberIds) : [];
-      const audience = (await unblocked(members)).filter((a) => a.id !== author.id);
-      return {
-        to: uris(audience),
-        cc: [],
-        recipients: dedupe(remote(audience)),
-        mentionTags: false,
-      };
+      return named(members);
     }
     case "direct": {
-      const recipients = await unblocked(
-        await deps.stores.actors.getByIds(await deps.stores.posts.recipientsOf(post.id)),
-      );
+      // Everyone a direct post names sees the others' names in it anyway.
+      const audience = dedupe(addressed).filter((a) => !blocked.has(a.id));
       return {
-        to: uris(recipients),
+        kind: "broadcast",
+        to: uris(audience),
         cc: [],
-        recipients: dedupe(remote(recipients)),
-        mentionTags: true,
+        recipients: remote(audience),
+        mentioned: dedupe([...mentioned, ...audience]),
       };
     }
     default: {
@@ -143,6 +171,62 @@ export async function addressingFor(
       throw new Error(`unknown audience ${unreachable}`);
     }
   }
+}
+
+/** Only the part of a named addressing that concerns `keep`; broadcast addressing is unchanged. */
+export function narrowTo(addressing: Addressing, keep: (actor: Actor) => boolean): Addressing {
+  if (addressing.kind === "broadcast") return addressing;
+  // In named addressing, `to` names `mentioned` one by one, in the same order.
+  const kept = addressing.mentioned.map(keep);
+  const mentioned = addressing.mentioned.filter((_, i) => kept[i]);
+  return {
+    kind: "named",
+    to: addressing.to.filter((_, i) => kept[i]),
+    cc: [],
+    recipients: remote(mentioned),
+    mentioned,
+  };
+}
+
+/**
+ * Addressing split for delivery: one part per remote server, each naming only
+ * that server's recipients (broadcast addressing is one part for everyone).
+ */
+export function byServer(addressing: Addressing): Addressing[] {
+  if (addressing.kind === "broadcast") return [addressing];
+  const hosts = new Set(addressing.recipients.map(serverOf));
+  return [...hosts].map((host) =>
+    narrowTo(addressing, (a) => a.kind === "remote" && serverOf(a) === host),
+  );
+}
+
+/** What a viewer fetching a post may learn of its addressing: named audiences show only the viewer's own. */
+export function narrowFor(addressing: Addressing, viewer: Viewer, authorId: string): Addressing {
+  switch (viewer.kind) {
+    case "anonymous":
+      return narrowTo(addressing, () => false);
+    case "server":
+      return narrowTo(addressing, (a) => a.host?.toLowerCase() === viewer.host.toLowerCase());
+    case "member":
+    case "remote":
+      return viewer.actorId === authorId
+        ? addressing
+        : narrowTo(addressing, (a) => a.id === viewer.actorId);
+    default: {
+      const unreachable: never = viewer;
+      throw new Error(`unknown viewer ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
+
+/** Which server an actor lives on, as deliveries see it (a shared inbox serves its whole server). */
+function serverOf(actor: Actor): string {
+  const inbox = actor.sharedInboxUrl ?? actor.inboxUrl;
+  return inbox ? new URL(inbox).origin : (actor.host ?? "");
+}
+
+function remote(actors: readonly Actor[]): Actor[] {
+  return actors.filter((a) => a.kind === "remote" && a.uri !== null);
 }
 
 async function replyTargetAuthor(deps: Deps, post: Post): Promise<Actor | null> {
@@ -167,17 +251,18 @@ export function instant(date: Date): APInstant {
   return Temporal.Instant.fromEpochMilliseconds(date.getTime()) as unknown as APInstant;
 }
 
-/** A local post as an ActivityPub `Note`. */
-export async function postToNote(
+/**
+ * A local post as ActivityPub `Note`s: what every copy shares is looked up
+ * once, then each addressing (one per server for named audiences) gets its own
+ * `to`, `cc` and `Mention` tags.
+ */
+export async function noteBuilder(
   deps: Deps,
   post: Post,
   author: Member,
-  addressing: Addressing,
-): Promise<Note> {
+): Promise<(addressing: Addressing) => Note> {
   const urls = urlsFor(deps.config.origin);
   const host = new URL(deps.config.origin).host;
-  const mentionIds = (await deps.stores.posts.mentionsOf([post.id])).get(post.id) ?? [];
-  const mentioned = await deps.stores.actors.getByIds(mentionIds);
   const hashtags = (await deps.stores.posts.hashtagsOf([post.id])).get(post.id) ?? [];
   const parent = post.inReplyToId ? await deps.stores.posts.getById(post.inReplyToId) : null;
   const parentAuthor = parent ? await deps.stores.actors.getById(parent.authorId) : null;
@@ -187,35 +272,47 @@ export async function postToNote(
         ? urls.post(parentAuthor.username, parent.id)
         : parent.uri
       : post.inReplyToUri;
-  const tags = [
-    ...(addressing.mentionTags
-      ? mentioned.map(
+  const interactionPolicy = interactionPolicyOf(deps, post, author);
+  const hashtagTags = hashtags.map(
+    (t) => new Hashtag({ href: new URL(urls.tag(t)), name: `#${t}` }),
+  );
+  return (addressing) =>
+    new Note({
+      id: new URL(urls.post(author.username, post.id)),
+      attribution: new URL(urls.actor(author.username)),
+      tos: addressing.to,
+      ccs: addressing.cc,
+      contents: post.language
+        ? [post.contentHtml, new LanguageString(post.contentHtml, post.language)]
+        : [post.contentHtml],
+      summary: post.spoilerText === "" ? null : post.spoilerText,
+      sensitive: post.sensitive,
+      replyTarget: parentUri ? new URL(parentUri) : null,
+      published: instant(post.createdAt),
+      updated: post.editedAt ? instant(post.editedAt) : null,
+      url: new URL(urls.postPage(author.username, post.id)),
+      tags: [
+        ...addressing.mentioned.map(
           (a) =>
             new Mention({
               href: new URL(actorUri(urls, a)),
               name: `@${a.username}@${a.kind === "local" ? host : a.host}`,
             }),
-        )
-      : []),
-    ...hashtags.map((t) => new Hashtag({ href: new URL(urls.tag(t)), name: `#${t}` })),
-  ];
-  return new Note({
-    id: new URL(urls.post(author.username, post.id)),
-    attribution: new URL(urls.actor(author.username)),
-    tos: addressing.to,
-    ccs: addressing.cc,
-    contents: post.language
-      ? [post.contentHtml, new LanguageString(post.contentHtml, post.language)]
-      : [post.contentHtml],
-    summary: post.spoilerText === "" ? null : post.spoilerText,
-    sensitive: post.sensitive,
-    replyTarget: parentUri ? new URL(parentUri) : null,
-    published: instant(post.createdAt),
-    updated: post.editedAt ? instant(post.editedAt) : null,
-    url: new URL(urls.postPage(author.username, post.id)),
-    tags,
-    interactionPolicy: await interactionPolicyOf(deps, post, author),
-  });
+        ),
+        ...hashtagTags,
+      ],
+      interactionPolicy,
+    });
+}
+
+/** A local post as an ActivityPub `Note`, addressed as given. */
+export async function postToNote(
+  deps: Deps,
+  post: Post,
+  author: Member,
+  addressing: Addressing,
+): Promise<Note> {
+  return (await noteBuilder(deps, post, author))(addressing);
 }
 
 /**
@@ -224,12 +321,9 @@ export async function postToNote(
  * collection URIs. The Clique, circles and friends are not published one by
  * one (that would reveal who is in them to everyone who sees the post): the
  * policy names only the author, and this server enforces the rest itself.
+ * Only posts open to everyone can be boosted (`effectivePermission`).
  */
-async function interactionPolicyOf(
-  deps: Deps,
-  post: Post,
-  author: Member,
-): Promise<InteractionPolicy> {
+function interactionPolicyOf(deps: Deps, post: Post, author: Member): InteractionPolicy {
   const urls = urlsFor(deps.config.origin);
   const self = new URL(urls.actor(author.username));
   const approvals = (ref: AudienceRef): URL[] => {
@@ -249,11 +343,12 @@ async function interactionPolicyOf(
       }
     }
   };
-  const rule = (ref: AudienceRef) => new InteractionRule({ automaticApprovals: approvals(ref) });
+  const rule = (kind: keyof Post["interactionPolicy"]) =>
+    new InteractionRule({ automaticApprovals: approvals(effectivePermission(post, kind)) });
   return new InteractionPolicy({
-    canReply: rule(post.interactionPolicy.reply),
-    canLike: rule(post.interactionPolicy.like),
-    canAnnounce: rule(post.interactionPolicy.boost),
+    canReply: rule("reply"),
+    canLike: rule("like"),
+    canAnnounce: rule("boost"),
   });
 }
 
