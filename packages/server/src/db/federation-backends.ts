@@ -59,22 +59,36 @@ class PostgresKvAdapter implements KvStore {
     this.#inner = new PostgresKvStore(sql, { tableName: KV_TABLE });
   }
 
-  get<T = unknown>(key: KvKey): Promise<T | undefined> {
-    return this.#inner.get(key) as Promise<T | undefined>;
+  // One CREATE TABLE for every caller: the store checks a flag it sets only once the
+  // table exists, so concurrent first requests raced to `type "fedify_kv_v2" already
+  // exists` (a 500 for one of them).
+  #ready: Promise<void> | undefined;
+  #initialize(): Promise<void> {
+    this.#ready ??= this.#inner.initialize().catch((error: unknown) => {
+      this.#ready = undefined;
+      throw error;
+    });
+    return this.#ready;
+  }
+
+  async get<T = unknown>(key: KvKey): Promise<T | undefined> {
+    await this.#initialize();
+    return (await this.#inner.get(key)) as T | undefined;
   }
 
   async set(key: KvKey, value: unknown, options?: KvStoreSetOptions): Promise<void> {
+    await this.#initialize();
     if (value !== null) return this.#inner.set(key, jsonbSafe(value), options as never);
     // Fedify 2 caches a key it could not fetch as `null`; the 1.8 store would
     // write SQL NULL into its NOT NULL column and fail the whole inbox request.
-    await this.#inner.initialize();
     const ttl = options?.ttl == null ? null : options.ttl.toString();
     await this.#sql`INSERT INTO ${this.#sql(KV_TABLE)} (key, value, ttl)
       VALUES (${[...key]}::text[], 'null'::jsonb, ${ttl}::interval)
       ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, ttl = EXCLUDED.ttl, created = CURRENT_TIMESTAMP`;
   }
 
-  delete(key: KvKey): Promise<void> {
+  async delete(key: KvKey): Promise<void> {
+    await this.#initialize();
     return this.#inner.delete(key);
   }
 
@@ -85,7 +99,7 @@ class PostgresKvAdapter implements KvStore {
     value: unknown,
     options?: KvStoreSetOptions,
   ): Promise<boolean> => {
-    await this.#inner.initialize();
+    await this.#initialize();
     const ttl = options?.ttl == null ? null : options.ttl.toString();
     const parts = [...key];
     const next = this.#sql.json(jsonbSafe(value) as postgres.JSONValue);
@@ -105,7 +119,7 @@ class PostgresKvAdapter implements KvStore {
   };
 
   async *list(prefix: KvKey = [] as unknown as KvKey): AsyncIterable<KvStoreListEntry> {
-    await this.#inner.initialize();
+    await this.#initialize();
     const parts = [...prefix];
     const rows =
       parts.length === 0
