@@ -117,6 +117,38 @@ describe("redeemInvite", () => {
     );
   });
 
+  it("refuses a bad code or a taken username before the slow part (it opens no transaction)", async () => {
+    // Anyone may call this: hashing a password and making a key pair for every made-up
+    // code would let anyone keep the server's CPU busy.
+    const { code } = await newInvite({ maxUses: null });
+    let transactions = 0;
+    const counting: Stores = {
+      ...t.stores,
+      transaction: (fn) => {
+        transactions++;
+        return t.stores.transaction(fn);
+      },
+    };
+    const clique = createClique({ stores: counting, config: t.clique.config });
+    const started = Date.now();
+    for (let i = 0; i < 10; i++) {
+      const bad = await clique.redeemInvite({
+        code: `made-up-${i}`,
+        username: `nobody_${i}`,
+        password: PASSWORD,
+      });
+      assert.deepEqual(bad, {
+        ok: false,
+        reason: "invalid_invite",
+        detail: "This invite code is not valid.",
+      });
+    }
+    const taken = await clique.redeemInvite({ code, username: "BOB_MEMBER", password: PASSWORD });
+    assert.equal(taken.ok ? "joined" : taken.reason, "username_taken");
+    assert.equal(transactions, 0, "no redemption got as far as its transaction");
+    assert.ok(Date.now() - started < 2_000, `${Date.now() - started} ms for 11 refusals`);
+  });
+
   it("refuses an expired invite", async () => {
     const { code } = await newInvite({ expiresInSeconds: 60 });
     clock = 61_000;
