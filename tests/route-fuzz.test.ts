@@ -1,0 +1,1024 @@
+/**
+ * No input produces a 500. Every route in `http/routes.ts` (the list the
+ * canary crawl also walks) gets hostile values in each path parameter, each
+ * known query parameter and each body field, one at a time, plus whole-body
+ * junk; bodies go as JSON, urlencoded and multipart; callers are anonymous and
+ * a signed-in member (ActivityPub GETs also signed by a remote actor). No
+ * answer may be a 5xx, every error must be JSON with `error` and `code`, the
+ * server must log no error, and afterwards it must still post, read and sign in.
+ *
+ * A route missing from `ROUTE_TABLE` fails the test: whoever adds a route says
+ * what a valid request to it looks like, and the fuzzing follows.
+ *
+ * While fixing what it finds: FUZZ_ONLY=regex narrows the run to some routes
+ * (`FUZZ_ONLY='POST /api/v1/statuses$'`), FUZZ_COSTS=1 prints each route's
+ * request count and time.
+ */
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import {
+  createTestDatabase,
+  type FakeRemote,
+  lastLine,
+  runCliOk,
+  type ServerProcess,
+  startFakeRemote,
+  startServerProcess,
+  stopEmbeddedTestServer,
+  type TestDatabase,
+} from "@clique/testing";
+import { ROUTES, type RouteSpec } from "../packages/server/src/http/routes.ts";
+import { deliver, fetchAs } from "./support/mastodon-signing.ts";
+
+const PASSWORDS = {
+  alice: "alice-password-1",
+  bob: "bob-password-22",
+  carol: "carol-password-3",
+};
+/** Requests in flight at once: the machine has two cores, and the server one process. */
+const CONCURRENCY = 4;
+/** An address the fuzzing never signs in from, so its throttling cannot lock the final check out. */
+const CLEAN_ADDRESS = "203.0.113.77";
+
+// ------------------------------------------------------------------ the world
+
+interface Fixtures {
+  alice: string;
+  bob: string;
+  carol: string;
+  status: string;
+  doomedStatus: string;
+  circle: string;
+  doomedCircle: string;
+  invite: string;
+  doomedInvite: string;
+  inviteCode: string;
+  username: string;
+  avatarFile: string;
+  host: string;
+}
+
+let db: TestDatabase | undefined;
+let server: ServerProcess | undefined;
+let remote: FakeRemote | undefined;
+const tokens = { alice: "", bob: "", carol: "" };
+let f: Fixtures;
+
+before(async () => {
+  remote = await startFakeRemote({ usernames: ["mallory"] });
+  db = await createTestDatabase();
+  const env = {
+    ...process.env,
+    DATABASE_URL: db.url,
+    CLIQUE_ALLOW_PRIVATE_ADDRESS: "true",
+    // The final sign-in says it comes from CLEAN_ADDRESS (X-Forwarded-For, trusted from loopback).
+    CLIQUE_TRUSTED_PROXIES: "127.0.0.1",
+  };
+  const starting = startServerProcess({ env, databaseUrl: db.url });
+  const setUp = (async () => {
+    await runCliOk(["init", "--name", "Fuzz", "--owner", "alice", "--password-stdin"], {
+      env,
+      stdin: PASSWORDS.alice,
+    });
+    tokens.alice = lastLine(await runCliOk(["token", "create", "alice"], { env }));
+  })();
+  const [started, done] = await Promise.allSettled([starting, setUp]);
+  if (started.status === "fulfilled") server = started.value;
+  for (const outcome of [started, done]) if (outcome.status === "rejected") throw outcome.reason;
+
+  const ok = async (
+    method: string,
+    path: string,
+    body: unknown,
+    headers: Record<string, string> = { authorization: `Bearer ${tokens.alice}` },
+  ) => {
+    const response = await fetch(`${server!.url}${path}`, {
+      method,
+      headers: { ...headers, "content-type": "application/json" },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const json = (await response.json()) as Record<string, unknown>;
+    assert.ok(response.ok, `${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
+    return { json, headers: response.headers };
+  };
+  // Bob and Carol join through the API, as people do, and make a token in their session.
+  const join = async (name: "bob" | "carol") => {
+    const invite = await ok("POST", "/api/v1/clique/invites", { max_uses: 1 });
+    const joined = await ok(
+      "POST",
+      "/api/v1/clique/invites/redeem",
+      { code: invite.json.code, username: name, password: PASSWORDS[name] },
+      {},
+    );
+    const cookie = /clique_session=[^;]+/.exec(joined.headers.get("set-cookie") ?? "")?.[0] ?? "";
+    const made = await ok(
+      "POST",
+      "/api/v1/clique/tokens",
+      { name: "fuzz" },
+      {
+        cookie,
+        origin: server!.origin,
+      },
+    );
+    tokens[name] = made.json.access_token as string;
+  };
+  await Promise.all([join("bob"), join("carol")]);
+  const id = async (name: string) =>
+    (await ok("GET", `/api/v1/accounts/lookup?acct=${name}`, undefined)).json.id as string;
+  const [alice, bob, carol] = await Promise.all(["alice", "bob", "carol"].map(id));
+  const post = (status: string) =>
+    ok("POST", "/api/v1/statuses", { status, visibility: "public" }).then(
+      (r) => r.json.id as string,
+    );
+  const circle = (name: string) =>
+    ok("POST", "/api/v1/clique/circles", { name, member_ids: [bob] }).then(
+      (r) => r.json.id as string,
+    );
+  const invite = () =>
+    ok("POST", "/api/v1/clique/invites", { max_uses: 3, expires_in: 86400 }).then((r) => r.json);
+  const [status, doomedStatus, circleId, doomedCircle, kept, doomed] = await Promise.all([
+    post("The post everyone fuzzes"),
+    post("The post that gets deleted"),
+    circle("Fuzzers"),
+    circle("Doomed"),
+    invite(),
+    invite(),
+  ]);
+  // Bob asks to follow Alice (members approve followers by default): a follow request.
+  await ok("POST", `/api/v1/accounts/${alice}/follow`, undefined, {
+    authorization: `Bearer ${tokens.bob}`,
+  });
+  f = {
+    alice: alice!,
+    bob: bob!,
+    carol: carol!,
+    status,
+    doomedStatus,
+    circle: circleId,
+    doomedCircle,
+    invite: kept.id as string,
+    doomedInvite: doomed.id as string,
+    inviteCode: kept.code as string,
+    username: "alice",
+    avatarFile: `${alice}.png`,
+    host: new URL(server!.origin).host,
+  };
+});
+
+after(async () => {
+  await server?.stop();
+  await remote?.close();
+  await db?.drop();
+  await stopEmbeddedTestServer();
+});
+
+// ------------------------------------------------------------------ the table
+
+/** What a valid request to a route looks like; hostile values replace one part at a time. */
+interface RouteCase {
+  /** Fixture for each `:param` of the path. */
+  params?: Record<string, keyof Fixtures>;
+  /** Known query parameters, with valid values. */
+  query?: Record<string, unknown>;
+  /** A valid body: each field is replaced by each hostile value in turn. */
+  body?: Record<string, unknown>;
+  /** Known body fields left out of the base body (each is added with hostile values). */
+  extraFields?: readonly string[];
+  /** Which member is "the member" here (default alice, the owner). */
+  as?: keyof typeof tokens;
+  /** The route revokes the caller's token: each member request gets a new one. */
+  spendsToken?: boolean;
+  /** Run after every other route (it deletes or changes a fixture). */
+  last?: boolean;
+}
+
+const page = { max_id: "", since_id: "", min_id: "", limit: "20" };
+const AUDIENCE_REF = { audience: "circle", circle_id: "" };
+
+/** Every route, by `METHOD /path`. A new route fails the coverage test until it is added here. */
+const ROUTE_TABLE: Record<string, (f: Fixtures) => RouteCase> = {
+  "GET /": () => ({}),
+  "GET /health": () => ({}),
+  "GET /invite/:code": () => ({ params: { code: "inviteCode" } }),
+  "GET /static/avatar.png": () => ({}),
+  "GET /static/header.png": () => ({}),
+  "GET /avatars/:file": () => ({ params: { file: "avatarFile" } }),
+  "GET /api/v1/instance": () => ({}),
+  "GET /api/v2/instance": () => ({}),
+  "GET /api/v2/search": (f) => ({
+    query: { q: `alice@${f.host}`, resolve: "true", type: "accounts", limit: "5" },
+  }),
+  "GET /api/v1/accounts/verify_credentials": () => ({}),
+  "PATCH /api/v1/accounts/update_credentials": () => ({
+    body: {
+      display_name: "Alice Fuzz",
+      note: "Hello",
+      locked: true,
+      discoverable: false,
+      fields_attributes: [{ name: "Site", value: "https://example.com" }],
+      source: { privacy: "public" },
+    },
+  }),
+  "GET /api/v1/accounts/lookup": () => ({ query: { acct: "alice" } }),
+  "GET /api/v1/accounts/relationships": (f) => ({ query: { id: [f.bob, f.carol] } }),
+  "GET /api/v1/accounts/:id": () => ({ params: { id: "bob" } }),
+  "GET /api/v1/accounts/:id/statuses": () => ({
+    params: { id: "alice" },
+    query: {
+      ...page,
+      exclude_replies: "true",
+      only_media: "false",
+      pinned: "false",
+      exclude_reblogs: "true",
+      tagged: "x",
+    },
+  }),
+  "GET /api/v1/accounts/:id/followers": () => ({ params: { id: "alice" } }),
+  "GET /api/v1/accounts/:id/following": () => ({ params: { id: "alice" } }),
+  "POST /api/v1/accounts/:id/follow": () => ({
+    params: { id: "carol" },
+    body: { reblogs: true, notify: false },
+  }),
+  "POST /api/v1/accounts/:id/unfollow": () => ({ params: { id: "carol" } }),
+  "POST /api/v1/accounts/:id/remove_from_followers": () => ({ params: { id: "carol" } }),
+  "POST /api/v1/accounts/:id/block": () => ({ params: { id: "carol" } }),
+  "POST /api/v1/accounts/:id/unblock": () => ({ params: { id: "carol" } }),
+  "POST /api/v1/accounts/:id/mute": () => ({
+    params: { id: "carol" },
+    body: { notifications: true, duration: 0 },
+  }),
+  "POST /api/v1/accounts/:id/unmute": () => ({ params: { id: "carol" } }),
+  "GET /api/v1/blocks": () => ({ query: page }),
+  "GET /api/v1/mutes": () => ({ query: page }),
+  "GET /api/v1/follow_requests": () => ({ query: page }),
+  "POST /api/v1/follow_requests/:id/authorize": () => ({ params: { id: "bob" } }),
+  "POST /api/v1/follow_requests/:id/reject": () => ({ params: { id: "bob" }, last: true }),
+  "POST /api/v1/statuses": (f) => ({
+    body: {
+      status: "Fuzzed post",
+      spoiler_text: "cw",
+      sensitive: false,
+      language: "en",
+      in_reply_to_id: f.status,
+      visibility: "public",
+      media_ids: [],
+      poll: null,
+      audience: "public",
+      circle_id: f.circle,
+      content_type: "text/plain",
+      interaction_policy: {
+        reply: "public",
+        like: "followers",
+        boost: { ...AUDIENCE_REF, circle_id: f.circle },
+      },
+      confirm_wider_audience: false,
+    },
+  }),
+  "GET /api/v1/statuses/:id": () => ({ params: { id: "status" } }),
+  "PUT /api/v1/statuses/:id": () => ({
+    params: { id: "status" },
+    body: {
+      status: "The post everyone fuzzes",
+      spoiler_text: "",
+      sensitive: false,
+      language: "en",
+      media_ids: [],
+    },
+  }),
+  "DELETE /api/v1/statuses/:id": () => ({ params: { id: "doomedStatus" }, last: true }),
+  "GET /api/v1/statuses/:id/context": () => ({ params: { id: "status" } }),
+  "GET /api/v1/statuses/:id/history": () => ({ params: { id: "status" } }),
+  "GET /api/v1/statuses/:id/source": () => ({ params: { id: "status" } }),
+  "POST /api/v1/statuses/:id/favourite": () => ({ params: { id: "status" } }),
+  "POST /api/v1/statuses/:id/unfavourite": () => ({ params: { id: "status" } }),
+  "POST /api/v1/statuses/:id/reblog": () => ({
+    params: { id: "status" },
+    body: { visibility: "public" },
+  }),
+  "POST /api/v1/statuses/:id/unreblog": () => ({ params: { id: "status" } }),
+  "GET /api/v1/timelines/home": () => ({ query: page }),
+  "GET /api/v1/clique": () => ({}),
+  "PATCH /api/v1/clique": () => ({
+    body: {
+      name: "Fuzz",
+      description: "A fuzzed Clique",
+      member_cap: 50,
+      members_can_invite: true,
+      member_list_audience: "clique",
+    },
+  }),
+  "PATCH /api/v1/clique/profile": (f) => ({
+    body: {
+      bio_audience: "public",
+      follows_audience: { ...AUDIENCE_REF, circle_id: f.circle },
+      fields: [{ name: "Site", value: "https://example.com", audience: "followers" }],
+    },
+  }),
+  // Bob is the one signed in with (and so throttled for) every hostile attempt; the
+  // final check signs Alice in from another address.
+  "POST /api/v1/clique/sessions": () => ({
+    body: { username: "bob", password: PASSWORDS.bob },
+  }),
+  "DELETE /api/v1/clique/sessions/current": () => ({ spendsToken: true }),
+  "POST /api/v1/clique/tokens": () => ({ body: { name: "fuzz" } }),
+  // Carol's password: a hostile new password that happens to be valid changes only hers.
+  "POST /api/v1/clique/password": () => ({
+    as: "carol",
+    body: {
+      current_password: PASSWORDS.carol,
+      new_password: PASSWORDS.carol,
+      keep_other_sessions: true,
+    },
+    last: true,
+  }),
+  "GET /api/v1/clique/invites": () => ({}),
+  "POST /api/v1/clique/invites": () => ({ body: { max_uses: 2, expires_in: 3600 } }),
+  "DELETE /api/v1/clique/invites/:id": () => ({ params: { id: "doomedInvite" }, last: true }),
+  "POST /api/v1/clique/invites/redeem": (f) => ({
+    body: {
+      code: f.inviteCode,
+      username: "newcomer",
+      password: "newcomer-password",
+      display_name: "New",
+    },
+  }),
+  "GET /api/v1/clique/members": () => ({}),
+  "PATCH /api/v1/clique/members/:id": () => ({
+    params: { id: "bob" },
+    body: { status: "active" },
+    extraFields: ["role"],
+  }),
+  "GET /api/v1/clique/circles": () => ({}),
+  "POST /api/v1/clique/circles": (f) => ({ body: { name: "Fuzzed", member_ids: [f.bob] } }),
+  "GET /api/v1/clique/circles/:id": () => ({ params: { id: "circle" } }),
+  "PATCH /api/v1/clique/circles/:id": (f) => ({
+    params: { id: "circle" },
+    body: { name: "Fuzzers", member_ids: [f.bob] },
+  }),
+  "DELETE /api/v1/clique/circles/:id": () => ({ params: { id: "doomedCircle" }, last: true }),
+  "GET /.well-known/webfinger": (f) => ({
+    query: { resource: `acct:alice@${f.host}`, rel: "self" },
+  }),
+  "GET /.well-known/nodeinfo": () => ({}),
+  "GET /nodeinfo/2.1": () => ({}),
+  "GET /users/:username": () => ({ params: { username: "username" } }),
+  "GET /users/:username/outbox": () => ({
+    params: { username: "username" },
+    query: { cursor: "" },
+  }),
+  "GET /users/:username/followers": () => ({
+    params: { username: "username" },
+    query: { cursor: "" },
+  }),
+  "GET /users/:username/following": () => ({
+    params: { username: "username" },
+    query: { cursor: "" },
+  }),
+  "GET /users/:username/featured": () => ({ params: { username: "username" } }),
+  "GET /users/:username/statuses/:id": () => ({
+    params: { username: "username", id: "status" },
+  }),
+  "POST /users/:username/inbox": () => ({ params: { username: "username" }, body: activity() }),
+  "POST /inbox": () => ({ body: activity() }),
+};
+
+/** An inbox POST's body: a Create(Note) from the fake remote (unsigned here: 401). */
+function activity(): Record<string, unknown> {
+  const actor = remote!.account("mallory").id;
+  return {
+    "@context": "https://www.w3.org/ns/activitystreams",
+    id: `${actor}/activities/1`,
+    type: "Create",
+    actor,
+    to: ["https://www.w3.org/ns/activitystreams#Public"],
+    object: {
+      id: `${actor}/notes/1`,
+      type: "Note",
+      attributedTo: actor,
+      content: "<p>hi</p>",
+      to: ["https://www.w3.org/ns/activitystreams#Public"],
+    },
+  };
+}
+
+// ------------------------------------------------------------------ hostile values
+
+/** A JSON text put in a body as is (things a JS object cannot hold, such as an own `__proto__`). */
+class Raw {
+  readonly json: string;
+  constructor(json: string) {
+    this.json = json;
+  }
+}
+
+const LONG = "x".repeat(100_000);
+/** Path and query values go in the request line, which Node caps at 16 KiB (431 beyond, before any app). */
+const LONG_IN_URL = "x".repeat(8_000);
+const DEEP_JSON = `${"[".repeat(5_000)}${"]".repeat(5_000)}`;
+
+/**
+ * Hostile values for a body field, with the encodings each goes in: JSON carries
+ * them all; forms carry text, lists and nesting (numbers and booleans arrive as
+ * text there, which the strings cover); multipart gets a smaller set.
+ */
+const HOSTILE_VALUES: readonly { value: unknown; forms?: true; multipart?: true }[] = [
+  { value: "a\u0000b", forms: true, multipart: true },
+  { value: "\ud800", forms: true, multipart: true },
+  { value: "x\udfffy" },
+  { value: LONG, forms: true, multipart: true },
+  { value: "not-a-uuid", forms: true },
+  { value: "00000000-0000-0000-0000-000000000000", forms: true },
+  { value: "-1", forms: true },
+  { value: "99999999999999999999999999", forms: true },
+  { value: -1 },
+  { value: 2 ** 53 + 2 },
+  { value: 1e308 },
+  { value: 0.5 },
+  { value: true },
+  { value: null },
+  { value: "" },
+  { value: ["a", "b"], forms: true, multipart: true },
+  { value: [{ a: 1 }], forms: true },
+  { value: { a: { b: { c: { d: { e: "f" } } } } }, forms: true },
+  { value: new Raw('{"__proto__": {"x": 1}}'), forms: true, multipart: true },
+  { value: new Raw('{"constructor": {"prototype": {"x": 1}}}'), forms: true },
+  { value: new Raw(DEEP_JSON) },
+];
+
+/** Hostile path parameters, already URL-encoded. */
+const HOSTILE_PATH: readonly string[] = [
+  "%00",
+  "a%00b",
+  "%ED%A0%80", // a lone surrogate's bytes: not UTF-8
+  "%C0%80", // an overlong NUL
+  LONG_IN_URL,
+  "not-a-uuid",
+  "00000000-0000-0000-0000-000000000000",
+  "00000000-0000-7000-8000-00000000000g",
+  "-1",
+  "99999999999999999999",
+  "__proto__",
+  "constructor",
+  "%25",
+  "%zz",
+  "%2F",
+  encodeURIComponent("' OR 1=1 --"),
+  encodeURIComponent("😀"),
+];
+
+/** Hostile `key=value` pairs for a query parameter `k`, already URL-encoded. */
+function hostileQuery(k: string): string[] {
+  return [
+    `${k}=%00`,
+    `${k}=a%00b`,
+    `${k}=%ED%A0%80`,
+    `${k}=${LONG_IN_URL}`,
+    `${k}=not-a-uuid`,
+    `${k}=00000000-0000-0000-0000-000000000000`,
+    `${k}=-1`,
+    `${k}=99999999999999999999`,
+    `${k}=%zz`,
+    `${k}[]=a&${k}[]=b`,
+    `${k}=a&${k}=b`,
+    `${k}[a][b]=c`,
+    `${k}[__proto__][x]=1`,
+    `${k}[constructor][prototype][x]=1`,
+    `${k}[99999]=1`,
+    `${k}[a][b][c][d][e][f][g][h]=1`,
+  ];
+}
+
+/** Query strings that are hostile whatever the route. */
+const HOSTILE_QUERIES: readonly string[] = [
+  "__proto__[x]=1",
+  "__proto__=1",
+  "constructor[prototype][x]=1",
+  "prototype[x]=1",
+  "%00=1",
+  "[]=1&[x]=2&=3&&&",
+  Array.from({ length: 1500 }, (_, i) => `p${i}=1`).join("&"),
+];
+
+/** Whole bodies that are junk, whatever the route: [content type, body]. */
+const JUNK_BODIES: readonly [string, string][] = [
+  ["application/json", "[]"],
+  ["application/json", '"a string"'],
+  ["application/json", "42"],
+  ["application/json", "null"],
+  ["application/json", "{"],
+  ["application/json", "\u0000"],
+  ["application/json", DEEP_JSON],
+  ["application/json", `${'{"a":'.repeat(2_000)}1${"}".repeat(2_000)}`],
+  ["application/json", '{"__proto__": {"then": 1, "x": 1}}'],
+  ["application/json", '{"constructor": {"prototype": {"x": 1}}}'],
+  ["application/json", '{"a": "\\ud800"}'],
+  ["application/json; charset=utf-16", '{"a": 1}'],
+  ["text/plain", "junk"],
+  ["application/x-www-form-urlencoded", "%"],
+  ["application/x-www-form-urlencoded", "a[=1&[]=2&=3&&&]=4"],
+  ["application/x-www-form-urlencoded", "__proto__[then]=1&a=1"],
+  ["application/x-www-form-urlencoded", "a[b][c][d][e][f][g][h][i]=1"],
+  ["application/x-www-form-urlencoded", "a[600]=1"],
+  ["application/x-www-form-urlencoded", Array.from({ length: 1200 }, () => "a[]=1").join("&")],
+  ["multipart/form-data", "junk"],
+  ["multipart/form-data; boundary=xyz", "--xyz\r\nnot a part\r\n--xyz--"],
+];
+
+// ------------------------------------------------------------------ encodings
+
+/** URL-encodes text, a lone surrogate as its (invalid UTF-8) WTF-8 bytes, as a broken client would. */
+function encode(text: string): string {
+  let out = "";
+  for (const ch of text) {
+    const code = ch.codePointAt(0)!;
+    if (code >= 0xd800 && code <= 0xdfff)
+      out +=
+        `%${(0xe0 | (code >> 12)).toString(16)}%${(0x80 | ((code >> 6) & 0x3f)).toString(16)}%${(0x80 | (code & 0x3f)).toString(16)}`.toUpperCase();
+    else out += encodeURIComponent(ch);
+  }
+  return out;
+}
+
+/** A value as Mastodon-style form pairs: `key[]`, `key[0][name]`, `key[a]`. */
+function formPairs(key: string, value: unknown): [string, string][] {
+  if (value instanceof Raw) return formPairs(key, JSON.parse(value.json) as unknown);
+  if (value === null || value === undefined) return [[key, ""]];
+  if (Array.isArray(value)) {
+    if (value.length === 0) return [[`${key}[]`, ""]];
+    return value.flatMap((v, i) =>
+      typeof v === "object" && v !== null ? formPairs(`${key}[${i}]`, v) : formPairs(`${key}[]`, v),
+    );
+  }
+  if (typeof value === "object") {
+    const entries = Object.keys(value);
+    if (entries.length === 0) return [[`${key}[]`, ""]];
+    return entries.flatMap((k) => formPairs(`${key}[${k}]`, (value as Record<string, unknown>)[k]));
+  }
+  return [[key, String(value)]];
+}
+
+/** A body as JSON, with `Raw` values inlined. */
+function toJson(body: Record<string, unknown>): string {
+  const raws: string[] = [];
+  const text = JSON.stringify(body, (_key, value: unknown) => {
+    if (value instanceof Raw) {
+      raws.push(value.json);
+      return `\u0001RAW${raws.length - 1}\u0001`;
+    }
+    return value;
+  });
+  return text.replace(/"\\u0001RAW(\d+)\\u0001"/g, (_m, i: string) => raws[Number(i)]!);
+}
+
+type Encoding = "json" | "urlencoded" | "multipart";
+
+function encodeBody(
+  body: Record<string, unknown>,
+  encoding: Encoding,
+): { type?: string; body: BodyInit } {
+  if (encoding === "json") return { type: "application/json", body: toJson(body) };
+  const pairs = Object.entries(body).flatMap(([k, v]) => formPairs(k, v));
+  if (encoding === "urlencoded")
+    return {
+      type: "application/x-www-form-urlencoded",
+      body: pairs.map(([k, v]) => `${encode(k)}=${encode(v)}`).join("&"),
+    };
+  const form = new FormData();
+  for (const [k, v] of pairs) form.append(k, v);
+  return { body: form };
+}
+
+// ------------------------------------------------------------------ requests
+
+type Caller = "anonymous" | "member" | "remote";
+
+interface Probe {
+  route: string;
+  what: string;
+  caller: Caller;
+  method: string;
+  path: string;
+  contentType?: string;
+  body?: BodyInit;
+  headers?: Record<string, string>;
+}
+
+interface Finding {
+  route: string;
+  why: string;
+  what: string;
+  caller: Caller;
+  status: number;
+  body: string;
+}
+
+let requestCount = 0;
+const findings: Finding[] = [];
+const statusCounts = new Map<number, number>();
+
+async function send(probe: Probe, spec: RouteCase): Promise<void> {
+  try {
+    await sendOnce(probe, spec);
+  } catch (error) {
+    // No answer at all (the connection dropped): as bad as a 500.
+    findings.push({
+      route: probe.route,
+      why: "no answer",
+      what: probe.what,
+      caller: probe.caller,
+      status: 0,
+      body: String((error as { cause?: unknown }).cause ?? error),
+    });
+  }
+}
+
+async function sendOnce(probe: Probe, spec: RouteCase): Promise<void> {
+  const url = `${server!.url}${probe.path}`;
+  let status: number;
+  let text: string;
+  let type: string | null = null;
+  requestCount++;
+  if (probe.caller === "remote") {
+    const reply = await fetchAs(url, remote!.account("mallory"));
+    ({ status, text } = reply);
+    type = reply.headers.get("content-type");
+  } else {
+    const headers: Record<string, string> = { ...probe.headers };
+    if (probe.contentType) headers["content-type"] = probe.contentType;
+    if (probe.caller === "member") {
+      headers.authorization = `Bearer ${spec.spendsToken ? await spareToken() : tokens[spec.as ?? "alice"]}`;
+    }
+    if (probe.route.startsWith("GET /users") || probe.route.startsWith("GET /nodeinfo"))
+      headers.accept = "application/activity+json";
+    const response = await fetch(url, {
+      method: probe.method,
+      headers,
+      ...(probe.body !== undefined ? { body: probe.body } : {}),
+    });
+    status = response.status;
+    type = response.headers.get("content-type");
+    text = await response.text();
+  }
+  statusCounts.set(status, (statusCounts.get(status) ?? 0) + 1);
+  const finding = (why: string) =>
+    findings.push({
+      route: probe.route,
+      why,
+      what: probe.what,
+      caller: probe.caller,
+      status,
+      body: text.slice(0, 300),
+    });
+  if (status >= 500) return void finding("a 5xx");
+  if (status < 400) return;
+  // Node answers an oversized request line itself, before any app: nothing to read there.
+  if (status === 431) return;
+  if (!type?.includes("json")) return void finding(`an error that is not JSON (${type})`);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return void finding("an error body that does not parse");
+  }
+  const { error, code } = (json ?? {}) as { error?: unknown; code?: unknown };
+  if (typeof error !== "string" || typeof code !== "string")
+    finding("an error without `error` and `code`");
+}
+
+async function spareToken(): Promise<string> {
+  const response = await fetch(`${server!.url}/api/v1/clique/tokens`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${tokens.alice}`, "content-type": "application/json" },
+    body: JSON.stringify({ name: "spare" }),
+  });
+  const made = (await response.json()) as { access_token?: string };
+  // A server that cannot make one any more is what the other assertions report.
+  return made.access_token ?? "no-spare-token";
+}
+
+/** Runs thunks with at most CONCURRENCY in flight. */
+async function pool(jobs: (() => Promise<void>)[]): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(CONCURRENCY, jobs.length) }, async () => {
+      while (next < jobs.length) await jobs[next++]!();
+    }),
+  );
+}
+
+function fillPath(route: RouteSpec, spec: RouteCase, override?: [string, string]): string {
+  return route.path.replace(/:([A-Za-z_]+)/g, (_m, name: string) => {
+    if (override && override[0] === name) return override[1];
+    const fixture = spec.params?.[name];
+    assert.ok(fixture, `${route.method} ${route.path}: no fixture for :${name}`);
+    return encodeURIComponent(f[fixture]);
+  });
+}
+
+function queryString(query: Record<string, unknown>, without?: string): string {
+  return Object.entries(query)
+    .filter(([k]) => k !== without)
+    .flatMap(([k, v]) => formPairs(k, v))
+    .map(([k, v]) => `${encode(k)}=${encode(v)}`)
+    .join("&");
+}
+
+/** Every probe for one route. */
+function probesFor(route: RouteSpec, spec: RouteCase, membersOnly: boolean): Probe[] {
+  const key = `${route.method} ${route.path}`;
+  const probes: Probe[] = [];
+  // A bearer token means nothing to ActivityPub routes; a signature does (inbox POSTs
+  // are signed in a test of their own).
+  const callers: Caller[] = !route.federation
+    ? ["anonymous", "member"]
+    : route.method === "GET"
+      ? ["anonymous", "remote"]
+      : ["anonymous"];
+  const hasBody = route.method !== "GET" && route.method !== "DELETE";
+  const baseQuery = queryString(spec.query ?? {});
+  const withQuery = (path: string, q: string) => (q === "" ? path : `${path}?${q}`);
+  const base = fillPath(route, spec);
+  const baseBody = spec.body ?? {};
+
+  for (const caller of callers) {
+    const add = (what: string, p: Omit<Probe, "route" | "caller" | "method" | "what">) =>
+      probes.push({ route: key, what, caller, method: route.method, ...p });
+    const bodyless = caller === "remote";
+    // A route for members turns anonymous callers away before reading anything but the
+    // path and query, which the edge checks for every route alike: a few probes are enough.
+    if (caller === "anonymous" && membersOnly) {
+      for (const junk of HOSTILE_QUERIES) add(`?${junk.slice(0, 60)}`, { path: `${base}?${junk}` });
+      continue;
+    }
+    // The valid request itself.
+    for (const encoding of ["json", "urlencoded", "multipart"] as const) {
+      if (!hasBody && encoding !== "json") continue;
+      const encoded = hasBody ? encodeBody(baseBody, encoding) : undefined;
+      add(`valid request (${encoding})`, {
+        path: withQuery(base, baseQuery),
+        ...(encoded && !bodyless ? { contentType: encoded.type, body: encoded.body } : {}),
+      });
+    }
+    const validBody = hasBody && !bodyless ? encodeBody(baseBody, "json") : undefined;
+    const withValidBody = validBody ? { contentType: validBody.type, body: validBody.body } : {};
+    // Path parameters.
+    for (const name of Object.keys(spec.params ?? {})) {
+      for (const value of HOSTILE_PATH) {
+        add(`:${name} = ${value.slice(0, 40)}`, {
+          path: withQuery(fillPath(route, spec, [name, value]), baseQuery),
+          ...withValidBody,
+        });
+      }
+    }
+    // Query parameters, known ones one at a time, then route-independent junk.
+    for (const name of Object.keys(spec.query ?? {})) {
+      const rest = queryString(spec.query ?? {}, name);
+      for (const pair of hostileQuery(name)) {
+        add(`?${pair.slice(0, 60)}`, {
+          path: `${base}?${rest === "" ? pair : `${rest}&${pair}`}`,
+          ...withValidBody,
+        });
+      }
+    }
+    for (const junk of HOSTILE_QUERIES) {
+      add(`?${junk.slice(0, 60)}`, {
+        path: `${base}?${baseQuery === "" ? junk : `${baseQuery}&${junk}`}`,
+        ...withValidBody,
+      });
+    }
+    if (!hasBody || bodyless) continue;
+    // Body fields, one at a time, in every encoding (ActivityPub inboxes read JSON only).
+    const fields = [...Object.keys(baseBody), ...(spec.extraFields ?? []), "unknown_field"];
+    const encodings: Encoding[] = route.federation ? ["json"] : ["json", "urlencoded", "multipart"];
+    for (const field of fields) {
+      for (const { value, forms, multipart } of HOSTILE_VALUES) {
+        for (const encoding of encodings) {
+          if (encoding === "urlencoded" && !forms) continue;
+          if (encoding === "multipart" && !multipart) continue;
+          const encoded = encodeBody({ ...baseBody, [field]: value }, encoding);
+          const shown = value instanceof Raw ? value.json : JSON.stringify(value);
+          add(`${encoding} ${field} = ${String(shown).slice(0, 40)}`, {
+            path: withQuery(base, baseQuery),
+            contentType: encoded.type,
+            body: encoded.body,
+          });
+        }
+      }
+    }
+    // Whole bodies of junk.
+    for (const [type, body] of JUNK_BODIES) {
+      add(`junk ${type}: ${body.slice(0, 30)}`, {
+        path: withQuery(base, baseQuery),
+        contentType: type,
+        body,
+      });
+    }
+    // A file where text goes, with a hostile file name.
+    const form = new FormData();
+    for (const [k, v] of Object.entries(baseBody).flatMap(([k, v]) => formPairs(k, v)))
+      form.append(k, v);
+    form.append(Object.keys(baseBody)[0] ?? "file", new File(["x"], "a\u0000b.png"));
+    add("multipart with a file", { path: withQuery(base, baseQuery), body: form });
+  }
+  // Hostile credentials, anonymous otherwise.
+  const credentials: Record<string, string>[] = [
+    { authorization: "Bearer %00" },
+    { authorization: `Bearer ${"x".repeat(8_000)}` },
+    { authorization: "Bearer a b c" },
+    { authorization: "Basic Og==" },
+    { cookie: "clique_session=%E0%A4%A" },
+    { cookie: `clique_session=${"%00".repeat(10)}` },
+  ];
+  for (const headers of credentials) {
+    probes.push({
+      route: key,
+      what: `credentials ${JSON.stringify(headers).slice(0, 40)}`,
+      caller: "anonymous",
+      method: route.method,
+      path: withQuery(base, baseQuery),
+      headers: { ...headers, origin: server!.origin },
+    });
+  }
+  return probes;
+}
+
+// ------------------------------------------------------------------ the log
+
+/**
+ * Error lines a hostile inbox POST is expected to leave: Fedify logs a bad
+ * signature or an unreadable activity at error level, and so does Clique's
+ * inbox error handler (inbound content is the inbox's business, not this test's).
+ */
+const EXPECTED_INBOX_ERRORS = [
+  / ERR fedify·federation·inbox Failed to verify the request's HTTP Signatures\./,
+  / ERR fedify·federation·inbox Failed to parse (activity|JSON)/,
+  / ERR fedify·federation·inbox Missing actor\./,
+  / ERR clique·federation·inbox Inbox handler failed: (TypeError|JsonLdError|SyntaxError|\w*ContextReferenceError)/,
+];
+
+/** The error lines of the server's output that nobody expected. */
+function unexpectedErrors(output: string): string[] {
+  return output
+    .split("\n")
+    .filter((line) => / ERR /.test(line) && !EXPECTED_INBOX_ERRORS.some((re) => re.test(line)));
+}
+
+// ------------------------------------------------------------------ the tests
+
+test("every route in routes.ts has an entry in the fuzz table, and only those", () => {
+  const listed = ROUTES.map((r) => `${r.method} ${r.path}`);
+  assert.deepEqual(
+    listed.filter((k) => !(k in ROUTE_TABLE)),
+    [],
+    "routes with no entry in ROUTE_TABLE: say what a valid request looks like",
+  );
+  assert.deepEqual(
+    Object.keys(ROUTE_TABLE).filter((k) => !listed.includes(k)),
+    [],
+    "ROUTE_TABLE entries for routes that do not exist",
+  );
+});
+
+test("no hostile input to any route is answered with a 5xx or a non-JSON error", async (t) => {
+  const started = Date.now();
+  const errLines = new Set<string>();
+  const errsByRoute: string[] = [];
+  const collectErrors = (route: string) => {
+    for (const line of unexpectedErrors(server!.output())) {
+      if (!errLines.has(line)) {
+        errLines.add(line);
+        errsByRoute.push(`${route}: ${line.slice(0, 300)}`);
+      }
+    }
+  };
+  // FUZZ_ONLY=regex narrows the run to some routes while fixing what it found.
+  const only = new RegExp(process.env.FUZZ_ONLY ?? "");
+  const routes = ROUTES.filter(
+    (r) => `${r.method} ${r.path}` in ROUTE_TABLE && only.test(`${r.method} ${r.path}`),
+  );
+  const ordered = [
+    ...routes.filter((r) => !ROUTE_TABLE[`${r.method} ${r.path}`]!(f).last),
+    ...routes.filter((r) => ROUTE_TABLE[`${r.method} ${r.path}`]!(f).last),
+  ];
+  const costs: [string, number, number][] = [];
+  for (const route of ordered) {
+    const spec = ROUTE_TABLE[`${route.method} ${route.path}`]!(f);
+    const routeStarted = Date.now();
+    // Does the route turn anonymous callers away at the door?
+    const door = await fetch(`${server!.url}${fillPath(route, spec)}`, {
+      method: route.method,
+      ...(route.method === "GET" || route.method === "DELETE"
+        ? {}
+        : { headers: { "content-type": "application/json" }, body: toJson(spec.body ?? {}) }),
+    });
+    await door.body?.cancel();
+    const probes = probesFor(route, spec, !route.federation && door.status === 401);
+    await pool(probes.map((probe) => () => send(probe, spec)));
+    costs.push([`${route.method} ${route.path}`, probes.length, Date.now() - routeStarted]);
+    collectErrors(`${route.method} ${route.path}`);
+  }
+  if (process.env.FUZZ_COSTS)
+    for (const [route, n, ms] of costs.sort((a, b) => b[2] - a[2]))
+      t.diagnostic(`${route}: ${n} requests, ${ms} ms`);
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  t.diagnostic(`${requestCount} requests in ${seconds} s`);
+  t.diagnostic(
+    `statuses: ${[...statusCounts]
+      .sort(([a], [b]) => a - b)
+      .map(([s, n]) => `${s}×${n}`)
+      .join(" ")}`,
+  );
+  // One line per route, status and kind of failure, with an example and how many like it.
+  const groups = new Map<string, { example: Finding; count: number }>();
+  for (const finding of findings) {
+    const key = `${finding.route} → ${finding.status} ${finding.why}`;
+    const group = groups.get(key) ?? { example: finding, count: 0 };
+    group.count++;
+    groups.set(key, group);
+  }
+  const summary = [...groups].map(
+    ([key, { example, count }]) =>
+      `${key} ×${count}, e.g. ${example.caller} ${example.what}: ${example.body.slice(0, 160)}`,
+  );
+  const logged = errsByRoute.slice(0, 40);
+  assert.deepEqual(
+    { badAnswers: summary, loggedErrors: logged, loggedErrorCount: errsByRoute.length },
+    { badAnswers: [], loggedErrors: [], loggedErrorCount: 0 },
+    `${findings.length} bad answers:\n${summary.join("\n")}\nlogged (first 40):\n${logged.join("\n")}`,
+  );
+});
+
+test("validly signed hostile activities are never answered with a 5xx", async () => {
+  const mallory = remote!.account("mallory");
+  const base = activity();
+  const note = base.object as Record<string, unknown>;
+  const hostile: unknown[] = [
+    { ...base, object: { ...note, content: "a\u0000b" } },
+    { ...base, object: { ...note, content: "\ud800", summary: "\udfff" } },
+    { ...base, object: { ...note, content: LONG } },
+    { ...base, object: { ...note, id: `${mallory.id}/notes/%00`, inReplyTo: "not-a-url" } },
+    { ...base, object: 42 },
+    { ...base, object: [note, note] },
+    { ...base, to: { a: { b: 1 } }, cc: 5 },
+    { ...base, type: "Follow", object: `${server!.origin}/users/alice%00` },
+    { ...base, type: "Follow", object: { id: ["a", "b"] } },
+    { ...base, type: "Like", object: `${server!.origin}/users/alice/statuses/not-a-uuid` },
+    { ...base, type: "Announce", object: `${server!.origin}/users/alice/statuses/${f.status}x` },
+    { ...base, type: "Undo", object: { type: "Follow", object: null } },
+    { ...base, type: "Delete", object: { id: null } },
+    { ...base, type: "Accept", object: { type: "Follow", id: LONG.slice(0, 5000) } },
+    { ...base, type: "Update", object: { ...note, name: "\u0000" } },
+    JSON.parse(
+      `{"@context": "https://www.w3.org/ns/activitystreams", "type": "Create", "actor": "${mallory.id}", "__proto__": {"x": 1}, "object": {"constructor": {"prototype": {"x": 1}}}}`,
+    ),
+  ];
+  const answers: string[] = [];
+  for (const inbox of [`${server!.url}/users/alice/inbox`, `${server!.url}/inbox`]) {
+    for (const [i, body] of hostile.entries()) {
+      const reply = await deliver(
+        inbox,
+        { ...(body as object), id: `${mallory.id}/activities/h${i}-${inbox.length}` },
+        { as: mallory },
+      );
+      requestCount++;
+      if (reply.status >= 500) answers.push(`${inbox} #${i}: ${reply.status} ${reply.text}`);
+    }
+  }
+  assert.deepEqual(answers, []);
+});
+
+test("afterwards the same process still posts, reads and signs in", async () => {
+  const headers = { authorization: `Bearer ${tokens.alice}`, "content-type": "application/json" };
+  const posted = await fetch(`${server!.url}/api/v1/statuses`, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({ status: "Survived the fuzz", visibility: "public" }),
+  });
+  const status = (await posted.json()) as { id: string; content: string; visibility: string };
+  assert.equal(posted.status, 200, JSON.stringify(status));
+  assert.equal(status.content, "<p>Survived the fuzz</p>");
+  assert.equal(status.visibility, "public");
+
+  const read = await fetch(`${server!.url}/api/v1/statuses/${status.id}`, { headers });
+  assert.equal(read.status, 200);
+  assert.equal(((await read.json()) as { content: string }).content, status.content);
+  const home = await fetch(`${server!.url}/api/v1/timelines/home`, { headers });
+  assert.match(await home.text(), /Survived the fuzz/);
+
+  const signIn = await fetch(`${server!.url}/api/v1/clique/sessions`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-forwarded-for": CLEAN_ADDRESS },
+    body: JSON.stringify({ username: "alice", password: PASSWORDS.alice }),
+  });
+  const session = (await signIn.json()) as { account?: { username: string } };
+  assert.equal(signIn.status, 200, JSON.stringify(session));
+  assert.equal(session.account?.username, "alice");
+
+  const outbox = await fetch(`${server!.url}/users/alice/outbox?cursor=`, {
+    headers: { accept: "application/activity+json" },
+  });
+  assert.equal(outbox.status, 200);
+  assert.match(await outbox.text(), /Survived the fuzz/);
+  assert.deepEqual(unexpectedErrors(server!.output()), [], "the server logged no error");
+  assert.equal(server!.exitStatus(), null, "the server is still running");
+});
