@@ -24,7 +24,7 @@
  * of the list, so a new endpoint cannot escape it.
  */
 import assert from "node:assert/strict";
-import { generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { after, afterEach, before, test } from "node:test";
 import {
   type CrawlFetch,
@@ -43,6 +43,7 @@ import {
   type Visit,
 } from "@clique/testing";
 import { API_ROUTES, FEDERATION_ROUTES } from "../packages/server/src/http/routes.ts";
+import { publishInstanceActor } from "./support/instance-actor.ts";
 import {
   deliver,
   eventually,
@@ -327,28 +328,6 @@ function apFetch(as: Signer | null): CrawlFetch {
 }
 
 // ---------------------------------------------------------------- the world
-
-/** Serves an instance actor on the fake remote, as Mastodon's `/actor`. */
-function publishInstanceActor(server: FakeRemote): Signer {
-  const { publicKey, privateKey } = generateKeyPairSync("rsa", {
-    modulusLength: 2048,
-    publicKeyEncoding: { type: "spki", format: "pem" },
-    privateKeyEncoding: { type: "pkcs8", format: "pem" },
-  });
-  const id = `${server.origin}/actor`;
-  server.publish({
-    "@context": [AS, "https://w3id.org/security/v1"],
-    id,
-    type: "Application",
-    preferredUsername: server.host,
-    inbox: `${id}/inbox`,
-    outbox: `${id}/outbox`,
-    endpoints: { sharedInbox: server.sharedInbox },
-    manuallyApprovesFollowers: true,
-    publicKey: { id: `${id}#main-key`, owner: id, publicKeyPem: publicKey },
-  });
-  return { keyId: `${id}#main-key`, privateKeyPem: privateKey };
-}
 
 before(async () => {
   const started = Date.now();
