@@ -205,6 +205,47 @@ describe("request bodies", () => {
     assert.equal(reply.body.visibility, "unlisted");
   });
 
+  test("Mastodon's bracket forms (key[], key[0][name]) parse in urlencoded and multipart bodies", async () => {
+    const fields = [
+      ["fields_attributes[0][name]", "Site"],
+      ["fields_attributes[0][value]", "https://example.com"],
+      ["fields_attributes[1][name]", "Pronouns"],
+      ["fields_attributes[1][value]", "she/her"],
+      ["display_name", "Alice & Co"],
+    ];
+    const urlencoded = new URLSearchParams(fields).toString();
+    const multipart = new FormData();
+    for (const [k, v] of fields) multipart.append(k!, v!);
+    for (const body of [urlencoded, multipart]) {
+      const reply = await call("/api/v1/accounts/update_credentials", {
+        method: "PATCH",
+        body,
+        headers:
+          typeof body === "string" ? { "content-type": "application/x-www-form-urlencoded" } : {},
+      });
+      assert.equal(reply.status, 200, JSON.stringify(reply.body));
+      assert.equal(reply.body.display_name, "Alice & Co");
+      const source = reply.body.source as { fields: { name: string; value: string }[] };
+      assert.deepEqual(
+        source.fields.map((f) => [f.name, f.value]),
+        [
+          ["Site", "https://example.com"],
+          ["Pronouns", "she/her"],
+        ],
+      );
+    }
+    // Repeated `key[]` is a list: relationships with two ids answer two relationships.
+    const bob = await call("/api/v1/accounts/lookup?acct=bob");
+    const me = await call("/api/v1/accounts/verify_credentials");
+    const both = await call(
+      `/api/v1/accounts/relationships?id[]=${bob.body.id}&id[]=${me.body.id}`,
+    );
+    assert.deepEqual(
+      (both.body as unknown as { id: string }[]).map((r) => r.id),
+      [bob.body.id, me.body.id],
+    );
+  });
+
   test("a field of the wrong type is a 422 naming it", async () => {
     assertError(
       await call("/api/v1/statuses", { body: { status: "x", visibility: "everyone" } }),
