@@ -1,11 +1,13 @@
 import type { CliqueConfig, Deps } from "./deps.ts";
 import type { AudienceRef, Member } from "./domain/types.ts";
-import { NO_PUBLISHER, NO_RESOLVER } from "./federation/events.ts";
+import { type EventSubscriber, NO_PUBLISHER, NO_RESOLVER } from "./federation/events.ts";
 import { buildFederation, type FederationOptions } from "./federation/federation.ts";
+import type { InboxListener } from "./federation/inbox.ts";
 import { createPublisher } from "./federation/publisher.ts";
+import { type RelayPolicy, relayNext } from "./federation/relay.ts";
 import { createResolver } from "./federation/remote-actors.ts";
 import { isId } from "./ids.ts";
-import type { Stores } from "./stores/stores.ts";
+import type { OutboxEntry, Stores } from "./stores/stores.ts";
 import { accountStats, countOpenLocalPosts } from "./usecases/account-stats.ts";
 import { authenticate, revokeToken } from "./usecases/authenticate.ts";
 import {
@@ -61,6 +63,13 @@ export interface CreateCliqueOptions {
   now?: () => Date;
   /** Without it the Clique does not federate (nothing is sent or served over ActivityPub). */
   federation?: FederationOptions;
+  /**
+   * What other packages (moderation, media) do when something happens: each
+   * gets every recorded event, after the federation publisher, at least once.
+   */
+  subscribers?: readonly EventSubscriber[];
+  /** Inbox listeners for activity types core does not handle (e.g. `Flag`). */
+  inboxListeners?: readonly InboxListener[];
 }
 
 /**
@@ -73,13 +82,16 @@ export function createClique(options: CreateCliqueOptions) {
     config: options.config,
     now: options.now ?? (() => new Date()),
     publisher: NO_PUBLISHER,
+    subscribers: options.subscribers ?? [],
     resolver: NO_RESOLVER,
   };
   // The federation dispatches through the use cases, and the use cases publish
   // through the federation: build the deps first, then plug the two in.
-  const federation = options.federation ? buildFederation(deps, options.federation) : null;
+  const federation = options.federation
+    ? buildFederation(deps, options.federation, options.inboxListeners ?? [])
+    : null;
   if (federation) {
-    deps.publisher = createPublisher(deps, federation.context);
+    deps.publisher = createPublisher(deps, federation.context, federation.person);
     deps.resolver = createResolver(deps, federation.context);
   }
   const { stores } = deps;
@@ -88,6 +100,21 @@ export function createClique(options: CreateCliqueOptions) {
     config: deps.config,
     /** The Fedify federation to mount, or `null` when not federating. */
     federation: federation?.federation ?? null,
+    /**
+     * Hands the oldest due outbox event to the publisher and every subscriber
+     * (the server's relay calls it; see `relay.ts`).
+     */
+    relayNext: (
+      policy?: RelayPolicy,
+      afterHandled?: (entry: OutboxEntry) => void | Promise<void>,
+    ) => relayNext(deps, [deps.publisher, ...deps.subscribers], policy, afterHandled),
+    /** The outbox: waiting and dead events, and bringing a dead one back. */
+    outbox: {
+      counts: () => stores.outbox.counts(),
+      listDead: (limit = 50) => stores.outbox.listDead(limit),
+      revive: (id: string) =>
+        isId(id) ? stores.outbox.revive(id, deps.now()) : Promise.resolve(false),
+    },
     // Following and interactions
     followAccount: bind(deps, followAccount),
     unfollowAccount: bind(deps, unfollowAccount),

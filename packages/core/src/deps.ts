@@ -1,4 +1,4 @@
-import type { Publisher, RemoteResolver } from "./federation/events.ts";
+import type { EventSubscriber, Publisher, RemoteResolver } from "./federation/events.ts";
 import type { Stores } from "./stores/stores.ts";
 
 /** Settings core needs from its host; parsed by the server, never read from the environment here. */
@@ -15,8 +15,10 @@ export interface Deps {
   config: CliqueConfig;
   /** The current time; tests may pin it. */
   now: () => Date;
-  /** Sends federation events; a no-op without federation. */
+  /** Turns recorded events into activities; a no-op without federation. */
   publisher: Publisher;
+  /** What other packages added: they get every event after the publisher. */
+  subscribers: readonly EventSubscriber[];
   /** Finds remote accounts; knows none without federation. */
   resolver: RemoteResolver;
 }

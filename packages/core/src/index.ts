@@ -10,8 +10,21 @@ export type { CliqueConfig, Deps } from "./deps.ts";
 export * from "./domain/types.ts";
 export { checkUsername, type UsernameProblem } from "./domain/username.ts";
 export { CliqueError, type CliqueErrorCode, fail, ok, type Result } from "./errors.ts";
-export type { FederationEvent, Publisher, RemoteResolver } from "./federation/events.ts";
+export type {
+  EventSubscriber,
+  FederationEvent,
+  FederationEventKind,
+  Publisher,
+  RecordedEvent,
+  RemoteResolver,
+} from "./federation/events.ts";
 export { FEDERATION_PATHS, type FederationOptions } from "./federation/federation.ts";
+export type { InboxListener } from "./federation/inbox.ts";
+export {
+  DEFAULT_RELAY_POLICY,
+  type RelayOutcome,
+  type RelayPolicy,
+} from "./federation/relay.ts";
 export { INSTANCE_IDENTIFIER } from "./federation/remote-actors.ts";
 export { isId, newId } from "./ids.ts";
 export type * from "./stores/stores.ts";

@@ -1,11 +1,16 @@
 /**
  * The composition root: the one place that picks implementations (PostgreSQL
- * stores, embedded or not; PostgreSQL or Redis queue) and builds a Clique.
+ * stores, embedded or not; the job engine on PostgreSQL or Redis) and builds a
+ * Clique. What runs in this process follows its role: `web` serves HTTP and
+ * records work; `worker` runs the outbox relay and the queues' workers; `all`
+ * (the default) does both.
  */
 import { type Clique, createClique } from "@clique/core";
 import type { Config } from "./config.ts";
 import { type FederationBackends, openFederationBackends } from "./db/federation-backends.ts";
 import { openStorage, type Storage } from "./db/open-storage.ts";
+import { type JobBackendTarget, type JobEngine, openJobEngine } from "./jobs/engine.ts";
+import { type RunningRelay, startRelay } from "./jobs/relay-runner.ts";
 import { cliqueUserAgent, installUserAgent } from "./user-agent.ts";
 
 /** Clique's version, announced in NodeInfo and the User-Agent. */
@@ -16,9 +21,22 @@ export interface Composition {
   clique: Clique;
   storage: Storage;
   config: Config;
-  /** Starts delivering queued activities and processing queued inbox work (the server does; the CLI only enqueues). */
-  startQueue(): Promise<void>;
+  jobs: JobEngine;
+  /**
+   * Starts the work of a worker: the outbox relay, and the workers of the
+   * inbox, delivery and fan-out queues. The server does this in its `worker`
+   * and `all` roles; the CLI and `web` processes only record and enqueue.
+   */
+  startWorkers(): Promise<void>;
+  /** Stops the workers (letting running jobs finish, for a bounded time) and closes everything. */
   close(): Promise<void>;
+}
+
+/** Where the job engine keeps its jobs: Redis when configured, else Clique's own PostgreSQL. */
+function jobTarget(config: Config, connectionString: string): JobBackendTarget {
+  return config.redisUrl
+    ? { kind: "redis", url: config.redisUrl, prefix: `clique:${new URL(config.origin).host}` }
+    : { kind: "postgres", connectionString };
 }
 
 /** Opens the database (migrating it) and builds the Clique. */
@@ -26,17 +44,28 @@ export async function compose(config: Config): Promise<Composition> {
   const storage = await openStorage(config);
   let backends: FederationBackends;
   try {
-    backends = openFederationBackends(config, storage.connectionString);
+    backends = openFederationBackends(storage.connectionString);
   } catch (error) {
     await storage.close();
     throw error;
   }
+  const { jobs: settings } = config;
+  const jobs = openJobEngine(jobTarget(config, storage.connectionString), {
+    attempts: {
+      outbox: settings.deliveryAttempts,
+      inbox: Math.min(settings.deliveryAttempts, 5),
+      fanout: Math.min(settings.deliveryAttempts, 5),
+    },
+    backoffMs: settings.retryBaseMs,
+    concurrency: { outbox: settings.deliveryConcurrency, inbox: 4, fanout: 2 },
+    lockMs: settings.lockMs,
+  });
   const clique = createClique({
     stores: storage.stores,
     config: { origin: config.origin, defaultMemberCap: config.defaultMemberCap },
     federation: {
       kv: backends.kv,
-      queue: backends.queue,
+      queue: jobs.fedify,
       allowPrivateAddress: config.allowPrivateAddress,
       manuallyStartQueue: true,
       version: VERSION,
@@ -45,20 +74,45 @@ export async function compose(config: Config): Promise<Composition> {
   // Fedify's deliveries carry no User-Agent of their own (user-agent.ts).
   const uninstallUserAgent = installUserAgent(cliqueUserAgent(VERSION, config.origin));
   const abort = new AbortController();
-  let queueRunning: Promise<void> | null = null;
+  let relay: RunningRelay | null = null;
+  let closing: Promise<void> | undefined;
   return {
     clique,
     storage,
     config,
-    async startQueue() {
-      queueRunning ??=
-        clique.federation?.startQueue(undefined, { signal: abort.signal }) ?? Promise.resolve();
+    jobs,
+    async startWorkers() {
+      if (relay) return;
+      void clique.federation?.startQueue(undefined, { signal: abort.signal });
+      relay = await startRelay(clique, storage.connectionString, {
+        concurrency: 2,
+        pollMs: 2_000,
+        policy: {
+          maxAttempts: 8,
+          backoffMs: (n) => Math.min(settings.retryBaseMs * 2 ** (n - 1), 3_600_000),
+        },
+        ...(settings.crashAt === "relay-handed-over"
+          ? {
+              // Test only: die between handing an event over and taking it out of the outbox.
+              afterHandled: () => {
+                process.kill(process.pid, "SIGKILL");
+              },
+            }
+          : {}),
+      });
     },
-    async close() {
-      abort.abort();
-      await backends.close();
-      await storage.close();
-      uninstallUserAgent();
+    close() {
+      closing ??= (async () => {
+        // The relay first (it finishes the event it holds), then the queues'
+        // workers (they finish their jobs, for at most CLIQUE_SHUTDOWN_MS).
+        await relay?.stop();
+        await jobs.close(settings.shutdownMs);
+        abort.abort();
+        await backends.close();
+        await storage.close();
+        uninstallUserAgent();
+      })();
+      return closing;
     },
   };
 }

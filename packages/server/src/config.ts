@@ -27,7 +27,28 @@ export interface Config {
   /** Reverse proxies whose `X-Forwarded-For` is believed; nobody's by default. */
   trustedProxies: AddressSet;
   logLevel: "debug" | "info" | "warning" | "error";
+  /** What this process does: serve HTTP, run the jobs (relay, deliveries, inbox), or both. */
+  role: Role;
+  jobs: {
+    /** Tries per delivery before it is a dead letter (inbox and fan-out jobs get fewer). */
+    deliveryAttempts: number;
+    /** First wait before retrying a failed job; doubles every time. */
+    retryBaseMs: number;
+    /** How long a worker's hold on a job lasts: a dead worker's jobs are taken up after it. */
+    lockMs: number;
+    /** How long a stopping worker waits for its running jobs. */
+    shutdownMs: number;
+    /** Deliveries one worker process makes at once. */
+    deliveryConcurrency: number;
+    /** Test only: the process kills itself (SIGKILL) at this step. */
+    crashAt: "relay-handed-over" | null;
+  };
 }
+
+/** What a process does. `all`: web and jobs in one process (the default). */
+export const ROLES = ["all", "web", "worker"] as const;
+/** What a process does. */
+export type Role = (typeof ROLES)[number];
 
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"])
@@ -66,6 +87,13 @@ const schema = z.object({
     })
     .optional(),
   LOG_LEVEL: z.enum(["debug", "info", "warning", "error"]).default("info"),
+  CLIQUE_ROLE: z.enum(ROLES).default("all"),
+  CLIQUE_DELIVERY_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
+  CLIQUE_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
+  CLIQUE_JOB_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  CLIQUE_SHUTDOWN_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  CLIQUE_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  CLIQUE_TEST_CRASH_AT: z.enum(["relay-handed-over"]).optional(),
 });
 
 const SERVER_PACKAGE_DIR = fileURLToPath(new URL("..", import.meta.url));
@@ -151,6 +179,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     bodyLimit: e.CLIQUE_BODY_LIMIT,
     trustedProxies: e.CLIQUE_TRUSTED_PROXIES ?? parseAddressSet(""),
     logLevel: e.LOG_LEVEL,
+    role: e.CLIQUE_ROLE,
+    jobs: {
+      deliveryAttempts: e.CLIQUE_DELIVERY_ATTEMPTS,
+      retryBaseMs: e.CLIQUE_RETRY_BASE_MS,
+      lockMs: e.CLIQUE_JOB_LOCK_MS,
+      shutdownMs: e.CLIQUE_SHUTDOWN_MS,
+      deliveryConcurrency: e.CLIQUE_DELIVERY_CONCURRENCY,
+      crashAt: e.CLIQUE_TEST_CRASH_AT ?? null,
+    },
   };
 }
 
@@ -199,6 +236,36 @@ export const ENVIRONMENT_VARIABLES: readonly { name: string; default: string; me
       default: "(none)",
       meaning:
         "reverse proxies whose X-Forwarded-For is believed: addresses and CIDRs, comma-separated",
+    },
+    {
+      name: "CLIQUE_ROLE",
+      default: "all",
+      meaning: "what `clique start` runs: web, worker (relay, deliveries, inbox) or all",
+    },
+    {
+      name: "CLIQUE_DELIVERY_ATTEMPTS",
+      default: "10",
+      meaning: "tries per delivery before it is a dead letter (`clique queue status`)",
+    },
+    {
+      name: "CLIQUE_RETRY_BASE_MS",
+      default: "30000",
+      meaning: "first wait before retrying a failed job, doubling each time",
+    },
+    {
+      name: "CLIQUE_JOB_LOCK_MS",
+      default: "30000",
+      meaning: "after this long without a sign of life, a worker's job is taken up by another",
+    },
+    {
+      name: "CLIQUE_SHUTDOWN_MS",
+      default: "10000",
+      meaning: "how long a stopping worker waits for its running jobs",
+    },
+    {
+      name: "CLIQUE_DELIVERY_CONCURRENCY",
+      default: "16",
+      meaning: "deliveries one worker process makes at once",
     },
     { name: "LOG_LEVEL", default: "info", meaning: "debug, info, warning or error" },
   ];

@@ -1,6 +1,7 @@
 import { type AddressInfo, createServer, isIPv6 } from "node:net";
 import { serve } from "@hono/node-server";
 import { getLogger } from "@logtape/logtape";
+import { Hono } from "hono";
 import { compose } from "./compose.ts";
 import { type Config, describeDatabase } from "./config.ts";
 import { createApp } from "./http/app.ts";
@@ -63,6 +64,14 @@ function portFree(config: Config): Promise<boolean> {
   });
 }
 
+/** The HTTP side of a worker process: its health, for supervisors and tests. */
+function workerApp(): Hono {
+  const app = new Hono();
+  app.get("/health", (c) => c.json({ ok: true, role: "worker" }));
+  app.notFound((c) => c.json({ error: "A worker serves no API", code: "not_found" }, 404));
+  return app;
+}
+
 /** Starts the HTTP server on the configured port. */
 export async function startServer(config: Config): Promise<RunningServer> {
   // Before opening the database: a second `npm start` should say so at once.
@@ -72,7 +81,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
     database: describeDatabase(config),
   });
   const composition = await compose(config);
-  const app = createApp({ clique: composition.clique, config });
+  // A worker answers only /health: it runs the relay and the queues, not the API.
+  const app =
+    config.role === "worker" ? workerApp() : createApp({ clique: composition.clique, config });
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
@@ -83,7 +94,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     if (error.code === "EADDRINUSE") throw await portInUse(config);
     throw error;
   });
-  await composition.startQueue();
+  if (config.role !== "web") await composition.startWorkers();
   const port = (server.address() as AddressInfo).port;
   const url = displayUrl(config.host, port);
   if (config.allowPrivateAddress) {
@@ -91,9 +102,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
       "CLIQUE_ALLOW_PRIVATE_ADDRESS=true: this server will fetch from and deliver to private and loopback addresses. Use it only for tests and local trials.",
     );
   }
-  log.info("Clique is listening on {url} (public origin {origin}).", {
+  log.info("Clique is listening on {url} (public origin {origin}; role {role}).", {
     url,
     origin: config.origin,
+    role: config.role,
   });
   if (!(await composition.clique.getSettings())) {
     log.info(

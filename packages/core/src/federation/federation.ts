@@ -39,7 +39,7 @@ import {
   type Viewer,
   visibilityFilter,
 } from "../visibility/visibility.ts";
-import { registerInbox } from "./inbox.ts";
+import { type InboxListener, registerInbox } from "./inbox.ts";
 import { withoutQueueIdempotence } from "./inbox-idempotency.ts";
 import { INSTANCE_IDENTIFIER, persistActor } from "./remote-actors.ts";
 import { addressingFor, instant, narrowFor, postToNote } from "./wire.ts";
@@ -49,7 +49,11 @@ const log = getLogger(["clique", "federation"]);
 /** Federation settings the server passes in. */
 export interface FederationOptions {
   kv: KvStore;
-  queue?: MessageQueue;
+  /**
+   * Where Fedify queues its work: one queue for all, or one each for incoming
+   * activities, deliveries (one job per remote inbox) and fan-out.
+   */
+  queue?: MessageQueue | { inbox?: MessageQueue; outbox?: MessageQueue; fanout?: MessageQueue };
   /** Loopback and private addresses: tests and local trials only. */
   allowPrivateAddress: boolean;
   /** Whether this process only enqueues (CLI) and a server runs the queue. */
@@ -85,7 +89,11 @@ async function importPairs(pairs: readonly StoredKeyPair[]): Promise<CryptoKeyPa
 }
 
 /** Builds the Fedify federation for a Clique. */
-export function buildFederation(deps: Deps, options: FederationOptions) {
+export function buildFederation(
+  deps: Deps,
+  options: FederationOptions,
+  inboxListeners: readonly InboxListener[] = [],
+) {
   const urls = urlsFor(deps.config.origin);
   // Inbound de-duplication is Clique's own (inbox-idempotency.ts): Fedify's
   // queue worker would drop an activity whose id was reused for another object.
@@ -158,6 +166,44 @@ export function buildFederation(deps: Deps, options: FederationOptions) {
       : { kind: "remote", actorId: actor.id };
   }
 
+  /** A member's actor document: the same for the actor dispatcher and for `Update(Person)`. */
+  async function personOf(ctx: Context<void>, member: Member): Promise<Person> {
+    const identifier = member.username;
+    const keys = await ctx.getActorKeyPairs(identifier);
+    const profile = publicProfile(member);
+    return new Person({
+      id: ctx.getActorUri(identifier),
+      preferredUsername: member.username,
+      name: member.displayName,
+      summary: profile.bioHtml,
+      url: new URL(urls.profile(member.username)),
+      inbox: ctx.getInboxUri(identifier),
+      outbox: ctx.getOutboxUri(identifier),
+      followers: ctx.getFollowersUri(identifier),
+      following: ctx.getFollowingUri(identifier),
+      featured: ctx.getFeaturedUri(identifier),
+      endpoints: new Endpoints({ sharedInbox: ctx.getInboxUri() }),
+      published: instant(member.createdAt),
+      manuallyApprovesFollowers: member.manuallyApprovesFollowers,
+      discoverable: member.discoverable,
+      indexable: false,
+      icon: new Image({
+        url: new URL(urls.avatar(member.id)),
+        mediaType: "image/png",
+      }),
+      // The actor document is public and cached by other servers: public parts only.
+      attachments: profile.fields.map(
+        (f) =>
+          new PropertyValue({
+            name: f.name,
+            value: f.value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`),
+          }),
+      ),
+      publicKey: keys[0]?.cryptographicKey ?? null,
+      assertionMethods: keys.map((k) => k.multikey),
+    });
+  }
+
   // --- Actors ------------------------------------------------------------
 
   federation
@@ -186,38 +232,7 @@ export function buildFederation(deps: Deps, options: FederationOptions) {
       if (member.status === "removed") {
         return new Tombstone({ id: ctx.getActorUri(identifier), deleted: instant(deps.now()) });
       }
-      const keys = await ctx.getActorKeyPairs(identifier);
-      return new Person({
-        id: ctx.getActorUri(identifier),
-        preferredUsername: member.username,
-        name: member.displayName,
-        summary: publicProfile(member).bioHtml,
-        url: new URL(urls.profile(member.username)),
-        inbox: ctx.getInboxUri(identifier),
-        outbox: ctx.getOutboxUri(identifier),
-        followers: ctx.getFollowersUri(identifier),
-        following: ctx.getFollowingUri(identifier),
-        featured: ctx.getFeaturedUri(identifier),
-        endpoints: new Endpoints({ sharedInbox: ctx.getInboxUri() }),
-        published: instant(member.createdAt),
-        manuallyApprovesFollowers: member.manuallyApprovesFollowers,
-        discoverable: member.discoverable,
-        indexable: false,
-        icon: new Image({
-          url: new URL(urls.avatar(member.id)),
-          mediaType: "image/png",
-        }),
-        // The actor document is public and cached by other servers: public parts only.
-        attachments: publicProfile(member).fields.map(
-          (f) =>
-            new PropertyValue({
-              name: f.name,
-              value: f.value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`),
-            }),
-        ),
-        publicKey: keys[0]?.cryptographicKey ?? null,
-        assertionMethods: keys.map((k) => k.multikey),
-      });
+      return personOf(ctx, member);
     })
     .setKeyPairsDispatcher(async (_ctx, identifier) => {
       if (identifier === INSTANCE_IDENTIFIER) return importPairs(await instanceKeys());
@@ -381,7 +396,7 @@ export function buildFederation(deps: Deps, options: FederationOptions) {
   // --- Inbox ---------------------------------------------------------------
 
   const inbox = federation.setInboxListeners(FEDERATION_PATHS.inbox, FEDERATION_PATHS.sharedInbox);
-  registerInbox(deps, inbox, kv);
+  registerInbox(deps, inbox, kv, inboxListeners);
   inbox.setSharedKeyDispatcher(() => ({ identifier: INSTANCE_IDENTIFIER }));
 
   log.debug("Federation built for {origin}", { origin: deps.config.origin });
@@ -389,7 +404,9 @@ export function buildFederation(deps: Deps, options: FederationOptions) {
   /** A context for work outside a request (publishing from use cases and the CLI). */
   const context = (): Context<void> =>
     federation.createContext(new URL(deps.config.origin), undefined);
-  return { federation, context };
+  /** A member's `Person`, outside a request (for `Update(Person)`). */
+  const person = (member: Member) => personOf(context(), member);
+  return { federation, context, person };
 }
 
 /** The federation object a Clique builds. */

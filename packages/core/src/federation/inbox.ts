@@ -41,6 +41,20 @@ const log = getLogger(["clique", "federation", "inbox"]);
 
 type Ctx = InboxContext<void>;
 
+/**
+ * An inbox listener another package adds through `createClique` (moderation's
+ * `Flag`, say), for an activity type core does not handle itself. It is
+ * de-duplicated like core's own listeners.
+ */
+export interface InboxListener<A extends Activity = Activity> {
+  /** The vocabulary class, e.g. `Flag` from `@fedify/vocab`. */
+  // biome-ignore lint/suspicious/noExplicitAny: Fedify's `on()` takes any vocabulary constructor.
+  type: new (
+    ...args: any[]
+  ) => A;
+  handle(deps: Deps, ctx: InboxContext<void>, activity: A): Promise<void>;
+}
+
 async function loader(ctx: Ctx) {
   return ctx.getDocumentLoader({ identifier: INSTANCE_IDENTIFIER });
 }
@@ -86,31 +100,30 @@ async function onFollow(deps: Deps, ctx: Ctx, follow: Follow): Promise<void> {
     uri: follow.id.href,
     createdAt: deps.now(),
   };
-  if (await deps.stores.blocks.between(sender.id, member.id)) {
-    await deps.publisher.publish({
-      kind: "follow-rejected",
-      follow: { ...record, uri: follow.id.href },
-    });
-    return;
-  }
-  let stored: FollowRecord | null = record;
-  if (!existing) {
-    // The same Follow may arrive at two inboxes at once: the first one stores it.
-    if (!(await deps.stores.follows.create(record)))
-      stored = await deps.stores.follows.get(sender.id, member.id);
-  } else if (
-    existing.uri !== follow.id.href &&
-    !(await deps.stores.follows.getByUri(follow.id.href))
-  ) {
-    // A follow repeated under a new id: an Accept (now or on approval) names the latest.
-    await deps.stores.follows.setUri(existing.id, follow.id.href);
-  }
-  // Answer again when a follow repeats: the first Accept may have been lost.
-  if (stored?.state === "accepted")
-    await deps.publisher.publish({
-      kind: "follow-accepted",
-      follow: { ...stored, uri: follow.id.href },
-    });
+  const followId = follow.id.href;
+  await deps.stores.transaction(async (tx) => {
+    if (await tx.blocks.between(sender.id, member.id)) {
+      await tx.outbox.record(
+        { kind: "follow-rejected", follow: { ...record, uri: followId } },
+        deps.now(),
+      );
+      return;
+    }
+    let stored: FollowRecord | null = record;
+    if (!existing) {
+      // The same Follow may arrive at two inboxes at once: the first one stores it.
+      if (!(await tx.follows.create(record))) stored = await tx.follows.get(sender.id, member.id);
+    } else if (existing.uri !== followId && !(await tx.follows.getByUri(followId))) {
+      // A follow repeated under a new id: an Accept (now or on approval) names the latest.
+      await tx.follows.setUri(existing.id, followId);
+    }
+    // Answer again when a follow repeats: the first Accept may have been lost.
+    if (stored?.state === "accepted")
+      await tx.outbox.record(
+        { kind: "follow-accepted", follow: { ...stored, uri: followId } },
+        deps.now(),
+      );
+  });
 }
 
 async function onUndo(deps: Deps, ctx: Ctx, undo: Undo): Promise<void> {
@@ -398,8 +411,19 @@ async function onBlock(deps: Deps, ctx: Ctx, block: Block): Promise<void> {
  * Registers every inbox listener. `kv` is the store Fedify was given: each
  * activity is handled once per (id, object) key (`inbox-idempotency.ts`).
  */
-export function registerInbox(deps: Deps, inbox: InboxListenerSetters<void>, kv: KvStore): void {
+export function registerInbox(
+  deps: Deps,
+  inbox: InboxListenerSetters<void>,
+  kv: KvStore,
+  extra: readonly InboxListener[] = [],
+): void {
   const once = handledOnce(deps, kv);
+  const own = [Follow, Undo, Accept, Reject, Create, Update, Delete, Like, Announce, Block];
+  for (const listener of extra) {
+    if (own.some((type) => type === listener.type))
+      throw new Error(`Core already listens for ${listener.type.name} activities`);
+    inbox.on(listener.type, once(listener.handle));
+  }
   inbox
     .withIdempotency((_ctx, activity) => idempotencyKey(deps.config.origin, activity))
     .on(Follow, once(onFollow))

@@ -1,29 +1,33 @@
 /**
  * The one module that sends activities. Use cases record what happened
- * (`FederationEvent`); this turns each event into an activity, addressed per
- * the audience table in `wire.ts`, and hands it to Fedify's queue, which
- * signs per recipient server, retries and de-duplicates shared inboxes.
+ * (`FederationEvent`) in the outbox; the relay hands each event here, and this
+ * turns it into activities, addressed per the audience table in `wire.ts`, and
+ * queues them with Fedify, which signs per recipient server and delivers once
+ * per shared inbox (the job engine retries). Activity ids are stable for an
+ * event, so an event handed over twice (after a crash) is deduplicated by the
+ * receiving servers. Failures throw: the relay tries the event again.
  */
 import type { Context } from "@fedify/fedify";
 import {
   Accept,
+  type Object as APObject,
   Block,
   Create,
   Delete,
   Follow,
   Like,
+  PUBLIC_COLLECTION,
   type Recipient,
   Reject,
   Tombstone,
   Undo,
   Update,
 } from "@fedify/vocab";
-import { getLogger } from "@logtape/logtape";
 import type { Deps } from "../deps.ts";
-import type { Actor, Follow as FollowRecord, Post } from "../domain/types.ts";
+import type { Actor, Follow as FollowRecord, Member, Post } from "../domain/types.ts";
 import { urlsFor } from "../urls.ts";
 import { canView } from "../visibility/visibility.ts";
-import type { FederationEvent, Publisher } from "./events.ts";
+import type { Publisher, RecordedEvent } from "./events.ts";
 import {
   type Addressing,
   actorUri,
@@ -32,8 +36,6 @@ import {
   instant,
   noteBuilder,
 } from "./wire.ts";
-
-const log = getLogger(["clique", "federation", "outbox"]);
 
 function recipientOf(actor: Actor): Recipient | null {
   if (!actor.uri || !actor.inboxUrl) return null;
@@ -45,7 +47,11 @@ function recipientOf(actor: Actor): Recipient | null {
 }
 
 /** Builds the publisher over a Fedify context factory. */
-export function createPublisher(deps: Deps, context: () => Context<void>): Publisher {
+export function createPublisher(
+  deps: Deps,
+  context: () => Context<void>,
+  person: (member: Member) => Promise<APObject>,
+): Publisher {
   const urls = urlsFor(deps.config.origin);
 
   async function send(
@@ -117,7 +123,7 @@ export function createPublisher(deps: Deps, context: () => Context<void>): Publi
     };
   }
 
-  async function handle(event: FederationEvent): Promise<void> {
+  async function handle({ id: eventId, event }: RecordedEvent): Promise<void> {
     switch (event.kind) {
       case "post-created":
       case "post-updated":
@@ -190,7 +196,7 @@ export function createPublisher(deps: Deps, context: () => Context<void>): Publi
         const Response = event.kind === "follow-accepted" ? Accept : Reject;
         const activity = new Response({
           id: new URL(
-            `${urls.actor(s.followee.username)}/${event.kind === "follow-accepted" ? "accepts" : "rejects"}/${event.follow.id}/${Date.now()}`,
+            `${urls.actor(s.followee.username)}/${event.kind === "follow-accepted" ? "accepts" : "rejects"}/${event.follow.id}/${eventId}`,
           ),
           actor: new URL(urls.actor(s.followee.username)),
           object: followObject(event.follow, s.follower, s.followee),
@@ -235,7 +241,7 @@ export function createPublisher(deps: Deps, context: () => Context<void>): Publi
           event.kind === "blocked"
             ? block
             : new Undo({
-                id: new URL(`${block.id!.href}/undo/${Date.now()}`),
+                id: new URL(`${block.id!.href}/undo/${eventId}`),
                 actor: block.actorId,
                 object: block,
               });
@@ -260,7 +266,7 @@ export function createPublisher(deps: Deps, context: () => Context<void>): Publi
         };
         for (const part of byServer(removed)) {
           const activity = new Delete({
-            id: new URL(`${postUri}/recalls/${Date.now()}`),
+            id: new URL(`${postUri}/recalls/${eventId}`),
             actor: new URL(urls.actor(author.username)),
             tos: part.to,
             object: new Tombstone({ id: new URL(postUri), deleted: instant(deps.now()) }),
@@ -269,6 +275,27 @@ export function createPublisher(deps: Deps, context: () => Context<void>): Publi
         }
         return;
       }
+      case "actor-updated": {
+        // A profile edit reaches the servers of the member's remote followers.
+        const member = await deps.stores.members.getById(event.actorId);
+        if (member?.status !== "active") return;
+        const followers = await deps.stores.follows.remoteFollowers(member.id);
+        if (followers.length === 0) return;
+        const activity = new Update({
+          id: new URL(`${urls.actor(member.username)}/updates/${eventId}`),
+          actor: new URL(urls.actor(member.username)),
+          tos: [PUBLIC_COLLECTION],
+          ccs: [new URL(`${urls.actor(member.username)}/followers`)],
+          object: await person(member),
+          published: instant(deps.now()),
+        });
+        await send(member.username, followers, activity);
+        return;
+      }
+      case "member-suspended":
+      case "member-removed":
+        // Nothing to send yet: moderation decides what a removal tells other servers.
+        return;
       default: {
         const unreachable: never = event;
         throw new Error(`unknown event ${JSON.stringify(unreachable)}`);
@@ -276,14 +303,5 @@ export function createPublisher(deps: Deps, context: () => Context<void>): Publi
     }
   }
 
-  return {
-    async publish(event) {
-      try {
-        await handle(event);
-      } catch (error) {
-        // The change is already committed; a failed enqueue must not undo it.
-        log.error("Could not publish {kind}: {error}", { kind: event.kind, error });
-      }
-    },
-  };
+  return { name: "federation", handle };
 }

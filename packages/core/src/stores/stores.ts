@@ -20,6 +20,7 @@ import type {
   ProfileField,
   Role,
 } from "../domain/types.ts";
+import type { FederationEvent } from "../federation/events.ts";
 import type { VisibilityFacts, VisibilityFilter } from "../visibility/visibility.ts";
 
 /** The Clique's single settings row. */
@@ -341,6 +342,43 @@ export interface FollowStore {
   ): Promise<Map<string, { followers: number; following: number }>>;
 }
 
+/** An event waiting in the outbox to be handed to its subscribers. */
+export interface OutboxEntry {
+  id: string;
+  event: FederationEvent;
+  createdAt: Date;
+  /** Failed hand-overs so far. */
+  attempts: number;
+  lastError: string | null;
+  /** When it was set aside after its last failed attempt; `null` while it is still due. */
+  deadAt: Date | null;
+}
+
+/**
+ * The transactional outbox: events are recorded in the transaction of the
+ * change that caused them, so an event exists exactly when its change
+ * committed; the relay takes them out once every subscriber has them.
+ */
+export interface OutboxStore {
+  /** Records an event in the current transaction, and wakes the relay when it commits. */
+  record(event: FederationEvent, at: Date): Promise<void>;
+  /**
+   * The oldest event that is due (not dead, not waiting for a retry), locked
+   * until the transaction ends; events another transaction holds are skipped.
+   */
+  claimNext(now: Date): Promise<OutboxEntry | null>;
+  /** The event was handed over: it leaves the outbox. */
+  remove(id: string): Promise<void>;
+  /** A failed hand-over: try again at `retryAt`, or set it aside as dead when `null`. */
+  failed(id: string, error: string, retryAt: Date | null, at: Date): Promise<void>;
+  /** How many events wait, and how many were set aside. */
+  counts(): Promise<{ pending: number; dead: number }>;
+  /** Events set aside, oldest first. */
+  listDead(limit: number): Promise<OutboxEntry[]>;
+  /** Makes a dead event due again now; whether there was one. */
+  revive(id: string, at: Date): Promise<boolean>;
+}
+
 /** All stores, plus a way to run several writes atomically. */
 export interface Stores {
   settings: SettingsStore;
@@ -356,6 +394,7 @@ export interface Stores {
   interactions: InteractionStore;
   blocks: BlockStore;
   mutes: MuteStore;
+  outbox: OutboxStore;
   /** The relationships the visibility rules ask about. */
   facts: VisibilityFacts;
   /** Runs `fn` in one database transaction; everything it writes lands or nothing does. */

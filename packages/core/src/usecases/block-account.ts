@@ -45,17 +45,22 @@ export async function blockAccount(
   const target = await deps.stores.actors.getById(targetId);
   if (!target) return fail("not_found");
   if (target.id === member.id) return fail("self_block");
-  const ended = await recordBlock(deps.stores, member.id, target.id, null, deps.now());
-  if (target.kind === "remote") {
+  await deps.stores.transaction(async (tx) => {
+    const ended = await recordBlock(tx, member.id, target.id, null, deps.now());
+    if (target.kind !== "remote") return;
     for (const follow of ended) {
-      await deps.publisher.publish(
+      await tx.outbox.record(
         follow.followerId === member.id
           ? { kind: "follow-undone", follow }
           : { kind: "follow-rejected", follow },
+        deps.now(),
       );
     }
-    await deps.publisher.publish({ kind: "blocked", blockerId: member.id, blockedId: target.id });
-  }
+    await tx.outbox.record(
+      { kind: "blocked", blockerId: member.id, blockedId: target.id },
+      deps.now(),
+    );
+  });
   return ok(null);
 }
 
@@ -68,13 +73,14 @@ export async function unblockAccount(
   const target = await deps.stores.actors.getById(targetId);
   if (!target) return fail("not_found");
   if (await deps.stores.facts.blocks(member.id, target.id)) {
-    await deps.stores.blocks.remove(member.id, target.id);
-    if (target.kind === "remote")
-      await deps.publisher.publish({
-        kind: "unblocked",
-        blockerId: member.id,
-        blockedId: target.id,
-      });
+    await deps.stores.transaction(async (tx) => {
+      await tx.blocks.remove(member.id, target.id);
+      if (target.kind === "remote")
+        await tx.outbox.record(
+          { kind: "unblocked", blockerId: member.id, blockedId: target.id },
+          deps.now(),
+        );
+    });
   }
   return ok(null);
 }

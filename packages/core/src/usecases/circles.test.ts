@@ -1,7 +1,7 @@
 /**
  * Circles: removing someone recalls every post of the circle from them, however
- * old, and only those (events recorded from the publisher, the one module that
- * would turn them into `Delete`s).
+ * old, and only those (the events the outbox relay hands to its subscribers;
+ * the publisher would turn them into `Delete`s).
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -14,6 +14,7 @@ import {
 } from "@clique/testing";
 import { OPEN_INTERACTIONS } from "../domain/types.ts";
 import type { FederationEvent } from "../federation/events.ts";
+import { relayNext } from "../federation/relay.ts";
 import { newId } from "../ids.ts";
 
 let t: TestClique;
@@ -23,12 +24,18 @@ const events: FederationEvent[] = [];
 before(async () => {
   t = await openTestClique();
   world = await seedWorld(t.clique, t.db);
-  t.clique.deps.publisher = {
-    publish: async (event) => {
+});
+
+/** Hands every recorded event to a subscriber that keeps them. */
+async function drainOutbox(): Promise<void> {
+  const recorder = {
+    name: "recorder",
+    handle: async ({ event }: { event: FederationEvent }) => {
       events.push(event);
     },
   };
-});
+  while ((await relayNext(t.clique.deps, [recorder])) !== "idle");
+}
 
 after(async () => {
   await t?.drop();
@@ -78,11 +85,13 @@ describe("circle recall", () => {
       )
       .execute();
     const other = await publish(alice, { source: "not for the family", audience: "followers" });
+    await drainOutbox();
     events.length = 0;
 
     const grace = world.ids.grace_remote;
     const updated = await t.clique.updateCircle(alice, family, { memberIds: [bob.id] });
     assert.ok(updated.ok);
+    await drainOutbox();
     const recalled = events.filter((e) => e.kind === "post-recalled");
     assert.deepEqual(
       recalled.map((e) => e.post.id).sort(),

@@ -2,6 +2,7 @@ import type { Deps } from "../deps.ts";
 import type { Circle, Member } from "../domain/types.ts";
 import { fail, ok, type Result } from "../errors.ts";
 import { isId, newId } from "../ids.ts";
+import type { Stores } from "../stores/stores.ts";
 
 /** Longest circle name. */
 export const MAX_CIRCLE_NAME = 100;
@@ -82,13 +83,13 @@ export async function updateCircle(
   }
   await deps.stores.transaction(async (tx) => {
     if (input.name !== undefined) await tx.circles.rename(id, input.name.trim());
-    if (input.memberIds !== undefined) await tx.circles.setMembers(id, input.memberIds);
+    if (input.memberIds !== undefined) {
+      await tx.circles.setMembers(id, input.memberIds);
+      const kept = new Set(input.memberIds);
+      const removed = circle.memberIds.filter((m) => !kept.has(m));
+      if (removed.length > 0) await recallCirclePosts(deps, tx, id, removed);
+    }
   });
-  if (input.memberIds !== undefined) {
-    const kept = new Set(input.memberIds);
-    const removed = circle.memberIds.filter((m) => !kept.has(m));
-    if (removed.length > 0) await recallCirclePosts(deps, id, removed);
-  }
   return ok((await deps.stores.circles.getById(id))!);
 }
 
@@ -99,11 +100,12 @@ export async function updateCircle(
  */
 async function recallCirclePosts(
   deps: Deps,
+  tx: Stores,
   circleId: string,
   removed: readonly string[],
 ): Promise<void> {
-  for (const post of await deps.stores.posts.listInCircle(circleId))
-    await deps.publisher.publish({ kind: "post-recalled", post, actorIds: removed });
+  for (const post of await tx.posts.listInCircle(circleId))
+    await tx.outbox.record({ kind: "post-recalled", post, actorIds: removed }, deps.now());
 }
 
 /** Deletes a circle. Its posts then stay visible only to their author. */

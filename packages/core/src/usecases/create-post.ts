@@ -141,8 +141,8 @@ export async function createPost(
   if (parent && chosen.addressParent)
     addressed.push(parent.authorId, ...(await deps.stores.posts.recipientsOf(parent.id)));
   const id = newId();
-  const post = await deps.stores.transaction((tx) =>
-    tx.posts.create({
+  const post = await deps.stores.transaction(async (tx) => {
+    const created = await tx.posts.create({
       id,
       authorId: author.id,
       uri: null,
@@ -163,9 +163,10 @@ export async function createPost(
       mentionIds: text.mentionIds,
       recipientIds: [...new Set(addressed)].filter((m) => m !== author.id),
       hashtags: text.hashtags,
-    }),
-  );
-  await deps.publisher.publish({ kind: "post-created", post });
+    });
+    await tx.outbox.record({ kind: "post-created", post: created }, deps.now());
+    return created;
+  });
   return ok(post);
 }
 

@@ -20,8 +20,10 @@ export async function deletePost(
   if (!post) return fail("not_found");
   if (post.authorId !== by.id && !(MODERATING_ROLES.has(by.role) && post.uri === null))
     return fail("not_allowed");
-  await deps.stores.transaction((tx) => tx.posts.markDeleted(post.id, deps.now()));
-  // Recipients are worked out from the post as it was; its links are kept for that.
-  await deps.publisher.publish({ kind: "post-deleted", post });
+  await deps.stores.transaction(async (tx) => {
+    await tx.posts.markDeleted(post.id, deps.now());
+    // Recipients are worked out from the post as it was; its links are kept for that.
+    await tx.outbox.record({ kind: "post-deleted", post }, deps.now());
+  });
   return ok(post);
 }

@@ -39,7 +39,7 @@ export async function editPost(
 
   const text = await composeText(deps, input.source, post.contentType, author.id);
   const now = deps.now();
-  await deps.stores.transaction(async (tx) => {
+  const edited = await deps.stores.transaction(async (tx) => {
     // Whoever the post was addressed to keeps it: a mention dropped in an edit
     // must not take a direct or followers-only post away from its recipient.
     const kept = await tx.posts.recipientsOf(post.id);
@@ -63,8 +63,9 @@ export async function editPost(
       recipientIds: [...new Set([...kept, ...text.mentionIds])].filter((m) => m !== author.id),
       hashtags: text.hashtags,
     });
+    const updated = (await tx.posts.getById(post.id))!;
+    await tx.outbox.record({ kind: "post-updated", post: updated }, now);
+    return updated;
   });
-  const edited = (await deps.stores.posts.getById(post.id))!;
-  await deps.publisher.publish({ kind: "post-updated", post: edited });
   return ok(edited);
 }

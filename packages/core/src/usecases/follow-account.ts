@@ -34,8 +34,10 @@ export async function followAccount(
     // an Accept of any of our Follows of this account still counts (inbox.ts).
     if (existing.state === "pending" && target.kind === "remote") {
       const retry: Follow = { ...existing, uri: followUri() };
-      await deps.stores.follows.setUri(existing.id, retry.uri!);
-      await deps.publisher.publish({ kind: "follow-requested", follow: retry });
+      await deps.stores.transaction(async (tx) => {
+        await tx.follows.setUri(existing.id, retry.uri!);
+        await tx.outbox.record({ kind: "follow-requested", follow: retry }, deps.now());
+      });
       return ok(retry);
     }
     return ok(existing);
@@ -49,12 +51,17 @@ export async function followAccount(
     uri: target.kind === "remote" ? followUri() : null,
     createdAt: deps.now(),
   };
-  if (!(await deps.stores.follows.create(follow))) {
+  const created = await deps.stores.transaction(async (tx) => {
+    if (!(await tx.follows.create(follow))) return false;
+    if (target.kind === "remote")
+      await tx.outbox.record({ kind: "follow-requested", follow }, deps.now());
+    return true;
+  });
+  if (!created) {
     // Asked twice at once: the other request made the follow.
     const made = await deps.stores.follows.get(member.id, target.id);
     return made ? ok(made) : fail("not_found");
   }
-  if (target.kind === "remote") await deps.publisher.publish({ kind: "follow-requested", follow });
   return ok(follow);
 }
 
@@ -68,8 +75,11 @@ export async function unfollowAccount(
   if (!target) return fail("not_found");
   const follow = await deps.stores.follows.get(member.id, target.id);
   if (follow) {
-    await deps.stores.follows.delete(follow.id);
-    if (target.kind === "remote") await deps.publisher.publish({ kind: "follow-undone", follow });
+    await deps.stores.transaction(async (tx) => {
+      await tx.follows.delete(follow.id);
+      if (target.kind === "remote")
+        await tx.outbox.record({ kind: "follow-undone", follow }, deps.now());
+    });
   }
   return ok(null);
 }
@@ -87,9 +97,11 @@ export async function authorizeFollowRequest(
 ): Promise<Result<Follow, "not_found">> {
   const follow = await deps.stores.follows.get(followerId, member.id);
   if (!follow) return fail("not_found");
-  if (follow.state === "pending") await deps.stores.follows.accept(follow.id);
   const accepted: Follow = { ...follow, state: "accepted" };
-  await deps.publisher.publish({ kind: "follow-accepted", follow: accepted });
+  await deps.stores.transaction(async (tx) => {
+    if (follow.state === "pending") await tx.follows.accept(follow.id);
+    await tx.outbox.record({ kind: "follow-accepted", follow: accepted }, deps.now());
+  });
   return ok(accepted);
 }
 
@@ -104,8 +116,10 @@ export async function rejectFollower(
 ): Promise<Result<null, "not_found">> {
   const follow = await deps.stores.follows.get(followerId, member.id);
   if (!follow) return fail("not_found");
-  await deps.stores.follows.delete(follow.id);
-  await deps.publisher.publish({ kind: "follow-rejected", follow });
+  await deps.stores.transaction(async (tx) => {
+    await tx.follows.delete(follow.id);
+    await tx.outbox.record({ kind: "follow-rejected", follow }, deps.now());
+  });
   return ok(null);
 }
 

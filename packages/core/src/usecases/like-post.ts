@@ -17,15 +17,18 @@ export async function likePost(
   // The author's interaction policy decides who may like.
   if (!(await mayInteract(viewer, post, "like", deps.stores.facts))) return fail("not_allowed");
   const likeId = newId();
-  const added = await deps.stores.interactions.add({
-    id: likeId,
-    kind: "like",
-    actorId: member.id,
-    postId: post.id,
-    uri: null,
-    createdAt: deps.now(),
+  await deps.stores.transaction(async (tx) => {
+    const added = await tx.interactions.add({
+      id: likeId,
+      kind: "like",
+      actorId: member.id,
+      postId: post.id,
+      uri: null,
+      createdAt: deps.now(),
+    });
+    if (added)
+      await tx.outbox.record({ kind: "liked", likeId, actorId: member.id, post }, deps.now());
   });
-  if (added) await deps.publisher.publish({ kind: "liked", likeId, actorId: member.id, post });
   return ok(post);
 }
 
@@ -41,7 +44,10 @@ export async function unlikePost(
     postId,
   );
   if (!post) return fail("not_found");
-  const likeId = await deps.stores.interactions.remove("like", member.id, post.id);
-  if (likeId) await deps.publisher.publish({ kind: "unliked", likeId, actorId: member.id, post });
+  await deps.stores.transaction(async (tx) => {
+    const likeId = await tx.interactions.remove("like", member.id, post.id);
+    if (likeId)
+      await tx.outbox.record({ kind: "unliked", likeId, actorId: member.id, post }, deps.now());
+  });
   return ok(post);
 }

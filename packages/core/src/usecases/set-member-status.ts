@@ -24,6 +24,13 @@ export async function setMemberStatus(
     const now = deps.now();
     await tx.members.setStatus(memberId, status, now);
     if (status !== "active") await tx.tokens.revokeAllFor(memberId, now);
+    if (status !== member.status && status !== "active")
+      await tx.outbox.record(
+        status === "removed"
+          ? { kind: "member-removed", memberId }
+          : { kind: "member-suspended", memberId },
+        now,
+      );
     return ok({ ...member, status });
   });
 }

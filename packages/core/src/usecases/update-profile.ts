@@ -75,8 +75,17 @@ export async function updateProfile(
       : input.bio.trim() === ""
         ? ""
         : (await composeText(deps, input.bio, "text/plain")).html;
-  await deps.stores.transaction((tx) =>
-    tx.members.updateProfile(member.id, {
+  // What the public actor document shows: other servers hear of a change with `Update(Person)`.
+  const actorChanged = [
+    input.displayName,
+    input.bio,
+    input.bioAudience,
+    input.fields,
+    input.manuallyApprovesFollowers,
+    input.discoverable,
+  ].some((part) => part !== undefined);
+  await deps.stores.transaction(async (tx) => {
+    await tx.members.updateProfile(member.id, {
       ...(input.displayName !== undefined ? { displayName: input.displayName.trim() } : {}),
       ...(input.bio !== undefined ? { bio: input.bio, bioHtml: bioHtml ?? "" } : {}),
       ...(input.bioAudience !== undefined ? { bioAudience: input.bioAudience } : {}),
@@ -96,7 +105,9 @@ export async function updateProfile(
         : {}),
       ...(input.discoverable !== undefined ? { discoverable: input.discoverable } : {}),
       ...(input.defaultAudience !== undefined ? { defaultAudience: input.defaultAudience } : {}),
-    }),
-  );
+    });
+    if (actorChanged)
+      await tx.outbox.record({ kind: "actor-updated", actorId: member.id }, deps.now());
+  });
   return ok((await deps.stores.members.getById(member.id))!);
 }

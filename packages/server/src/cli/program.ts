@@ -5,9 +5,10 @@
  */
 
 import { migrateToLatest } from "@clique/core/kysely";
-import { Command, InvalidArgumentError } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { parseDuration } from "../api/clique/schemas.ts";
-import { describeData, ENVIRONMENT_VARIABLES, loadConfig } from "../config.ts";
+import { describeData, ENVIRONMENT_VARIABLES, loadConfig, ROLES, type Role } from "../config.ts";
+import { QUEUE_NAMES, type QueueName } from "../jobs/engine.ts";
 import { setupLogging } from "../logging.ts";
 import { startServer } from "../server.ts";
 import { CliError, explain, generatePassword, readStdin, withClique } from "./context.ts";
@@ -46,8 +47,17 @@ export function buildProgram(): Command {
   program
     .command("start")
     .description("serve the Clique (the same as `npm start`)")
-    .action(async () => {
-      const config = loadConfig(process.env);
+    .addOption(
+      new Option(
+        "--role <role>",
+        "web (HTTP only), worker (outbox relay, deliveries, inbox) or all (default: CLIQUE_ROLE or all)",
+      ).choices(ROLES),
+    )
+    .action(async (opts: { role?: Role }) => {
+      const config = loadConfig({
+        ...process.env,
+        ...(opts.role ? { CLIQUE_ROLE: opts.role } : {}),
+      });
       await setupLogging(config.logLevel);
       const server = await startServer(config);
       const stop = () => {
@@ -260,6 +270,75 @@ export function buildProgram(): Command {
         );
         if (!result.ok) throw new CliError(explain(result.reason, result.detail));
         console.log(`@${target.username} is now ${status}.`);
+      });
+    });
+
+  const queue = program
+    .command("queue")
+    .description("see and retry the work waiting to be done: outbox events, deliveries, inbox");
+
+  queue
+    .command("status")
+    .description("what waits in each queue, and the dead letters (work that failed every try)")
+    .option("--limit <n>", "dead letters to list (default 20)", positiveInt)
+    .action(async (opts: { limit?: number }) => {
+      await withClique(async ({ clique, jobs }) => {
+        const limit = opts.limit ?? 20;
+        const events = await clique.outbox.counts();
+        console.log(`Job engine: BullMQ on ${jobs.backend === "redis" ? "Redis" : "PostgreSQL"}`);
+        console.log(`outbox events  ${events.pending} waiting, ${events.dead} dead`);
+        for (const q of await jobs.status()) {
+          console.log(
+            `${q.name.padEnd(14)} ${q.waiting} waiting, ${q.active} running, ${q.delayed} delayed, ${q.failed} dead`,
+          );
+        }
+        const dead = [
+          ...(await clique.outbox.listDead(limit)).map((e) => ({
+            id: `event:${e.id}`,
+            what: `${e.event.kind} event`,
+            attempts: e.attempts,
+            reason: e.lastError ?? "",
+            at: e.deadAt,
+          })),
+          ...(await jobs.deadLetters(limit)).map((j) => ({
+            id: `${j.queue}:${j.id}`,
+            what: j.summary,
+            attempts: j.attempts,
+            reason: j.reason,
+            at: j.failedAt,
+          })),
+        ].slice(0, limit);
+        if (dead.length === 0) {
+          console.log("No dead letters.");
+          return;
+        }
+        console.log("\nDead letters (retry one with `clique queue retry ID`):");
+        for (const d of dead)
+          console.log(
+            `${d.id}  ${d.what}; ${d.attempts} attempts; ${d.at?.toISOString() ?? "?"}; ${d.reason}`,
+          );
+      });
+    });
+
+  queue
+    .command("retry <id>")
+    .description("put a dead letter back to work (an ID as `clique queue status` lists it)")
+    .action(async (id: string) => {
+      await withClique(async ({ clique, jobs }) => {
+        const [kind, ...rest] = id.split(":");
+        const key = rest.join(":");
+        const done =
+          kind === "event"
+            ? await clique.outbox.revive(key)
+            : (QUEUE_NAMES as readonly string[]).includes(kind ?? "") && key !== ""
+              ? await jobs.retry(kind as QueueName, key)
+              : null;
+        if (done === null)
+          throw new CliError(
+            `"${id}" is not an ID of a dead letter: use one that \`clique queue status\` lists (event:…, outbox:…, inbox:…, fanout:…)`,
+          );
+        if (!done) throw new CliError(`No dead letter ${id}`);
+        console.log(`${id} is back in its queue.`);
       });
     });
 

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { createTestDatabase, stopEmbeddedTestServer, type TestDatabase } from "@clique/testing";
-import { loadConfig } from "../config.ts";
 import { type FederationBackends, openFederationBackends } from "./federation-backends.ts";
 
 async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
@@ -16,10 +15,7 @@ describe("Fedify key–value store on PostgreSQL", () => {
 
   before(async () => {
     database = await createTestDatabase();
-    backends = openFederationBackends(
-      loadConfig({ CLIQUE_ORIGIN: "https://kv.test" }),
-      database.url,
-    );
+    backends = openFederationBackends(database.url);
   });
   after(async () => {
     await backends?.close();
@@ -59,57 +55,5 @@ describe("Fedify key–value store on PostgreSQL", () => {
     assert.deepEqual(results.filter(Boolean).length, 1, "exactly one concurrent swap wins");
     const stored = await kv.get(["c"]);
     assert.ok([2, 3].includes((stored as { v: number }).v), `stored ${JSON.stringify(stored)}`);
-  });
-
-  test("queue on PostgreSQL delivers an enqueued message", async () => {
-    const received = new Promise<unknown>((resolve) => {
-      const controller = new AbortController();
-      void backends.queue.listen(
-        (message) => {
-          controller.abort();
-          resolve(message);
-        },
-        { signal: controller.signal },
-      );
-    });
-    await backends.queue.enqueue({ hello: "postgres" });
-    assert.deepEqual(await received, { hello: "postgres" });
-  });
-});
-
-describe("queue on Redis", () => {
-  const redisUrl = process.env.REDIS_URL;
-  let database: TestDatabase;
-  let backends: FederationBackends;
-
-  before(async () => {
-    if (!redisUrl) return;
-    database = await createTestDatabase();
-    backends = openFederationBackends(
-      loadConfig({ CLIQUE_ORIGIN: `https://redis-${Date.now()}.test`, REDIS_URL: redisUrl }),
-      database.url,
-    );
-  });
-  after(async () => {
-    await backends?.close();
-    await database?.drop();
-    await stopEmbeddedTestServer();
-  });
-
-  test("delivers an enqueued message", {
-    skip: redisUrl ? false : "REDIS_URL is not set: Redis queue not tested",
-  }, async () => {
-    const controller = new AbortController();
-    const received = new Promise<unknown>((resolve) => {
-      void backends.queue.listen(
-        (message) => {
-          controller.abort();
-          resolve(message);
-        },
-        { signal: controller.signal },
-      );
-    });
-    await backends.queue.enqueueMany!([{ hello: "redis" }]);
-    assert.deepEqual(await received, { hello: "redis" });
   });
 });

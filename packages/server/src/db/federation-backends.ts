@@ -1,22 +1,10 @@
 /**
- * Where Fedify keeps its cache and queue. The key–value cache always lives in
- * PostgreSQL (`@fedify/postgres`, adapted to Fedify 2's interface); the
- * delivery queue lives in Redis when `REDIS_URL` is set, else in PostgreSQL.
+ * Where Fedify keeps its cache: always in PostgreSQL (`@fedify/postgres`,
+ * adapted to Fedify 2's interface). Its queues are on the job engine.
  */
-import type {
-  KvKey,
-  KvStore,
-  KvStoreListEntry,
-  KvStoreSetOptions,
-  MessageQueue,
-  MessageQueueEnqueueOptions,
-  MessageQueueListenOptions,
-} from "@fedify/fedify";
-import { PostgresKvStore, PostgresMessageQueue } from "@fedify/postgres";
-import { RedisMessageQueue } from "@fedify/redis";
-import { Redis } from "ioredis";
+import type { KvKey, KvStore, KvStoreListEntry, KvStoreSetOptions } from "@fedify/fedify";
+import { PostgresKvStore } from "@fedify/postgres";
 import postgres from "postgres";
-import type { Config } from "../config.ts";
 
 const KV_TABLE = "fedify_kv_v2";
 
@@ -131,104 +119,19 @@ class PostgresKvAdapter implements KvStore {
   }
 }
 
-interface LegacyQueue {
-  enqueue: MessageQueue["enqueue"];
-  enqueueMany?: (m: unknown[], o?: MessageQueueEnqueueOptions) => Promise<void>;
-  listen: MessageQueue["listen"];
-}
-
-/** `enqueueMany` of `@fedify/postgres` 1.8 wants a mutable array. */
-class QueueAdapter implements MessageQueue {
-  readonly #inner: LegacyQueue;
-
-  constructor(inner: LegacyQueue) {
-    this.#inner = inner;
-  }
-
-  enqueue(message: unknown, options?: MessageQueueEnqueueOptions): Promise<void> {
-    return this.#inner.enqueue(jsonbSafe(message), options);
-  }
-
-  enqueueMany = async (
-    messages: readonly unknown[],
-    options?: MessageQueueEnqueueOptions,
-  ): Promise<void> => {
-    const safe = messages.map(jsonbSafe);
-    if (this.#inner.enqueueMany) return this.#inner.enqueueMany(safe, options);
-    for (const m of safe) await this.#inner.enqueue(m, options);
-  };
-
-  listen(
-    handler: (message: unknown) => Promise<void> | void,
-    options?: MessageQueueListenOptions,
-  ): Promise<void> {
-    return this.#inner.listen(handler, options);
-  }
-}
-
-/** Fedify's cache and queue, and how to close their connections. */
+/** Fedify's key–value cache, and how to close its connections. */
 export interface FederationBackends {
   kv: KvStore;
-  queue: MessageQueue;
   close(): Promise<void>;
 }
 
-/** Opens the cache and queue for a database (and Redis, when configured). */
-export function openFederationBackends(
-  config: Config,
-  connectionString: string,
-): FederationBackends {
+/** Opens Fedify's cache in the database (the job engine owns the queues: `jobs/engine.ts`). */
+export function openFederationBackends(connectionString: string): FederationBackends {
   const sql = postgres(connectionString, { max: 4, onnotice: () => {} });
-  const kv = new PostgresKvAdapter(sql);
-  if (config.redisUrl) {
-    const redisUrl = config.redisUrl;
-    const clients: Redis[] = [];
-    const connect = () => {
-      const client = new Redis(redisUrl, { maxRetriesPerRequest: null });
-      clients.push(client);
-      return client;
-    };
-    // Keys are namespaced by origin: several Cliques may share one Redis.
-    const ns = `clique:${new URL(config.origin).host}`;
-    const queue = new RedisMessageQueue(connect, {
-      queueKey: `${ns}:queue`,
-      lockKey: `${ns}:lock`,
-      channelKey: `${ns}:channel`,
-    });
-    return {
-      kv,
-      queue: new QueueAdapter(queue as never),
-      async close() {
-        (queue as unknown as { [Symbol.dispose]?: () => void })[Symbol.dispose]?.();
-        await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
-        await sql.end({ timeout: 5 });
-      },
-    };
-  }
-  const queue = new PostgresMessageQueue(quietUnlisten(sql), { pollInterval: { seconds: 2 } });
   return {
-    kv,
-    queue: new QueueAdapter(queue as never),
+    kv: new PostgresKvAdapter(sql),
     async close() {
       await sql.end({ timeout: 5 });
     },
   };
-}
-
-/**
- * On abort, `PostgresMessageQueue` fires `unlisten()` without awaiting it; closing
- * the pool then destroys the LISTEN connection under that query, and the rejection,
- * unhandled, crashed every graceful shutdown (exit code 1). Unlistening on a closing
- * pool has nothing left to do, so its failure is dropped.
- */
-function quietUnlisten(sql: postgres.Sql): postgres.Sql {
-  return new Proxy(sql, {
-    get(target, property, receiver) {
-      if (property !== "listen") return Reflect.get(target, property, receiver);
-      return async (...args: Parameters<postgres.Sql["listen"]>) => {
-        const listening = await target.listen(...args);
-        return { ...listening, unlisten: () => listening.unlisten().catch(() => {}) };
-      };
-    },
-  });
 }

@@ -14,6 +14,7 @@ import {
 } from "./interaction.store.kysely.ts";
 import { KyselyInviteStore } from "./invite.store.kysely.ts";
 import { KyselyActorStore, KyselyKeyStore, KyselyMemberStore } from "./member.store.kysely.ts";
+import { KyselyOutboxStore } from "./outbox.store.kysely.ts";
 import { KyselyPostStore } from "./post.store.kysely.ts";
 import type { Database } from "./schema.ts";
 import { KyselySettingsStore } from "./settings.store.kysely.ts";
@@ -21,6 +22,7 @@ import { KyselyLoginAttemptStore, KyselyTokenStore } from "./token.store.kysely.
 import { KyselyVisibilityFacts } from "./visibility.kysely.ts";
 
 export { migrateToLatest } from "./migrations.ts";
+export { OUTBOX_CHANNEL } from "./outbox.store.kysely.ts";
 export type { Database } from "./schema.ts";
 
 /** Opens a connection pool to PostgreSQL as a Kysely instance. */
@@ -50,6 +52,7 @@ export function createKyselyStores(db: Kysely<Database>): Stores {
     interactions: new KyselyInteractionStore(db),
     blocks: new KyselyBlockStore(db),
     mutes: new KyselyMuteStore(db),
+    outbox: new KyselyOutboxStore(db),
     facts: new KyselyVisibilityFacts(db),
     transaction: (fn) =>
       db.isTransaction

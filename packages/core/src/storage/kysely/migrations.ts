@@ -390,12 +390,34 @@ const m007_audiences: Migration = {
   },
 };
 
+const m008_outbox: Migration = {
+  async up(db: AnyDb) {
+    // The transactional outbox: events written with the change that caused
+    // them, taken out by the relay once every subscriber has them.
+    await db.schema
+      .createTable("outbox_events")
+      .addColumn("id", "uuid", (c) => c.primaryKey())
+      .addColumn("kind", "text", (c) => c.notNull())
+      .addColumn("event", "jsonb", (c) => c.notNull())
+      .addColumn("created_at", "timestamptz", (c) => c.notNull())
+      .addColumn("available_at", "timestamptz", (c) => c.notNull())
+      .addColumn("attempts", "integer", (c) => c.notNull().defaultTo(0))
+      .addColumn("last_error", "text")
+      .addColumn("dead_at", "timestamptz")
+      .execute();
+    await sql`create index outbox_events_due on outbox_events (available_at, id) where dead_at is null`.execute(
+      db,
+    );
+  },
+};
+
 const MIGRATIONS: Record<string, Migration> = {
   "001_foundation": m001_foundation,
   "002_federation": m002_federation,
   "003_permissions": m003_permissions,
   "004_sign_in_throttle": m004_sign_in_throttle,
   "007_audiences": m007_audiences,
+  "008_outbox": m008_outbox,
 };
 
 class StaticProvider implements MigrationProvider {

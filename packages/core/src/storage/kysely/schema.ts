@@ -187,6 +187,17 @@ export interface PostDeliveriesTable {
   actor_id: string;
 }
 
+export interface OutboxEventsTable {
+  id: string;
+  kind: string;
+  event: Json<unknown>;
+  created_at: Timestamp;
+  available_at: Timestamp;
+  attempts: Generated<number>;
+  last_error: string | null;
+  dead_at: Timestamp | null;
+}
+
 export interface BlocksTable {
   blocker_id: string;
   blocked_id: string;
@@ -214,6 +225,7 @@ export interface Database {
   instance_keys: InstanceKeysTable;
   post_interactions: PostInteractionsTable;
   post_deliveries: PostDeliveriesTable;
+  outbox_events: OutboxEventsTable;
   blocks: BlocksTable;
   mutes: MutesTable;
 }
