@@ -29,6 +29,8 @@ export interface Config {
   logLevel: "debug" | "info" | "warning" | "error";
   /** What this process does: serve HTTP, run the jobs (relay, deliveries, inbox), or both. */
   role: Role;
+  /** Connections of the main database pool (the job engine and Fedify's cache hold a few more). */
+  dbPoolSize: number;
   jobs: {
     /** Tries per delivery before it is a dead letter (inbox and fan-out jobs get fewer). */
     deliveryAttempts: number;
@@ -88,6 +90,7 @@ const schema = z.object({
     .optional(),
   LOG_LEVEL: z.enum(["debug", "info", "warning", "error"]).default("info"),
   CLIQUE_ROLE: z.enum(ROLES).default("all"),
+  CLIQUE_DB_POOL: z.coerce.number().int().min(2).max(200).default(10),
   CLIQUE_DELIVERY_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
   CLIQUE_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
   CLIQUE_JOB_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
@@ -180,6 +183,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     trustedProxies: e.CLIQUE_TRUSTED_PROXIES ?? parseAddressSet(""),
     logLevel: e.LOG_LEVEL,
     role: e.CLIQUE_ROLE,
+    dbPoolSize: e.CLIQUE_DB_POOL,
     jobs: {
       deliveryAttempts: e.CLIQUE_DELIVERY_ATTEMPTS,
       retryBaseMs: e.CLIQUE_RETRY_BASE_MS,
@@ -241,6 +245,11 @@ export const ENVIRONMENT_VARIABLES: readonly { name: string; default: string; me
       name: "CLIQUE_ROLE",
       default: "all",
       meaning: "what `clique start` runs: web, worker (relay, deliveries, inbox) or all",
+    },
+    {
+      name: "CLIQUE_DB_POOL",
+      default: "10",
+      meaning: "database connections per process (the job engine and cache use about 12 more)",
     },
     {
       name: "CLIQUE_DELIVERY_ATTEMPTS",

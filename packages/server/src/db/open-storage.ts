@@ -44,7 +44,7 @@ export async function openStorage(
       how: embedded.owned ? "started it" : "shared with the process that runs it",
     });
   }
-  const db = openDatabase(connectionString);
+  const db = openDatabase(connectionString, { maxConnections: config.dbPoolSize });
   try {
     if (options.migrate !== false) {
       const { applied } = await migrateToLatest(db);
