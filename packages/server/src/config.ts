@@ -90,7 +90,8 @@ const schema = z.object({
     .optional(),
   LOG_LEVEL: z.enum(["debug", "info", "warning", "error"]).default("info"),
   CLIQUE_ROLE: z.enum(ROLES).default("all"),
-  CLIQUE_DB_POOL: z.coerce.number().int().min(2).max(200).default(10),
+  // At least 4: each of the two relay loops holds one connection while its subscribers use others.
+  CLIQUE_DB_POOL: z.coerce.number().int().min(4).max(200).default(10),
   CLIQUE_DELIVERY_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
   CLIQUE_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
   CLIQUE_JOB_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
