@@ -68,6 +68,9 @@ export async function compose(config: Config): Promise<Composition> {
       queue: jobs.fedify,
       allowPrivateAddress: config.allowPrivateAddress,
       manuallyStartQueue: true,
+      // BullMQ's attempts, back-off and failed set are the policy: Fedify's
+      // breaker would hold a down host's jobs outside them, then drop them.
+      circuitBreaker: false,
       version: VERSION,
     },
   });

@@ -58,6 +58,14 @@ export interface FederationOptions {
   allowPrivateAddress: boolean;
   /** Whether this process only enqueues (CLI) and a server runs the queue. */
   manuallyStartQueue?: boolean;
+  /**
+   * Fedify's circuit breaker (default on): after five failed deliveries to a
+   * host within ten minutes it completes each of that host's jobs and queues a
+   * fresh copy for later, for up to a week, then drops it. Pass `false` when the
+   * queue's own retries and failed set are the policy (a job engine with dead
+   * letters): held copies would never become dead letters, and drops are lost.
+   */
+  circuitBreaker?: boolean;
   /** Software version announced in NodeInfo and the User-Agent. */
   version: string;
 }
@@ -102,6 +110,7 @@ export function buildFederation(
     kv,
     ...(options.queue ? { queue: options.queue } : {}),
     manuallyStartQueue: options.manuallyStartQueue ?? false,
+    ...(options.circuitBreaker === false ? { circuitBreaker: false as const } : {}),
     origin: deps.config.origin,
     allowPrivateAddress: options.allowPrivateAddress,
     userAgent: { software: `Clique/${options.version}`, url: new URL(deps.config.origin) },
