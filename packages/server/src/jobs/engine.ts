@@ -22,6 +22,7 @@ import type {
 import { getLogger } from "@logtape/logtape";
 import {
   createPostgresBackend,
+  DelayedError,
   type Job,
   type JobsOptions,
   Queue,
@@ -113,7 +114,7 @@ function backendFor(target: JobBackendTarget) {
         new PgQueue(name, { connection: connection(1) }) as unknown as AnyQueue,
       worker: (
         name: string,
-        processor: (job: Job) => Promise<void>,
+        processor: (job: Job, token?: string) => Promise<void>,
         opts: Partial<WorkerOptions>,
       ) =>
         new PgWorker(name, processor, {
@@ -133,8 +134,11 @@ function backendFor(target: JobBackendTarget) {
   return {
     queue: (name: string) =>
       new Queue(name, { connection: connect(), prefix: target.prefix } as QueueOptions),
-    worker: (name: string, processor: (job: Job) => Promise<void>, opts: Partial<WorkerOptions>) =>
-      new Worker(name, processor, { ...opts, connection: connect(), prefix: target.prefix }),
+    worker: (
+      name: string,
+      processor: (job: Job, token?: string) => Promise<void>,
+      opts: Partial<WorkerOptions>,
+    ) => new Worker(name, processor, { ...opts, connection: connect(), prefix: target.prefix }),
     release: async () => {
       await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
     },
@@ -156,6 +160,20 @@ function summarize(data: unknown): string {
   if (message.type === "inbox") return "process an incoming activity";
   return message.type ?? "job";
 }
+
+/** The host a delivery goes to; `null` for any other job. */
+function deliveryHost(data: unknown): string | null {
+  const message = data as { type?: string; inbox?: string };
+  if (message.type !== "outbox" || !message.inbox) return null;
+  try {
+    return new URL(message.inbox).host;
+  } catch {
+    return null;
+  }
+}
+
+/** How long a delivery to a host that has its share of the slots waits before it is looked at again. */
+const HOST_BUSY_DELAY_MS = 1_000;
 
 /** Opens the engine. Workers start only when Fedify listens (`startQueue`), in worker processes. */
 export function openJobEngine(target: JobBackendTarget, settings: JobSettings): JobEngine {
@@ -202,10 +220,31 @@ export function openJobEngine(target: JobBackendTarget, settings: JobSettings): 
         handler: (message: unknown) => Promise<void> | void,
         options?: MessageQueueListenOptions,
       ) {
+        // One slow server must not take every delivery slot of a process: at
+        // most a quarter of them (at least one) go to one host at once. A
+        // delivery over that share goes back to wait a moment (a BullMQ delay,
+        // which is not an attempt), leaving its slot to other servers.
+        const perHost = Math.max(1, Math.ceil(settings.concurrency[name] / 4));
+        const busy = new Map<string, number>();
         const worker = backend.worker(
           `clique-${name}`,
-          async (job) => {
-            await handler(job.data);
+          async (job, token) => {
+            const host = deliveryHost(job.data);
+            if (host === null || token === undefined) return handler(job.data);
+            const running = busy.get(host) ?? 0;
+            if (running >= perHost) {
+              const jitter = Math.floor(Math.random() * HOST_BUSY_DELAY_MS);
+              await job.moveToDelayed(Date.now() + HOST_BUSY_DELAY_MS + jitter, token);
+              throw new DelayedError();
+            }
+            busy.set(host, running + 1);
+            try {
+              await handler(job.data);
+            } finally {
+              const left = (busy.get(host) ?? 1) - 1;
+              if (left > 0) busy.set(host, left);
+              else busy.delete(host);
+            }
           },
           {
             concurrency: settings.concurrency[name],
