@@ -284,19 +284,24 @@ export function openJobEngine(target: JobBackendTarget, settings: JobSettings): 
 
   async function closeWorker(worker: AnyWorker, drainMs: number): Promise<void> {
     if (!workers.delete(worker)) return;
-    // Let running jobs finish; after `drainMs` stop waiting (their locks expire
-    // and another worker takes them up: nothing cut off is marked done).
-    const graceful = worker.close();
+    // Take no new job and let running ones finish; after `drainMs` stop waiting
+    // (their locks expire and another worker takes them up: nothing cut off is
+    // marked done). Pausing, not closing, waits: once a graceful `close()` is
+    // under way, BullMQ's `close(true)` only returns it, still waiting.
+    const drained = worker.pause();
     const timedOut = await Promise.race([
-      graceful.then(() => false),
+      drained.then(
+        () => false,
+        () => false,
+      ),
       new Promise<boolean>((resolve) => setTimeout(() => resolve(true), drainMs).unref()),
     ]);
     if (timedOut) {
       log.warn("Stopped waiting for running jobs after {ms} ms; they will be taken up again.", {
         ms: drainMs,
       });
-      await worker.close(true).catch(() => {});
     }
+    await worker.close(timedOut).catch(() => {});
   }
 
   const fedify = {
