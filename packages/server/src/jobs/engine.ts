@@ -161,6 +161,12 @@ function summarize(data: unknown): string {
   return message.type ?? "job";
 }
 
+/** The first line of an error: Fedify's delivery errors end with the receiver's whole answer. */
+function firstLine(text: string): string {
+  const line = text.split("\n").find((l) => l.trim() !== "") ?? "";
+  return line.replace(/:\s*$/, "").slice(0, 300);
+}
+
 /** The host a delivery goes to; `null` for any other job. */
 function deliveryHost(data: unknown): string | null {
   const message = data as { type?: string; inbox?: string };
@@ -259,11 +265,19 @@ export function openJobEngine(target: JobBackendTarget, settings: JobSettings): 
         worker.on("failed", (job, error) => {
           if (!job) return;
           const dead = job.attemptsMade >= (job.opts.attempts ?? 1);
-          log.warn("{summary} failed (attempt {attempt}{dead}): {error}", {
+          const message = dead
+            ? "{summary} failed on its last attempt ({attempt}); it is now a dead letter: {error}"
+            : "{summary} failed (attempt {attempt}); it will be tried again: {error}";
+          log.warn(message, {
             summary: summarize(job.data),
             attempt: job.attemptsMade,
-            dead: dead ? ", now a dead letter" : "",
-            error: error.message,
+            error: firstLine(error.message),
+          });
+        });
+        worker.on("stalled", (jobId) => {
+          log.warn("Job {queue}:{id} lost its worker (stopped or killed); it is taken up again.", {
+            queue: name,
+            id: jobId,
           });
         });
         // Resolves when the worker is closed: by `close()`, or when the signal aborts.
@@ -343,7 +357,7 @@ export function openJobEngine(target: JobBackendTarget, settings: JobSettings): 
             id: job.id,
             summary: summarize(job.data),
             attempts: job.attemptsMade,
-            reason: job.failedReason ?? "",
+            reason: firstLine(job.failedReason ?? ""),
             failedAt: job.finishedOn ? new Date(job.finishedOn) : null,
           });
         }
