@@ -7,7 +7,7 @@ import { createPublisher } from "./federation/publisher.ts";
 import { type RelayPolicy, relayNext } from "./federation/relay.ts";
 import { createResolver } from "./federation/remote-actors.ts";
 import { isId } from "./ids.ts";
-import type { OutboxEntry, Stores } from "./stores/stores.ts";
+import type { OutboxEntry, ProcessedMedia, Stores } from "./stores/stores.ts";
 import { accountStats, countOpenLocalPosts } from "./usecases/account-stats.ts";
 import { authenticate, revokeToken } from "./usecases/authenticate.ts";
 import {
@@ -41,6 +41,14 @@ import { getVisiblePost } from "./usecases/get-visible-post.ts";
 import { initClique } from "./usecases/init-clique.ts";
 import { likePost, unlikePost } from "./usecases/like-post.ts";
 import { getPostHistory, listAccountPosts, listHomeFeed } from "./usecases/list-posts.ts";
+import {
+  describeMedia,
+  getOwnMedia,
+  getVisibleMediaFile,
+  mediaPath,
+  sweepUnattachedMedia,
+  uploadMedia,
+} from "./usecases/media.ts";
 import { postExtras } from "./usecases/post-extras.ts";
 import { redeemInvite } from "./usecases/redeem-invite.ts";
 import { revokeInvite } from "./usecases/revoke-invite.ts";
@@ -48,7 +56,7 @@ import { setMemberStatus } from "./usecases/set-member-status.ts";
 import { issueToken, signIn } from "./usecases/sign-in.ts";
 import { updateProfile } from "./usecases/update-profile.ts";
 import { viewProfile } from "./usecases/view-profile.ts";
-import { canSeePart, type Viewer } from "./visibility/visibility.ts";
+import { ANONYMOUS, canSeePart, type Viewer } from "./visibility/visibility.ts";
 
 type Bound<F> = F extends (deps: Deps, ...args: infer A) => infer R ? (...args: A) => R : never;
 
@@ -84,6 +92,7 @@ export function createClique(options: CreateCliqueOptions) {
     publisher: NO_PUBLISHER,
     subscribers: options.subscribers ?? [],
     resolver: NO_RESOLVER,
+    cache: {},
   };
   // The federation dispatches through the use cases, and the use cases publish
   // through the federation: build the deps first, then plug the two in.
@@ -100,6 +109,12 @@ export function createClique(options: CreateCliqueOptions) {
     config: deps.config,
     /** The Fedify federation to mount, or `null` when not federating. */
     federation: federation?.federation ?? null,
+    /**
+     * Who signed an HTTP request (a remote actor, or a server's instance
+     * actor), verified as for ActivityPub fetches; anonymous when unsigned.
+     */
+    signedViewer: (request: Request): Promise<Viewer> =>
+      federation ? federation.viewerOfRequest(request) : Promise.resolve(ANONYMOUS),
     /**
      * Hands the oldest due outbox event to the publisher and every subscriber
      * (the server's relay calls it; see `relay.ts`).
@@ -195,6 +210,17 @@ export function createClique(options: CreateCliqueOptions) {
     countOpenLocalPosts: bind(deps, countOpenLocalPosts),
     /** Authors, mentions, hashtags, parent authors and counts of already-visible posts. */
     postExtras: bind(deps, postExtras),
+    // Photos and videos (every file asks the visibility module: canViewMedia)
+    uploadMedia: bind(deps, uploadMedia),
+    getOwnMedia: bind(deps, getOwnMedia),
+    describeMedia: bind(deps, describeMedia),
+    getVisibleMediaFile: bind(deps, getVisibleMediaFile),
+    mediaPath: bind(deps, mediaPath),
+    sweepUnattachedMedia: bind(deps, sweepUnattachedMedia),
+    /** Processing of an upload finished (the server's media worker reports it). */
+    markMediaReady: (id: string, result: ProcessedMedia) => stores.media.markReady(id, result),
+    markMediaFailed: (id: string, error: string) => stores.media.markFailed(id, error),
+    getMediaById: (id: string) => (isId(id) ? stores.media.getById(id) : Promise.resolve(null)),
   };
 }
 

@@ -21,4 +21,6 @@ export interface Deps {
   subscribers: readonly EventSubscriber[];
   /** Finds remote accounts; knows none without federation. */
   resolver: RemoteResolver;
+  /** Values made once per Clique and kept (e.g. the secret that signs media URLs). */
+  cache: { mediaSecret?: Promise<string> };
 }

@@ -44,7 +44,16 @@ export {
   MAX_SPOILER_LENGTH,
 } from "./usecases/create-post.ts";
 export type { InitCliqueProblem } from "./usecases/init-clique.ts";
-export type { PostExtras } from "./usecases/post-extras.ts";
+export {
+  MAX_ATTACHMENTS,
+  MAX_DESCRIPTION,
+  MAX_PROCESSING_PER_MEMBER,
+  type MediaProblem,
+  newFileKey,
+  UNATTACHED_TTL_MS,
+  type VisibleMediaFile,
+} from "./usecases/media.ts";
+export type { PostExtras, ViewableMedia } from "./usecases/post-extras.ts";
 export type { RedeemInviteProblem } from "./usecases/redeem-invite.ts";
 export {
   MAX_FAILED_SIGN_INS,

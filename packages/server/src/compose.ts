@@ -6,12 +6,17 @@
  * (the default) does both.
  */
 import { type Clique, createClique } from "@clique/core";
+import { getLogger } from "@logtape/logtape";
 import type { Config } from "./config.ts";
 import { type FederationBackends, openFederationBackends } from "./db/federation-backends.ts";
 import { openStorage, type Storage } from "./db/open-storage.ts";
 import { type JobBackendTarget, type JobEngine, openJobEngine } from "./jobs/engine.ts";
 import { type RunningRelay, startRelay } from "./jobs/relay-runner.ts";
+import { type BlobStore, localBlobStore } from "./media/blob-store.ts";
+import { mediaJobs } from "./media/media-jobs.ts";
 import { cliqueUserAgent, installUserAgent } from "./user-agent.ts";
+
+const log = getLogger(["clique", "server"]);
 
 /** Clique's version, announced in NodeInfo and the User-Agent. */
 export const VERSION = "0.1.0";
@@ -22,6 +27,8 @@ export interface Composition {
   storage: Storage;
   config: Config;
   jobs: JobEngine;
+  /** Where media files are kept. */
+  blobs: BlobStore;
   /**
    * Starts the work of a worker: the outbox relay, and the workers of the
    * inbox, delivery and fan-out queues. The server does this in its `worker`
@@ -60,7 +67,15 @@ export async function compose(config: Config): Promise<Composition> {
     concurrency: { outbox: settings.deliveryConcurrency, inbox: 4, fanout: 2 },
     lockMs: settings.lockMs,
   });
+  const blobs = localBlobStore(config.media.dir);
+  const media = mediaJobs(
+    jobs,
+    blobs,
+    { maxPixels: config.media.maxPixels, concurrency: 1 },
+    () => clique,
+  );
   const clique = createClique({
+    subscribers: [media.subscriber],
     stores: storage.stores,
     config: { origin: config.origin, defaultMemberCap: config.defaultMemberCap },
     federation: {
@@ -78,15 +93,26 @@ export async function compose(config: Config): Promise<Composition> {
   const uninstallUserAgent = installUserAgent(cliqueUserAgent(VERSION, config.origin));
   const abort = new AbortController();
   let relay: RunningRelay | null = null;
+  let sweeper: NodeJS.Timeout | null = null;
   let closing: Promise<void> | undefined;
   return {
     clique,
     storage,
     config,
     jobs,
+    blobs,
     async startWorkers() {
       if (relay) return;
       void clique.federation?.startQueue(undefined, { signal: abort.signal });
+      jobs.startTasks();
+      // Uploads never attached to a post go after a day: looked for hourly, and now.
+      const sweep = () =>
+        clique.sweepUnattachedMedia().catch((error: unknown) => {
+          log.warn("Could not sweep unattached uploads: {error}", { error });
+        });
+      void sweep();
+      sweeper = setInterval(sweep, 60 * 60 * 1000);
+      sweeper.unref();
       relay = await startRelay(clique, storage.connectionString, {
         concurrency: 2,
         pollMs: 2_000,
@@ -108,6 +134,7 @@ export async function compose(config: Config): Promise<Composition> {
       closing ??= (async () => {
         // The relay first (it finishes the event it holds), then the queues'
         // workers (they finish their jobs, for at most CLIQUE_SHUTDOWN_MS).
+        if (sweeper) clearInterval(sweeper);
         await relay?.stop();
         await jobs.close(settings.shutdownMs);
         abort.abort();

@@ -31,6 +31,16 @@ export interface Config {
   role: Role;
   /** Connections of the main database pool (the job engine and Fedify's cache hold a few more). */
   dbPoolSize: number;
+  media: {
+    /** Where media files live (local disk). */
+    dir: string;
+    /** Largest image upload, in bytes. */
+    imageBytes: number;
+    /** Largest video upload, in bytes. */
+    videoBytes: number;
+    /** Most pixels an image may have. */
+    maxPixels: number;
+  };
   jobs: {
     /** Tries per delivery before it is a dead letter (inbox and fan-out jobs get fewer). */
     deliveryAttempts: number;
@@ -92,6 +102,25 @@ const schema = z.object({
   CLIQUE_ROLE: z.enum(ROLES).default("all"),
   // At least 4: each of the two relay loops holds one connection while its subscribers use others.
   CLIQUE_DB_POOL: z.coerce.number().int().min(4).max(200).default(10),
+  CLIQUE_MEDIA_DIR: z.string().min(1).optional(),
+  CLIQUE_IMAGE_LIMIT: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(1024 * 1024 * 1024)
+    .default(16 * 1024 * 1024),
+  CLIQUE_VIDEO_LIMIT: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(8 * 1024 * 1024 * 1024)
+    .default(100 * 1024 * 1024),
+  CLIQUE_IMAGE_MAX_PIXELS: z.coerce
+    .number()
+    .int()
+    .min(1_000_000)
+    .max(1_000_000_000)
+    .default(50_000_000),
   CLIQUE_DELIVERY_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
   CLIQUE_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
   CLIQUE_JOB_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
@@ -185,6 +214,18 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.LOG_LEVEL,
     role: e.CLIQUE_ROLE,
     dbPoolSize: e.CLIQUE_DB_POOL,
+    media: {
+      dir:
+        e.CLIQUE_MEDIA_DIR !== undefined
+          ? path.resolve(e.CLIQUE_MEDIA_DIR)
+          : path.join(
+              e.CLIQUE_DATA_DIR !== undefined ? path.resolve(e.CLIQUE_DATA_DIR) : defaultDataDir(),
+              "media",
+            ),
+      imageBytes: e.CLIQUE_IMAGE_LIMIT,
+      videoBytes: e.CLIQUE_VIDEO_LIMIT,
+      maxPixels: e.CLIQUE_IMAGE_MAX_PIXELS,
+    },
     jobs: {
       deliveryAttempts: e.CLIQUE_DELIVERY_ATTEMPTS,
       retryBaseMs: e.CLIQUE_RETRY_BASE_MS,
@@ -251,6 +292,26 @@ export const ENVIRONMENT_VARIABLES: readonly { name: string; default: string; me
       name: "CLIQUE_DB_POOL",
       default: "10",
       meaning: "database connections per process (the job engine and cache use about 12 more)",
+    },
+    {
+      name: "CLIQUE_MEDIA_DIR",
+      default: "$CLIQUE_DATA_DIR/media",
+      meaning: "where photos and videos are stored",
+    },
+    {
+      name: "CLIQUE_IMAGE_LIMIT",
+      default: "16777216",
+      meaning: "largest image upload, in bytes",
+    },
+    {
+      name: "CLIQUE_VIDEO_LIMIT",
+      default: "104857600",
+      meaning: "largest video upload, in bytes",
+    },
+    {
+      name: "CLIQUE_IMAGE_MAX_PIXELS",
+      default: "50000000",
+      meaning: "most pixels an image may have (larger ones are refused)",
     },
     {
       name: "CLIQUE_DELIVERY_ATTEMPTS",

@@ -83,7 +83,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const composition = await compose(config);
   // A worker answers only /health: it runs the relay and the queues, not the API.
   const app =
-    config.role === "worker" ? workerApp() : createApp({ clique: composition.clique, config });
+    config.role === "worker"
+      ? workerApp()
+      : createApp({ clique: composition.clique, config, blobs: composition.blobs });
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);

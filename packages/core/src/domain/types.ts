@@ -217,3 +217,52 @@ export interface AccessToken {
   createdAt: Date;
   lastUsedAt: Date | null;
 }
+
+/** What kind of media an attachment is. */
+export type MediaKind = "image" | "video" | "gifv" | "unknown";
+
+/** Where an upload is: being processed, ready to attach, or refused by processing. */
+export type MediaState = "processing" | "ready" | "failed";
+
+/** One stored file of a media item (a variant), under an unguessable key. */
+export interface MediaFile {
+  /** Names the file in the blob store and in its URL; 128 random bits or more. */
+  key: string;
+  mediaType: string;
+  width: number | null;
+  height: number | null;
+  size: number;
+}
+
+/** A photo or video: uploaded by a member, or attached to a remote post. */
+export interface Media {
+  id: string;
+  /** The actor who uploaded it (a member), or the author of the remote post it came with. */
+  ownerId: string;
+  /** The post it is attached to; `null` until then. */
+  postId: string | null;
+  /** Its place among the post's attachments. */
+  position: number;
+  kind: MediaKind;
+  state: MediaState;
+  /** Alt text. */
+  description: string;
+  /** Focal point, each in [-1, 1] (Mastodon's convention: 0,0 is the centre). */
+  focus: { x: number; y: number };
+  width: number | null;
+  height: number | null;
+  /** Seconds, for video. */
+  duration: number | null;
+  blurhash: string | null;
+  /** The file to show (the image's display size, or the video). */
+  display: MediaFile | null;
+  /** The small preview (a thumbnail, or a video's poster). */
+  small: MediaFile | null;
+  /** Where a remote attachment lives on its server (fetched through the proxy); `null` for ours. */
+  remoteUrl: string | null;
+  /** The remote server's media type, as it said. */
+  remoteMediaType: string | null;
+  /** Why processing refused it. */
+  error: string | null;
+  createdAt: Date;
+}

@@ -32,7 +32,11 @@ export type FederationEvent =
   /** A member was suspended: they keep their seat but cannot sign in. */
   | { kind: "member-suspended"; memberId: string }
   /** A member was removed from the Clique: their seat is free again. */
-  | { kind: "member-removed"; memberId: string };
+  | { kind: "member-removed"; memberId: string }
+  /** An upload waits to be processed; its bytes are in the blob store under `sourceKey`. */
+  | { kind: "media-uploaded"; mediaId: string; sourceKey: string }
+  /** Media rows are gone (their post or owner was deleted, or they were never attached): delete these files. */
+  | { kind: "media-deleted"; keys: readonly string[] };
 
 /** The kinds of events, for subscribers that want only some. */
 export type FederationEventKind = FederationEvent["kind"];

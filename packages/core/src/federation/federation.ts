@@ -415,7 +415,10 @@ export function buildFederation(
     federation.createContext(new URL(deps.config.origin), undefined);
   /** A member's `Person`, outside a request (for `Update(Person)`). */
   const person = (member: Member) => personOf(context(), member);
-  return { federation, context, person };
+  /** Who signed a request to a route outside Fedify's (media files): as for ActivityPub GETs. */
+  const viewerOfRequest = (request: Request) =>
+    signedViewer(federation.createContext(request, undefined));
+  return { federation, context, person, viewerOfRequest };
 }
 
 /** The federation object a Clique builds. */

@@ -41,6 +41,10 @@ const log = getLogger(["clique", "federation", "inbox"]);
 
 type Ctx = InboxContext<void>;
 
+/** A vocabulary class such as `Flag`, as Fedify's `on()` takes it. */
+// biome-ignore lint/suspicious/noExplicitAny: Fedify's `on()` takes any vocabulary constructor.
+type VocabularyClass<A> = new (...args: any[]) => A;
+
 /**
  * An inbox listener another package adds through `createClique` (moderation's
  * `Flag`, say), for an activity type core does not handle itself. It is
@@ -48,10 +52,7 @@ type Ctx = InboxContext<void>;
  */
 export interface InboxListener<A extends Activity = Activity> {
   /** The vocabulary class, e.g. `Flag` from `@fedify/vocab`. */
-  // biome-ignore lint/suspicious/noExplicitAny: Fedify's `on()` takes any vocabulary constructor.
-  type: new (
-    ...args: any[]
-  ) => A;
+  type: VocabularyClass<A>;
   handle(deps: Deps, ctx: InboxContext<void>, activity: A): Promise<void>;
 }
 

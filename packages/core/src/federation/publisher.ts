@@ -294,6 +294,8 @@ export function createPublisher(
       }
       case "member-suspended":
       case "member-removed":
+      case "media-uploaded":
+      case "media-deleted":
         // Nothing to send yet: moderation decides what a removal tells other servers.
         return;
       default: {

@@ -13,6 +13,9 @@ import type {
   Follow,
   InteractionPolicy,
   Invite,
+  Media,
+  MediaFile,
+  MediaKind,
   Member,
   MemberStatus,
   Post,
@@ -342,6 +345,54 @@ export interface FollowStore {
   ): Promise<Map<string, { followers: number; following: number }>>;
 }
 
+/** What processing found out about an upload. */
+export interface ProcessedMedia {
+  kind: MediaKind;
+  width: number | null;
+  height: number | null;
+  duration: number | null;
+  blurhash: string | null;
+  display: MediaFile;
+  small: MediaFile | null;
+}
+
+/** Secrets of this server, made once and kept. */
+export interface SecretStore {
+  /** The secret with this name; `make()`'s value if there was none (the first writer wins). */
+  getOrCreate(name: string, make: () => string): Promise<string>;
+}
+
+/** Photos and videos. */
+export interface MediaStore {
+  create(media: Media): Promise<void>;
+  getById(id: string): Promise<Media | null>;
+  /** The media item one of whose files has this key. */
+  getByFileKey(key: string): Promise<Media | null>;
+  /** The attachments of these posts, in their order, by post id (one query). */
+  listByPosts(postIds: readonly string[]): Promise<Map<string, Media[]>>;
+  /** Processing succeeded: the item is ready to attach. */
+  markReady(id: string, result: ProcessedMedia): Promise<void>;
+  markFailed(id: string, error: string): Promise<void>;
+  describe(
+    id: string,
+    patch: { description?: string; focus?: { x: number; y: number } },
+  ): Promise<void>;
+  /**
+   * Attaches these items to a post in the given order and detaches the post's
+   * others; only the owner's items, not attached elsewhere. Returns how many
+   * were attached.
+   */
+  attach(postId: string, ownerId: string, mediaIds: readonly string[]): Promise<number>;
+  /** How many uploads of an owner are still being processed. */
+  countProcessing(ownerId: string): Promise<number>;
+  /** Deletes the post's media rows; returns their file keys. */
+  deleteByPost(postId: string): Promise<string[]>;
+  /** Deletes uploads never attached, made before `before`; returns their file keys. */
+  deleteUnattached(before: Date, limit: number): Promise<string[]>;
+  /** Deletes every media item of an owner; returns their file keys. */
+  deleteByOwner(ownerId: string): Promise<string[]>;
+}
+
 /** An event waiting in the outbox to be handed to its subscribers. */
 export interface OutboxEntry {
   id: string;
@@ -395,6 +446,8 @@ export interface Stores {
   blocks: BlockStore;
   mutes: MuteStore;
   outbox: OutboxStore;
+  media: MediaStore;
+  secrets: SecretStore;
   /** The relationships the visibility rules ask about. */
   facts: VisibilityFacts;
   /** Runs `fn` in one database transaction; everything it writes lands or nothing does. */

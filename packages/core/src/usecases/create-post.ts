@@ -17,6 +17,7 @@ import {
 } from "../visibility/visibility.ts";
 import { composeText } from "./compose-text.ts";
 import { getVisiblePost } from "./get-visible-post.ts";
+import { checkAttachments } from "./media.ts";
 
 /** Longest post, in characters. */
 export const MAX_POST_LENGTH = 5000;
@@ -26,6 +27,8 @@ export const MAX_SPOILER_LENGTH = 500;
 /** Input of `createPost`. */
 export interface CreatePostInput {
   source: string;
+  /** The member's own processed uploads, in order (at most eight); the text may then be empty. */
+  mediaIds?: readonly string[];
   contentType?: ContentType;
   /**
    * Omitted: the member's default audience (`Member.defaultAudience`), or for
@@ -58,21 +61,29 @@ export type CreatePostProblem =
   | "circle_not_found"
   | "invalid_language"
   | "reply_not_allowed"
-  | "audience_wider_than_parent";
+  | "audience_wider_than_parent"
+  | "too_many_attachments"
+  | "media_not_found"
+  | "media_not_ready"
+  | "media_failed";
 
 /** Checks the text parts shared by creating and editing. */
 export function checkText(
   source: string,
   spoilerText: string,
   language: string | null,
+  hasMedia = false,
 ): "empty_post" | "post_too_long" | "spoiler_too_long" | "invalid_language" | null {
-  if (source.trim().length === 0) return "empty_post";
+  if (source.trim().length === 0 && !hasMedia) return "empty_post";
   if ([...source].length > MAX_POST_LENGTH) return "post_too_long";
   if ([...spoilerText].length > MAX_SPOILER_LENGTH) return "spoiler_too_long";
   if (language !== null && !/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(language))
     return "invalid_language";
   return null;
 }
+
+/** An upload was attached to another post between the check and the write. */
+class AttachmentTaken extends Error {}
 
 /** Publishes a post by a member. */
 export async function createPost(
@@ -82,8 +93,11 @@ export async function createPost(
 ): Promise<Result<Post, CreatePostProblem>> {
   const spoilerText = input.spoilerText?.trim() ?? "";
   const language = input.language ?? null;
-  const textProblem = checkText(input.source, spoilerText, language);
+  const mediaIds = input.mediaIds ?? [];
+  const textProblem = checkText(input.source, spoilerText, language, mediaIds.length > 0);
   if (textProblem) return fail(textProblem);
+  const mediaProblem = await checkAttachments(deps, author, mediaIds, null);
+  if (mediaProblem) return fail(mediaProblem);
 
   const viewer: Viewer = { kind: "member", actorId: author.id, role: author.role };
   let parent: Post | null = null;
@@ -141,32 +155,41 @@ export async function createPost(
   if (parent && chosen.addressParent)
     addressed.push(parent.authorId, ...(await deps.stores.posts.recipientsOf(parent.id)));
   const id = newId();
-  const post = await deps.stores.transaction(async (tx) => {
-    const created = await tx.posts.create({
-      id,
-      authorId: author.id,
-      uri: null,
-      url: null,
-      audience,
-      circleId,
-      audienceOwnerId: chosen.audienceOwnerId,
-      interactionPolicy: input.interactionPolicy ?? OPEN_INTERACTIONS,
-      inReplyToId: parent?.id ?? null,
-      inReplyToUri: null,
-      contentType,
-      source: input.source,
-      contentHtml: text.html,
-      spoilerText,
-      sensitive: input.sensitive === true || spoilerText.length > 0,
-      language,
-      createdAt: deps.now(),
-      mentionIds: text.mentionIds,
-      recipientIds: [...new Set(addressed)].filter((m) => m !== author.id),
-      hashtags: text.hashtags,
+  const post = await deps.stores
+    .transaction(async (tx) => {
+      const created = await tx.posts.create({
+        id,
+        authorId: author.id,
+        uri: null,
+        url: null,
+        audience,
+        circleId,
+        audienceOwnerId: chosen.audienceOwnerId,
+        interactionPolicy: input.interactionPolicy ?? OPEN_INTERACTIONS,
+        inReplyToId: parent?.id ?? null,
+        inReplyToUri: null,
+        contentType,
+        source: input.source,
+        contentHtml: text.html,
+        spoilerText,
+        sensitive: input.sensitive === true || spoilerText.length > 0,
+        language,
+        createdAt: deps.now(),
+        mentionIds: text.mentionIds,
+        recipientIds: [...new Set(addressed)].filter((m) => m !== author.id),
+        hashtags: text.hashtags,
+      });
+      // Checked above; a concurrent post may have taken an upload since: then nothing is kept.
+      if ((await tx.media.attach(created.id, author.id, mediaIds)) !== mediaIds.length)
+        throw new AttachmentTaken();
+      await tx.outbox.record({ kind: "post-created", post: created }, deps.now());
+      return created;
+    })
+    .catch((error: unknown) => {
+      if (error instanceof AttachmentTaken) return null;
+      throw error;
     });
-    await tx.outbox.record({ kind: "post-created", post: created }, deps.now());
-    return created;
-  });
+  if (!post) return fail("media_not_found");
   return ok(post);
 }
 

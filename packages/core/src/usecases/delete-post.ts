@@ -22,6 +22,9 @@ export async function deletePost(
     return fail("not_allowed");
   await deps.stores.transaction(async (tx) => {
     await tx.posts.markDeleted(post.id, deps.now());
+    // A deleted post's photos go with it, files included.
+    const keys = await tx.media.deleteByPost(post.id);
+    if (keys.length > 0) await tx.outbox.record({ kind: "media-deleted", keys }, deps.now());
     // Recipients are worked out from the post as it was; its links are kept for that.
     await tx.outbox.record({ kind: "post-deleted", post }, deps.now());
   });

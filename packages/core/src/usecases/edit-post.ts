@@ -5,6 +5,7 @@ import { newId } from "../ids.ts";
 import { composeText } from "./compose-text.ts";
 import { checkText } from "./create-post.ts";
 import { getVisiblePost } from "./get-visible-post.ts";
+import { checkAttachments } from "./media.ts";
 
 /** Why `editPost` refused. */
 export type EditPostProblem =
@@ -13,7 +14,11 @@ export type EditPostProblem =
   | "empty_post"
   | "post_too_long"
   | "spoiler_too_long"
-  | "invalid_language";
+  | "invalid_language"
+  | "too_many_attachments"
+  | "media_not_found"
+  | "media_not_ready"
+  | "media_failed";
 
 /**
  * Edits a post's text, keeping the previous version in its history. The
@@ -23,7 +28,14 @@ export async function editPost(
   deps: Deps,
   author: Member,
   postId: string,
-  input: { source: string; spoilerText?: string; sensitive?: boolean; language?: string | null },
+  input: {
+    source: string;
+    spoilerText?: string;
+    sensitive?: boolean;
+    language?: string | null;
+    /** The attachments after the edit, in order; omitted: unchanged. */
+    mediaIds?: readonly string[];
+  },
 ): Promise<Result<Post, EditPostProblem>> {
   const post = await getVisiblePost(
     deps,
@@ -34,8 +46,13 @@ export async function editPost(
   if (post.authorId !== author.id) return fail("not_author");
   const spoilerText = input.spoilerText?.trim() ?? post.spoilerText;
   const language = input.language === undefined ? post.language : input.language;
-  const problem = checkText(input.source, spoilerText, language);
+  const mediaIds =
+    input.mediaIds ??
+    ((await deps.stores.media.listByPosts([post.id])).get(post.id) ?? []).map((m) => m.id);
+  const problem = checkText(input.source, spoilerText, language, mediaIds.length > 0);
   if (problem) return fail(problem);
+  const mediaProblem = await checkAttachments(deps, author, mediaIds, post.id);
+  if (mediaProblem) return fail(mediaProblem);
 
   const text = await composeText(deps, input.source, post.contentType, author.id);
   const now = deps.now();
@@ -63,6 +80,8 @@ export async function editPost(
       recipientIds: [...new Set([...kept, ...text.mentionIds])].filter((m) => m !== author.id),
       hashtags: text.hashtags,
     });
+    // Uploads taken off the post are no longer attached: the sweep deletes them.
+    await tx.media.attach(post.id, author.id, mediaIds);
     const updated = (await tx.posts.getById(post.id))!;
     await tx.outbox.record({ kind: "post-updated", post: updated }, now);
     return updated;

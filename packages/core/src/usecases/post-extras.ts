@@ -1,7 +1,8 @@
 import type { Deps } from "../deps.ts";
-import type { Actor, Post } from "../domain/types.ts";
+import type { Actor, Media, Post } from "../domain/types.ts";
 import { type Viewer, viewerActorOf, visibilityFilter } from "../visibility/visibility.ts";
 import { type AccountStats, accountStats } from "./account-stats.ts";
+import { mediaPath } from "./media.ts";
 
 /** Extra facts about posts that every rendering needs, as one viewer may see them. */
 export interface PostExtras {
@@ -20,6 +21,33 @@ export interface PostExtras {
   likedByViewer: Set<string>;
   /** Posts the viewer boosted. */
   boostedByViewer: Set<string>;
+  /** Each post's photos and videos, with the paths this viewer may fetch them at. */
+  media: Map<string, ViewableMedia[]>;
+}
+
+/** A media item with the paths (relative to the origin) one viewer fetches it at. */
+export interface ViewableMedia {
+  media: Media;
+  /** The file to show; `null` while it is not ready. */
+  url: string | null;
+  /** The small preview; `null` when there is none. */
+  previewUrl: string | null;
+}
+
+/** The paths at which `viewer` may fetch the media of one visible post. */
+export async function viewableMedia(
+  deps: Deps,
+  post: Post,
+  list: readonly Media[],
+  viewer: Viewer,
+): Promise<ViewableMedia[]> {
+  return Promise.all(
+    list.map(async (media) => ({
+      media,
+      url: media.display ? await mediaPath(deps, media.display, post, viewer) : media.remoteUrl,
+      previewUrl: media.small ? await mediaPath(deps, media.small, post, viewer) : null,
+    })),
+  );
 }
 
 /**
@@ -38,22 +66,38 @@ export async function postExtras(
   const authorIds = [...new Set(posts.map((p) => p.authorId))];
   const viewerId = viewerActorOf(viewer);
   const none = Promise.resolve(new Set<string>());
-  const [mentions, hashtags, parentAuthors, likes, boosts, replies, liked, boosted, authorStats] =
-    await Promise.all([
-      stores.posts.mentionsOf(ids),
-      stores.posts.hashtagsOf(ids),
-      stores.posts.authorsOf(parentIds),
-      stores.interactions.count(ids, "like"),
-      stores.interactions.count(ids, "boost"),
-      // A reply the viewer may not read is not counted either.
-      stores.posts.countReplies(ids, visibilityFilter(viewer)),
-      viewerId ? stores.interactions.byActor(viewerId, ids, "like") : none,
-      viewerId ? stores.interactions.byActor(viewerId, ids, "boost") : none,
-      accountStats(deps, viewer, authorIds),
-    ]);
+  const [
+    mentions,
+    hashtags,
+    parentAuthors,
+    likes,
+    boosts,
+    replies,
+    liked,
+    boosted,
+    authorStats,
+    mediaByPost,
+  ] = await Promise.all([
+    stores.posts.mentionsOf(ids),
+    stores.posts.hashtagsOf(ids),
+    stores.posts.authorsOf(parentIds),
+    stores.interactions.count(ids, "like"),
+    stores.interactions.count(ids, "boost"),
+    // A reply the viewer may not read is not counted either.
+    stores.posts.countReplies(ids, visibilityFilter(viewer)),
+    viewerId ? stores.interactions.byActor(viewerId, ids, "like") : none,
+    viewerId ? stores.interactions.byActor(viewerId, ids, "boost") : none,
+    accountStats(deps, viewer, authorIds),
+    stores.media.listByPosts(ids),
+  ]);
   const actorIds = new Set<string>(authorIds);
   for (const list of mentions.values()) for (const id of list) actorIds.add(id);
   const authors = new Map((await stores.actors.getByIds([...actorIds])).map((a) => [a.id, a]));
+  const media = new Map<string, ViewableMedia[]>();
+  for (const post of posts) {
+    const list = mediaByPost.get(post.id);
+    if (list) media.set(post.id, await viewableMedia(deps, post, list, viewer));
+  }
   return {
     authors,
     authorStats,
@@ -65,5 +109,6 @@ export async function postExtras(
     replies,
     likedByViewer: liked,
     boostedByViewer: boosted,
+    media,
   };
 }

@@ -24,6 +24,11 @@ export async function setMemberStatus(
     const now = deps.now();
     await tx.members.setStatus(memberId, status, now);
     if (status !== "active") await tx.tokens.revokeAllFor(memberId, now);
+    if (status === "removed" && member.status !== "removed") {
+      // A removed member's photos and videos are deleted, files included.
+      const keys = await tx.media.deleteByOwner(memberId);
+      if (keys.length > 0) await tx.outbox.record({ kind: "media-deleted", keys }, now);
+    }
     if (status !== member.status && status !== "active")
       await tx.outbox.record(
         status === "removed"

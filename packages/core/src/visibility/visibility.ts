@@ -31,7 +31,14 @@
  * - HTML pages, media, feeds and notifications as they arrive (none exist yet);
  *   search answers accounts only.
  */
-import type { Audience, AudienceRef, InteractionPolicy, Post, Role } from "../domain/types.ts";
+import type {
+  Audience,
+  AudienceRef,
+  InteractionPolicy,
+  Media,
+  Post,
+  Role,
+} from "../domain/types.ts";
 
 /**
  * Who is looking. Remote viewers are identified by a verified signature; a
@@ -407,6 +414,27 @@ export function replyAudience(
     return { ...reply, audienceOwnerId: null, addressParent: false };
   if (onWider === "refuse") return "audience_wider_than_parent";
   return borrowed();
+}
+
+/**
+ * Whether `viewer` may see a photo or video: whoever may see the post it is
+ * attached to; before it is attached, only the member who uploaded it.
+ * `post` is the post it is attached to (`null` when there is none).
+ */
+export async function canViewMedia(
+  viewer: Viewer,
+  media: Pick<Media, "ownerId" | "postId">,
+  post: Post | null,
+  facts: VisibilityFacts,
+): Promise<boolean> {
+  if (media.postId === null) return viewerActorOf(viewer) === media.ownerId;
+  if (post === null || post.id !== media.postId) return false;
+  return canView(viewer, post, facts);
+}
+
+/** Whether a post's media may be served to anyone, as public static files. */
+export function isOpenPost(post: Pick<Post, "audience">): boolean {
+  return OPEN.includes(post.audience);
 }
 
 const STAFF: readonly Role[] = ["owner", "admin", "moderator"];

@@ -8,7 +8,6 @@ import { migrateToLatest } from "@clique/core/kysely";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { parseDuration } from "../api/clique/schemas.ts";
 import { describeData, ENVIRONMENT_VARIABLES, loadConfig, ROLES, type Role } from "../config.ts";
-import { QUEUE_NAMES, type QueueName } from "../jobs/engine.ts";
 import { setupLogging } from "../logging.ts";
 import { startServer } from "../server.ts";
 import { CliError, explain, generatePassword, readStdin, withClique } from "./context.ts";
@@ -330,8 +329,8 @@ export function buildProgram(): Command {
         const done =
           kind === "event"
             ? await clique.outbox.revive(key)
-            : (QUEUE_NAMES as readonly string[]).includes(kind ?? "") && key !== ""
-              ? await jobs.retry(kind as QueueName, key)
+            : jobs.queueNames().includes(kind ?? "") && key !== ""
+              ? await jobs.retry(kind!, key)
               : null;
         if (done === null)
           throw new CliError(

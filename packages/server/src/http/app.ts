@@ -10,6 +10,7 @@ import { cliqueApi } from "../api/clique/routes.ts";
 import { accountsApi } from "../api/mastodon/accounts.ts";
 import { blocksApi, followRequestsApi, searchApi } from "../api/mastodon/follows.ts";
 import { instanceV1Api, instanceV2Api } from "../api/mastodon/instance.ts";
+import { mediaApi, mediaUploadApi } from "../api/mastodon/media.ts";
 import { statusesApi } from "../api/mastodon/statuses.ts";
 import { timelinesApi } from "../api/mastodon/timelines.ts";
 import { authentication } from "./auth.ts";
@@ -18,9 +19,13 @@ import { activityGuard, inputGuard, isUnreadableActivity, jsonErrors } from "./e
 import type { AppEnv, AppServices } from "./env.ts";
 import { errorBody, statusOf } from "./errors.ts";
 import { federationMiddleware } from "./federation.ts";
+import { mediaFiles } from "./media-files.ts";
 import { staticAssets } from "./static.ts";
 
 const log = getLogger(["clique", "http"]);
+
+/** Where uploads are posted (streamed, with the media limits instead of CLIQUE_BODY_LIMIT). */
+const UPLOAD_PATHS = new Set(["/api/v1/media", "/api/v2/media"]);
 
 /** Builds the app for a composed Clique. */
 export function createApp(services: AppServices): Hono<AppEnv> {
@@ -53,22 +58,24 @@ export function createApp(services: AppServices): Hono<AppEnv> {
   });
   app.use("*", jsonErrors());
   app.use("*", inputGuard());
-  app.use(
-    "*",
-    bodyLimit({
-      maxSize: services.config.bodyLimit,
-      onError: (c) =>
-        c.json(
-          {
-            error: `The request body is larger than ${services.config.bodyLimit} bytes`,
-            code: "payload_too_large",
-          },
-          413,
-        ),
-    }),
+  const limit = bodyLimit({
+    maxSize: services.config.bodyLimit,
+    onError: (c) =>
+      c.json(
+        {
+          error: `The request body is larger than ${services.config.bodyLimit} bytes`,
+          code: "payload_too_large",
+        },
+        413,
+      ),
+  });
+  // Uploads stream to disk under limits of their own (media/upload.ts); every other body is capped.
+  app.use("*", (c, next) =>
+    c.req.method === "POST" && UPLOAD_PATHS.has(c.req.path) ? next() : limit(c, next),
   );
   app.use("*", activityGuard());
   app.use("/api/*", authentication());
+  app.use("/media/*", authentication());
   app.use("*", federationMiddleware());
 
   app.route("/api/v1/accounts", accountsApi);
@@ -80,6 +87,10 @@ export function createApp(services: AppServices): Hono<AppEnv> {
   app.route("/api/v1", instanceV1Api);
   app.route("/api/v2", instanceV2Api);
   app.route("/api/v1/clique", cliqueApi);
+  app.route("/api/v2/media", mediaUploadApi);
+  app.route("/api/v1/media", mediaUploadApi);
+  app.route("/api/v1/media", mediaApi);
+  app.route("/media", mediaFiles);
   app.route("/static", staticAssets);
   app.route("/avatars", avatars);
   app.get("/health", (c) => c.json({ ok: true }));

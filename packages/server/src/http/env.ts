@@ -1,10 +1,13 @@
 import type { Clique, Member, Viewer } from "@clique/core";
 import type { Config } from "../config.ts";
+import type { BlobStore } from "../media/blob-store.ts";
 
 /** What every request handler can reach. */
 export interface AppServices {
   clique: Clique;
   config: Config;
+  /** Where media files are kept. */
+  blobs: BlobStore;
 }
 
 /** Hono's typing for our app: services, and who is asking. */

@@ -37,6 +37,7 @@ const REASON_CODES: Record<string, CliqueErrorCode> = {
   clique_full: "conflict",
   username_taken: "conflict",
   already_initialized: "conflict",
+  too_many_processing: "too_many_requests",
 };
 
 // What a person reads when a use case gives no detail of its own.
@@ -60,6 +61,12 @@ const REASON_MESSAGES: Record<string, string> = {
   invalid_language: "Unknown language code",
   clique_full: "This Clique is full",
   invalid_invite: "This invite code is not valid",
+  media_not_found: "One of media_ids is not an upload of yours that can be attached",
+  media_not_ready: "Cannot attach files that have not finished processing. Try again in a moment!",
+  media_failed: "One of the uploads could not be processed: upload it again or leave it out",
+  too_many_attachments: "A post can have at most 8 photos or videos",
+  description_too_long: "The description can have at most 1500 characters",
+  invalid_focus: "A focal point is two numbers between -1 and 1",
 };
 
 /** Turns a use case's refusal into the error thrown at the edge. */

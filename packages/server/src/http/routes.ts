@@ -17,7 +17,11 @@ export type RouteParam =
   | "username"
   | "follow-request"
   /** An account's default avatar file: `<account id>.png`. */
-  | "avatar";
+  | "avatar"
+  /** An uploaded photo or video (its id). */
+  | "media"
+  /** A stored media file: its key, with the grant query of a URL the API handed out, if any. */
+  | "media-file";
 
 /** One route. */
 export interface RouteSpec {
@@ -39,6 +43,11 @@ export const API_ROUTES: readonly RouteSpec[] = [
   { method: "GET", path: "/static/avatar.png" },
   { method: "GET", path: "/static/header.png" },
   { method: "GET", path: "/avatars/:file", params: ["avatar"] },
+  { method: "GET", path: "/media/:file", params: ["media-file"] },
+  { method: "POST", path: "/api/v2/media" },
+  { method: "POST", path: "/api/v1/media" },
+  { method: "GET", path: "/api/v1/media/:id", params: ["media"] },
+  { method: "PUT", path: "/api/v1/media/:id" },
   { method: "GET", path: "/api/v1/instance" },
   { method: "GET", path: "/api/v2/instance" },
   { method: "GET", path: "/api/v2/search", query: { q: "acct" } },

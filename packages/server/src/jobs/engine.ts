@@ -53,9 +53,25 @@ export interface JobSettings {
   lockMs: number;
 }
 
+/** One of Clique's own queues of work (besides Fedify's): processing uploads, say. */
+export interface TaskQueue<T> {
+  /** Queues a job; a job with the id of one still queued or running is not queued twice. */
+  add(data: T, options?: { jobId?: string }): Promise<void>;
+}
+
+/** How a task queue's jobs are done. */
+export interface TaskOptions<T> {
+  /** Tries per job before it is a dead letter. */
+  attempts: number;
+  /** Jobs one worker process runs at once. */
+  concurrency: number;
+  /** Throws to be tried again (with back-off); returns when the job is done. */
+  handler(data: T): Promise<void>;
+}
+
 /** What one queue holds. */
 export interface QueueStatus {
-  name: QueueName;
+  name: string;
   waiting: number;
   active: number;
   delayed: number;
@@ -65,7 +81,7 @@ export interface QueueStatus {
 
 /** A dead letter, as `clique queue status` lists it. */
 export interface DeadJob {
-  queue: QueueName;
+  queue: string;
   id: string;
   /** What the job was: an activity type and its target inbox, for deliveries. */
   summary: string;
@@ -79,10 +95,16 @@ export interface JobEngine {
   backend: "postgres" | "redis";
   /** Fedify's queues on the engine. */
   fedify: Record<QueueName, MessageQueue>;
+  /** Declares one of Clique's own queues (its workers run in worker processes: `startTasks`). */
+  task<T>(name: string, options: TaskOptions<T>): TaskQueue<T>;
+  /** Starts the workers of the task queues. */
+  startTasks(): void;
+  /** Every queue's name: Fedify's, then the tasks'. */
+  queueNames(): string[];
   status(): Promise<QueueStatus[]>;
   deadLetters(limit: number): Promise<DeadJob[]>;
   /** Puts a dead letter back in its queue; whether there was one. */
-  retry(queue: QueueName, id: string): Promise<boolean>;
+  retry(queue: string, id: string): Promise<boolean>;
   /**
    * Stops this process's workers — each finishes its running jobs, for at
    * most `drainMs`; a job cut off is not marked done and is taken up again
@@ -184,9 +206,10 @@ const HOST_BUSY_DELAY_MS = 1_000;
 /** Opens the engine. Workers start only when Fedify listens (`startQueue`), in worker processes. */
 export function openJobEngine(target: JobBackendTarget, settings: JobSettings): JobEngine {
   const backend = backendFor(target);
-  const queues = new Map<QueueName, AnyQueue>();
+  const queues = new Map<string, AnyQueue>();
   const workers = new Set<AnyWorker>();
-  const queueOf = (name: QueueName): AnyQueue => {
+  const tasks = new Map<string, TaskOptions<never>>();
+  const queueOf = (name: string): AnyQueue => {
     let queue = queues.get(name);
     if (!queue) {
       queue = backend.queue(`clique-${name}`);
@@ -206,6 +229,30 @@ export function openJobEngine(target: JobBackendTarget, settings: JobSettings): 
       removeOnFail: { age: 30 * 24 * 60 * 60 },
     };
   };
+
+  /** Keeps a worker for `close()` and logs what happens to its jobs. */
+  function watch(name: string, worker: AnyWorker): void {
+    workers.add(worker);
+    worker.on("error", (error) => log.error("Worker {name}: {error}", { name, error }));
+    worker.on("failed", (job, error) => {
+      if (!job) return;
+      const dead = job.attemptsMade >= (job.opts.attempts ?? 1);
+      const message = dead
+        ? "{summary} failed on its last attempt ({attempt}); it is now a dead letter: {error}"
+        : "{summary} failed (attempt {attempt}); it will be tried again: {error}";
+      log.warn(message, {
+        summary: summarize(job.data),
+        attempt: job.attemptsMade,
+        error: firstLine(error.message),
+      });
+    });
+    worker.on("stalled", (jobId) => {
+      log.warn("Job {queue}:{id} lost its worker (stopped or killed); it is taken up again.", {
+        queue: name,
+        id: jobId,
+      });
+    });
+  }
 
   function fedifyQueue(name: QueueName): MessageQueue {
     return {
@@ -260,26 +307,7 @@ export function openJobEngine(target: JobBackendTarget, settings: JobSettings): 
             maxStalledCount: 5,
           },
         );
-        workers.add(worker);
-        worker.on("error", (error) => log.error("Worker {name}: {error}", { name, error }));
-        worker.on("failed", (job, error) => {
-          if (!job) return;
-          const dead = job.attemptsMade >= (job.opts.attempts ?? 1);
-          const message = dead
-            ? "{summary} failed on its last attempt ({attempt}); it is now a dead letter: {error}"
-            : "{summary} failed (attempt {attempt}); it will be tried again: {error}";
-          log.warn(message, {
-            summary: summarize(job.data),
-            attempt: job.attemptsMade,
-            error: firstLine(error.message),
-          });
-        });
-        worker.on("stalled", (jobId) => {
-          log.warn("Job {queue}:{id} lost its worker (stopped or killed); it is taken up again.", {
-            queue: name,
-            id: jobId,
-          });
-        });
+        watch(name, worker);
         // Resolves when the worker is closed: by `close()`, or when the signal aborts.
         await new Promise<void>((resolve) => {
           worker.on("closed", () => resolve());
@@ -327,9 +355,43 @@ export function openJobEngine(target: JobBackendTarget, settings: JobSettings): 
   return {
     backend: target.kind,
     fedify,
+    task<T>(name: string, options: TaskOptions<T>): TaskQueue<T> {
+      if ((QUEUE_NAMES as readonly string[]).includes(name) || tasks.has(name))
+        throw new Error(`There is a queue named ${name} already`);
+      tasks.set(name, options as TaskOptions<never>);
+      return {
+        async add(data, opts = {}) {
+          await queueOf(name).add(name, jsonbSafe(data), {
+            attempts: options.attempts,
+            backoff: { type: "exponential", delay: settings.backoffMs },
+            removeOnComplete: true,
+            removeOnFail: { age: 30 * 24 * 60 * 60 },
+            ...(opts.jobId ? { jobId: opts.jobId } : {}),
+          });
+        },
+      };
+    },
+    startTasks() {
+      for (const [name, options] of tasks) {
+        const worker = backend.worker(
+          `clique-${name}`,
+          async (job) => {
+            await options.handler(job.data as never);
+          },
+          {
+            concurrency: options.concurrency,
+            lockDuration: settings.lockMs,
+            stalledInterval: Math.max(1000, Math.floor(settings.lockMs / 2)),
+            maxStalledCount: 5,
+          },
+        );
+        watch(name, worker);
+      }
+    },
+    queueNames: () => [...QUEUE_NAMES, ...tasks.keys()],
     async status() {
       return Promise.all(
-        QUEUE_NAMES.map(async (name) => {
+        [...QUEUE_NAMES, ...tasks.keys()].map(async (name) => {
           const c = await queueOf(name).getJobCounts(
             "waiting",
             "prioritized",
@@ -349,7 +411,7 @@ export function openJobEngine(target: JobBackendTarget, settings: JobSettings): 
     },
     async deadLetters(limit) {
       const dead: DeadJob[] = [];
-      for (const name of QUEUE_NAMES) {
+      for (const name of [...QUEUE_NAMES, ...tasks.keys()]) {
         for (const job of await queueOf(name).getFailed(0, limit - 1)) {
           if (!job?.id) continue;
           dead.push({
@@ -365,6 +427,7 @@ export function openJobEngine(target: JobBackendTarget, settings: JobSettings): 
       return dead.slice(0, limit);
     },
     async retry(queue, id) {
+      if (!(QUEUE_NAMES as readonly string[]).includes(queue) && !tasks.has(queue)) return false;
       const job = await queueOf(queue).getJob(id);
       if (!job || !(await job.isFailed())) return false;
       await job.retry("failed", { resetAttemptsMade: true });

@@ -13,6 +13,7 @@ import {
   KyselyMuteStore,
 } from "./interaction.store.kysely.ts";
 import { KyselyInviteStore } from "./invite.store.kysely.ts";
+import { KyselyMediaStore, KyselySecretStore } from "./media.store.kysely.ts";
 import { KyselyActorStore, KyselyKeyStore, KyselyMemberStore } from "./member.store.kysely.ts";
 import { KyselyOutboxStore } from "./outbox.store.kysely.ts";
 import { KyselyPostStore } from "./post.store.kysely.ts";
@@ -53,6 +54,8 @@ export function createKyselyStores(db: Kysely<Database>): Stores {
     blocks: new KyselyBlockStore(db),
     mutes: new KyselyMuteStore(db),
     outbox: new KyselyOutboxStore(db),
+    media: new KyselyMediaStore(db),
+    secrets: new KyselySecretStore(db),
     facts: new KyselyVisibilityFacts(db),
     transaction: (fn) =>
       db.isTransaction

@@ -411,6 +411,55 @@ const m008_outbox: Migration = {
   },
 };
 
+const m009_media: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable("media")
+      .addColumn("id", "uuid", (c) => c.primaryKey())
+      .addColumn("owner_id", "uuid", (c) => c.notNull().references("actors.id").onDelete("cascade"))
+      .addColumn("post_id", "uuid", (c) => c.references("posts.id").onDelete("cascade"))
+      .addColumn("position", "integer", (c) => c.notNull().defaultTo(0))
+      .addColumn("kind", "text", (c) =>
+        c.notNull().check(sql`kind in ('image', 'video', 'gifv', 'unknown')`),
+      )
+      .addColumn("state", "text", (c) =>
+        c.notNull().check(sql`state in ('processing', 'ready', 'failed')`),
+      )
+      .addColumn("description", "text", (c) => c.notNull().defaultTo(""))
+      .addColumn("focus_x", "real", (c) => c.notNull().defaultTo(0))
+      .addColumn("focus_y", "real", (c) => c.notNull().defaultTo(0))
+      .addColumn("width", "integer")
+      .addColumn("height", "integer")
+      .addColumn("duration", "real")
+      .addColumn("blurhash", "text")
+      .addColumn("display", "jsonb")
+      .addColumn("small", "jsonb")
+      .addColumn("display_key", "text", (c) => c.unique())
+      .addColumn("small_key", "text", (c) => c.unique())
+      .addColumn("remote_url", "text")
+      .addColumn("remote_media_type", "text")
+      .addColumn("error", "text")
+      .addColumn("created_at", "timestamptz", (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createIndex("media_post")
+      .on("media")
+      .columns(["post_id", "position"])
+      .execute();
+    await sql`create index media_unattached on media (created_at) where post_id is null and remote_url is null`.execute(
+      db,
+    );
+    await db.schema.createIndex("media_owner").on("media").column("owner_id").execute();
+    // Secrets of this server (the key that signs media URLs), made once.
+    await db.schema
+      .createTable("server_secrets")
+      .addColumn("name", "text", (c) => c.primaryKey())
+      .addColumn("value", "text", (c) => c.notNull())
+      .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
+      .execute();
+  },
+};
+
 const MIGRATIONS: Record<string, Migration> = {
   "001_foundation": m001_foundation,
   "002_federation": m002_federation,
@@ -418,6 +467,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "004_sign_in_throttle": m004_sign_in_throttle,
   "007_audiences": m007_audiences,
   "008_outbox": m008_outbox,
+  "009_media": m009_media,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -3,7 +3,7 @@
  * `rows.ts` and nowhere else.
  */
 import type { ColumnType, Generated } from "kysely";
-import type { Audience, InteractionPolicy, ProfileField } from "../../domain/types.ts";
+import type { Audience, InteractionPolicy, MediaFile, ProfileField } from "../../domain/types.ts";
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type Json<T> = ColumnType<T, string, string>;
@@ -198,6 +198,36 @@ export interface OutboxEventsTable {
   dead_at: Timestamp | null;
 }
 
+export interface MediaTable {
+  id: string;
+  owner_id: string;
+  post_id: string | null;
+  position: Generated<number>;
+  kind: "image" | "video" | "gifv" | "unknown";
+  state: "processing" | "ready" | "failed";
+  description: Generated<string>;
+  focus_x: Generated<number>;
+  focus_y: Generated<number>;
+  width: number | null;
+  height: number | null;
+  duration: number | null;
+  blurhash: string | null;
+  display: Json<MediaFile> | null;
+  small: Json<MediaFile> | null;
+  display_key: string | null;
+  small_key: string | null;
+  remote_url: string | null;
+  remote_media_type: string | null;
+  error: string | null;
+  created_at: Timestamp;
+}
+
+export interface ServerSecretsTable {
+  name: string;
+  value: string;
+  created_at: Generated<Timestamp>;
+}
+
 export interface BlocksTable {
   blocker_id: string;
   blocked_id: string;
@@ -226,6 +256,8 @@ export interface Database {
   post_interactions: PostInteractionsTable;
   post_deliveries: PostDeliveriesTable;
   outbox_events: OutboxEventsTable;
+  media: MediaTable;
+  server_secrets: ServerSecretsTable;
   blocks: BlocksTable;
   mutes: MutesTable;
 }

@@ -18,7 +18,13 @@ instanceV1Api.get("/instance", async (c) => {
   const { clique, config } = c.get("services");
   const [f, posts] = await Promise.all([instanceFacts(c), clique.countOpenLocalPosts()]);
   return c.json(
-    serializeInstanceV1(config.origin, f.settings, { users: f.users, posts }, f.contact),
+    serializeInstanceV1(
+      config.origin,
+      f.settings,
+      { users: f.users, posts },
+      f.contact,
+      config.media,
+    ),
   );
 });
 
@@ -27,5 +33,7 @@ export const instanceV2Api = new Hono<AppEnv>();
 instanceV2Api.get("/instance", async (c) => {
   const { config } = c.get("services");
   const f = await instanceFacts(c);
-  return c.json(serializeInstanceV2(config.origin, f.settings, { users: f.users }, f.contact));
+  return c.json(
+    serializeInstanceV2(config.origin, f.settings, { users: f.users }, f.contact, config.media),
+  );
 });

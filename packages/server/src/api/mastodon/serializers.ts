@@ -7,13 +7,14 @@ import type {
   Actor,
   Audience,
   CliqueSettings,
+  Media,
   Member,
   Post,
   PostEdit,
   PostExtras,
   VisibleProfile,
 } from "@clique/core";
-import { NO_STATS, urlsFor } from "@clique/core";
+import { MAX_ATTACHMENTS, MAX_DESCRIPTION, NO_STATS, urlsFor } from "@clique/core";
 
 /** Mastodon's four visibilities, from Clique's audiences. */
 export function mastodonVisibility(
@@ -194,7 +195,9 @@ export function serializeStatus(
       profile: profiles?.get(author.id) ?? null,
       stats: extras.authorStats.get(author.id) ?? NO_STATS,
     }),
-    media_attachments: [],
+    media_attachments: (extras.media.get(post.id) ?? []).map((m) =>
+      serializeMedia(origin, m.media, m),
+    ),
     mentions,
     tags: (extras.hashtags.get(post.id) ?? []).map((name) => ({ name, url: urls.tag(name) })),
     emojis: [],
@@ -232,6 +235,7 @@ export function serializeInstanceV1(
   settings: CliqueSettings | null,
   stats: { users: number; posts: number },
   contact: unknown,
+  limits: MediaLimits,
 ) {
   const host = new URL(origin).host;
   return {
@@ -248,23 +252,34 @@ export function serializeInstanceV1(
     registrations: false,
     approval_required: true,
     invites_enabled: true,
-    configuration: configuration(),
+    configuration: configuration(limits),
     contact_account: contact,
     rules: [],
   };
 }
 
-function configuration() {
+/** What uploads may be, as the instance endpoints say. */
+export interface MediaLimits {
+  imageBytes: number;
+  maxPixels: number;
+}
+
+function configuration(limits: MediaLimits) {
   return {
     accounts: { max_featured_tags: 0, max_pinned_statuses: 0 },
-    statuses: { max_characters: 5000, max_media_attachments: 0, characters_reserved_per_url: 23 },
+    statuses: {
+      max_characters: 5000,
+      max_media_attachments: MAX_ATTACHMENTS,
+      characters_reserved_per_url: 23,
+    },
     media_attachments: {
-      supported_mime_types: [],
-      image_size_limit: 0,
-      image_matrix_limit: 0,
+      supported_mime_types: ["image/jpeg", "image/png", "image/webp", "image/avif", "image/gif"],
+      image_size_limit: limits.imageBytes,
+      image_matrix_limit: limits.maxPixels,
       video_size_limit: 0,
       video_frame_rate_limit: 0,
       video_matrix_limit: 0,
+      description_limit: MAX_DESCRIPTION,
     },
     polls: { max_options: 0, max_characters_per_option: 0, min_expiration: 0, max_expiration: 0 },
   };
@@ -276,6 +291,7 @@ export function serializeInstanceV2(
   settings: CliqueSettings | null,
   stats: { users: number },
   contact: unknown,
+  limits: MediaLimits,
 ) {
   const host = new URL(origin).host;
   return {
@@ -291,7 +307,7 @@ export function serializeInstanceV2(
       urls: { streaming: origin.replace(/^http/, "ws"), status: null },
       vapid: { public_key: "" },
       translation: { enabled: false },
-      ...configuration(),
+      ...configuration(limits),
     },
     registrations: {
       enabled: false,
@@ -304,5 +320,43 @@ export function serializeInstanceV2(
     rules: [],
     // Clique extension: the member cap and how many seats are taken.
     clique: { member_cap: settings?.memberCap ?? null, members: stats.users },
+  };
+}
+
+/** A Mastodon MediaAttachment; `paths` are where this viewer fetches its files (relative to the origin). */
+export function serializeMedia(
+  origin: string,
+  media: Media,
+  paths: { url: string | null; previewUrl: string | null },
+) {
+  const absolute = (p: string | null) =>
+    p === null ? null : p.startsWith("/") ? `${origin}${p}` : p;
+  const size = (f: { width: number | null; height: number | null } | null) =>
+    f?.width && f.height
+      ? {
+          width: f.width,
+          height: f.height,
+          size: `${f.width}x${f.height}`,
+          aspect: f.width / f.height,
+        }
+      : undefined;
+  const original = size({ width: media.width, height: media.height });
+  const small = size(media.small);
+  return {
+    id: media.id,
+    type: media.kind,
+    url: absolute(paths.url),
+    preview_url: absolute(paths.previewUrl),
+    remote_url: media.remoteUrl,
+    preview_remote_url: null,
+    text_url: null,
+    meta: {
+      ...(original ? { original } : {}),
+      ...(small ? { small } : {}),
+      ...(media.duration !== null ? { duration: media.duration } : {}),
+      focus: media.focus,
+    },
+    description: media.description === "" ? null : media.description,
+    blurhash: media.blurhash,
   };
 }

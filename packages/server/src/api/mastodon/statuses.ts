@@ -1,4 +1,11 @@
-import { AUDIENCES, type Audience, type CreatePostInput, isId, NO_STATS } from "@clique/core";
+import {
+  AUDIENCES,
+  type Audience,
+  type CreatePostInput,
+  isId,
+  MAX_ATTACHMENTS,
+  NO_STATS,
+} from "@clique/core";
 import { Hono } from "hono";
 import { z } from "zod";
 import { requireMember } from "../../http/auth.ts";
@@ -26,7 +33,7 @@ const createSchema = z.object({
   language: z.string().max(16).nullish(),
   in_reply_to_id: z.string().max(64).nullish(),
   visibility: z.enum(["public", "unlisted", "private", "direct"]).optional(),
-  media_ids: z.array(z.string()).max(0, "media attachments are not supported yet").optional(),
+  media_ids: z.array(z.string().max(64)).max(MAX_ATTACHMENTS).optional(),
   poll: z
     .unknown()
     .refine((v) => v === undefined || v === null, "polls are not supported")
@@ -56,6 +63,7 @@ statusesApi.post("/", async (c) => {
     input.audience ?? (input.visibility ? MASTODON_VISIBILITY[input.visibility] : undefined);
   const create: CreatePostInput = {
     source: input.status ?? "",
+    ...(input.media_ids ? { mediaIds: input.media_ids } : {}),
     ...(input.content_type ? { contentType: input.content_type } : {}),
     ...(audience ? { audience } : {}),
     circleId: input.circle_id ?? null,
@@ -104,11 +112,12 @@ statusesApi.get("/:id/source", async (c) => {
 });
 
 const editSchema = z.object({
-  status: z.string().max(100_000),
+  // Empty when the post is only photos.
+  status: z.string().max(100_000).optional(),
   spoiler_text: z.string().max(10_000).optional(),
   sensitive: looseBoolean.optional(),
   language: z.string().max(16).nullish(),
-  media_ids: z.array(z.string()).max(0, "media attachments are not supported yet").optional(),
+  media_ids: z.array(z.string().max(64)).max(MAX_ATTACHMENTS).optional(),
 });
 
 statusesApi.put("/:id", async (c) => {
@@ -116,7 +125,8 @@ statusesApi.put("/:id", async (c) => {
   const { clique } = c.get("services");
   const input = validate(editSchema, await readBody(c));
   const result = await clique.editPost(member, c.req.param("id"), {
-    source: input.status,
+    source: input.status ?? "",
+    ...(input.media_ids !== undefined ? { mediaIds: input.media_ids } : {}),
     ...(input.spoiler_text !== undefined ? { spoilerText: input.spoiler_text } : {}),
     ...(input.sensitive !== undefined ? { sensitive: input.sensitive } : {}),
     ...(input.language !== undefined ? { language: input.language } : {}),
