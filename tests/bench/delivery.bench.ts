@@ -47,6 +47,7 @@ import {
   startServerProcess,
   type TestDatabase,
 } from "@clique/testing";
+import { Redis } from "ioredis";
 import pg from "pg";
 import { deliver } from "../support/mastodon-signing.ts";
 
@@ -101,6 +102,18 @@ async function until<T>(
     if (Date.now() > deadline)
       throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(50);
+  }
+}
+
+/** Deletes a server's Redis keys (its queues are named after its host, `clique:HOST:...`). */
+async function deleteRedisKeys(origin: string): Promise<void> {
+  const redis = new Redis(REDIS_URL, { lazyConnect: true });
+  try {
+    await redis.connect();
+    const keys = await redis.keys(`clique:${new URL(origin).host}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+  } finally {
+    redis.disconnect();
   }
 }
 
@@ -366,6 +379,7 @@ async function oneRun(run: number): Promise<RunResult> {
   } finally {
     await probe?.end().catch(() => {});
     await server?.stop();
+    if (server && BACKEND === "redis") await deleteRedisKeys(server.origin);
     await Promise.all(receivers.map((r) => r.remote.close()));
     await db?.drop();
   }

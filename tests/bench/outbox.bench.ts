@@ -38,6 +38,7 @@ import {
   TEST_ORIGIN,
   type TestDatabase,
 } from "@clique/testing";
+import { Redis } from "ioredis";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 300);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
@@ -49,6 +50,19 @@ const RELAY_LOOPS = 2;
 const BACKEND = process.env.BENCH_BACKEND === "redis" ? "redis" : "postgres";
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const PASSWORD = "bench password 1";
+/** The composed server's origin: nothing is served or delivered; it names its Redis keys. */
+const ORIGIN = "http://127.0.0.1:9";
+
+async function deleteRedisKeys(pattern: string): Promise<void> {
+  const redis = new Redis(REDIS_URL, { lazyConnect: true });
+  try {
+    await redis.connect();
+    const keys = await redis.keys(pattern);
+    if (keys.length > 0) await redis.del(...keys);
+  } finally {
+    redis.disconnect();
+  }
+}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -224,7 +238,7 @@ async function relayCost(): Promise<void> {
     const composition = await compose(
       loadConfig({
         DATABASE_URL: second.url,
-        CLIQUE_ORIGIN: "http://127.0.0.1:9",
+        CLIQUE_ORIGIN: ORIGIN,
         CLIQUE_ALLOW_PRIVATE_ADDRESS: "true",
         CLIQUE_DB_POOL: "4",
         REDIS_URL: BACKEND === "redis" ? REDIS_URL : undefined,
@@ -246,6 +260,8 @@ async function relayCost(): Promise<void> {
     }
   } finally {
     await second.drop();
+    // The fan-out jobs queued on Redis, never run: the database took the PostgreSQL ones with it.
+    if (BACKEND === "redis") await deleteRedisKeys(`clique:${new URL(ORIGIN).host}:*`);
   }
 }
 
