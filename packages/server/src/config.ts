@@ -291,7 +291,7 @@ export const ENVIRONMENT_VARIABLES: readonly { name: string; default: string; me
     {
       name: "CLIQUE_DB_POOL",
       default: "10",
-      meaning: "database connections per process (the job engine and cache use about 12 more)",
+      meaning: "database connections per process (the job engine and cache use about 17 more)",
     },
     {
       name: "CLIQUE_MEDIA_DIR",

@@ -26,17 +26,14 @@ export class KyselyOutboxStore implements OutboxStore {
   }
 
   async record(event: FederationEvent, at: Date): Promise<void> {
-    await this.db
-      .insertInto("outbox_events")
-      .values({
-        id: newId(),
-        kind: event.kind,
-        event: encodeEvent(event),
-        created_at: at,
-        available_at: at,
-      })
-      .execute();
-    await sql`select pg_notify(${OUTBOX_CHANNEL}, '')`.execute(this.db);
+    // One round trip: the row, and the notification PostgreSQL sends when the transaction commits.
+    await sql`
+      with recorded as (
+        insert into outbox_events (id, kind, event, created_at, available_at)
+        values (${newId()}, ${event.kind}, ${encodeEvent(event)}::jsonb, ${at}, ${at})
+        returning id
+      )
+      select pg_notify(${OUTBOX_CHANNEL}, '') from recorded`.execute(this.db);
   }
 
   async claimNext(now: Date): Promise<OutboxEntry | null> {
