@@ -219,6 +219,8 @@ const ROUTE_TABLE: Record<string, (f: Fixtures) => RouteCase> = {
       source: { privacy: "public" },
     },
   }),
+  "DELETE /api/v1/profile/avatar": () => ({}),
+  "DELETE /api/v1/profile/header": () => ({}),
   "GET /api/v1/accounts/lookup": () => ({ query: { acct: "alice" } }),
   "GET /api/v1/accounts/relationships": (f) => ({ query: { id: [f.bob, f.carol] } }),
   "GET /api/v1/accounts/:id": () => ({ params: { id: "bob" } }),

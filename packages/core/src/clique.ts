@@ -1,5 +1,5 @@
 import type { CliqueConfig, Deps } from "./deps.ts";
-import type { AudienceRef, Member } from "./domain/types.ts";
+import type { AudienceRef, MediaFile, Member } from "./domain/types.ts";
 import { type EventSubscriber, NO_PUBLISHER, NO_RESOLVER } from "./federation/events.ts";
 import { buildFederation, type FederationOptions } from "./federation/federation.ts";
 import type { InboxListener } from "./federation/inbox.ts";
@@ -221,6 +221,12 @@ export function createClique(options: CreateCliqueOptions) {
     markMediaReady: (id: string, result: ProcessedMedia) => stores.media.markReady(id, result),
     markMediaFailed: (id: string, error: string) => stores.media.markFailed(id, error),
     getMediaById: (id: string) => (isId(id) ? stores.media.getById(id) : Promise.resolve(null)),
+    /** The avatar or header file with this key, while its member is not removed (public, like the actor). */
+    async getProfileImage(key: string): Promise<MediaFile | null> {
+      if (!/^[A-Za-z0-9_-]{22,}\.[a-z0-9]{2,5}$/.test(key)) return null;
+      const found = await stores.members.getByProfileImageKey(key);
+      return found && found.member.status !== "removed" ? found.file : null;
+    },
   };
 }
 

@@ -29,7 +29,12 @@ export { INSTANCE_IDENTIFIER } from "./federation/remote-actors.ts";
 export { isId, newId } from "./ids.ts";
 export type * from "./stores/stores.ts";
 export { htmlToPlainText, sanitizePostHtml } from "./text/render.ts";
-export { type Urls, urlsFor } from "./urls.ts";
+export {
+  type ProfileImageLink,
+  profileImagesOf,
+  type Urls,
+  urlsFor,
+} from "./urls.ts";
 export { type AccountStats, NO_STATS } from "./usecases/account-stats.ts";
 export type {
   ChangePasswordInput,

@@ -14,6 +14,7 @@ import { type JobBackendTarget, type JobEngine, openJobEngine } from "./jobs/eng
 import { type RunningRelay, startRelay } from "./jobs/relay-runner.ts";
 import { type BlobStore, localBlobStore } from "./media/blob-store.ts";
 import { mediaJobs } from "./media/media-jobs.ts";
+import { s3BlobStore } from "./media/s3-blob-store.ts";
 import { cliqueUserAgent, installUserAgent } from "./user-agent.ts";
 
 const log = getLogger(["clique", "server"]);
@@ -29,6 +30,8 @@ export interface Composition {
   jobs: JobEngine;
   /** Where media files are kept. */
   blobs: BlobStore;
+  /** Local disk, for files processed while a request waits (the same as `blobs` without S3). */
+  scratch: BlobStore;
   /**
    * Starts the work of a worker: the outbox relay, and the workers of the
    * inbox, delivery and fan-out queues. The server does this in its `worker`
@@ -67,7 +70,9 @@ export async function compose(config: Config): Promise<Composition> {
     concurrency: { outbox: settings.deliveryConcurrency, inbox: 4, fanout: 2 },
     lockMs: settings.lockMs,
   });
-  const blobs = localBlobStore(config.media.dir);
+  // Files on disk under the media directory, or in a bucket (the directory then holds temporary copies).
+  const scratch = localBlobStore(config.media.dir);
+  const blobs = config.media.s3 ? s3BlobStore(config.media.s3, config.media.dir) : scratch;
   const media = mediaJobs(
     jobs,
     blobs,
@@ -101,6 +106,7 @@ export async function compose(config: Config): Promise<Composition> {
     config,
     jobs,
     blobs,
+    scratch,
     async startWorkers() {
       if (relay) return;
       void clique.federation?.startQueue(undefined, { signal: abort.signal });

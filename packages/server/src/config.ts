@@ -7,6 +7,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { type AddressSet, parseAddressSet } from "./http/client-address.ts";
+import type { S3Settings } from "./media/s3-blob-store.ts";
 
 /** The server's settings. */
 export interface Config {
@@ -40,6 +41,8 @@ export interface Config {
     videoBytes: number;
     /** Most pixels an image may have. */
     maxPixels: number;
+    /** An S3-compatible bucket for the files instead of `dir` (which then holds only temporary copies). */
+    s3: S3Settings | null;
   };
   jobs: {
     /** Tries per delivery before it is a dead letter (inbox and fan-out jobs get fewer). */
@@ -121,6 +124,15 @@ const schema = z.object({
     .min(1_000_000)
     .max(1_000_000_000)
     .default(50_000_000),
+  CLIQUE_S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  CLIQUE_S3_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name")
+    .optional(),
+  CLIQUE_S3_REGION: z.string().min(1).default("us-east-1"),
+  CLIQUE_S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  CLIQUE_S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  CLIQUE_S3_PATH_STYLE: bool.optional(),
   CLIQUE_DELIVERY_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
   CLIQUE_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
   CLIQUE_JOB_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
@@ -186,6 +198,41 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
+/** The S3 settings, when a bucket is named; a half-given set is an error, not a quiet fallback to disk. */
+function s3Settings(e: z.infer<typeof schema>): S3Settings | null {
+  const given = [
+    e.CLIQUE_S3_ENDPOINT,
+    e.CLIQUE_S3_ACCESS_KEY_ID,
+    e.CLIQUE_S3_SECRET_ACCESS_KEY,
+    e.CLIQUE_S3_PATH_STYLE,
+  ].some((v) => v !== undefined);
+  if (!e.CLIQUE_S3_BUCKET) {
+    if (given)
+      throw new ConfigError(
+        "Invalid configuration: CLIQUE_S3_BUCKET: needed with the other CLIQUE_S3_ settings",
+      );
+    return null;
+  }
+  if ((e.CLIQUE_S3_ACCESS_KEY_ID === undefined) !== (e.CLIQUE_S3_SECRET_ACCESS_KEY === undefined))
+    throw new ConfigError(
+      "Invalid configuration: CLIQUE_S3_ACCESS_KEY_ID and CLIQUE_S3_SECRET_ACCESS_KEY go together",
+    );
+  return {
+    endpoint: e.CLIQUE_S3_ENDPOINT ?? null,
+    bucket: e.CLIQUE_S3_BUCKET,
+    region: e.CLIQUE_S3_REGION,
+    credentials:
+      e.CLIQUE_S3_ACCESS_KEY_ID && e.CLIQUE_S3_SECRET_ACCESS_KEY
+        ? {
+            accessKeyId: e.CLIQUE_S3_ACCESS_KEY_ID,
+            secretAccessKey: e.CLIQUE_S3_SECRET_ACCESS_KEY,
+          }
+        : null,
+    // Self-hosted servers (MinIO, Garage, Ceph) want the bucket in the path; AWS wants it in the host.
+    pathStyle: e.CLIQUE_S3_PATH_STYLE ?? e.CLIQUE_S3_ENDPOINT !== undefined,
+  };
+}
+
 /** Reads the configuration from an environment (normally `process.env`). */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   // Empty variables count as unset: `FOO= npm start` should not fail.
@@ -198,6 +245,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`Invalid configuration: ${problems}`);
   }
   const e = parsed.data;
+  const s3 = s3Settings(e);
   const origin = new URL(e.CLIQUE_ORIGIN ?? `http://localhost:${e.PORT || 3000}`).origin;
   return {
     port: e.PORT,
@@ -225,6 +273,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       imageBytes: e.CLIQUE_IMAGE_LIMIT,
       videoBytes: e.CLIQUE_VIDEO_LIMIT,
       maxPixels: e.CLIQUE_IMAGE_MAX_PIXELS,
+      s3,
     },
     jobs: {
       deliveryAttempts: e.CLIQUE_DELIVERY_ATTEMPTS,
@@ -297,6 +346,33 @@ export const ENVIRONMENT_VARIABLES: readonly { name: string; default: string; me
       name: "CLIQUE_MEDIA_DIR",
       default: "$CLIQUE_DATA_DIR/media",
       meaning: "where photos and videos are stored",
+    },
+    {
+      name: "CLIQUE_S3_BUCKET",
+      default: "(none: files on disk)",
+      meaning:
+        "keep photos and videos in this S3-compatible bucket (CLIQUE_MEDIA_DIR then holds only temporary copies)",
+    },
+    {
+      name: "CLIQUE_S3_ENDPOINT",
+      default: "(AWS)",
+      meaning: "the S3-compatible server's URL (MinIO, Garage, Ceph, R2...)",
+    },
+    { name: "CLIQUE_S3_REGION", default: "us-east-1", meaning: "the bucket's region" },
+    {
+      name: "CLIQUE_S3_ACCESS_KEY_ID",
+      default: "(the AWS SDK's own chain)",
+      meaning: "access key for the bucket, with CLIQUE_S3_SECRET_ACCESS_KEY (never logged)",
+    },
+    {
+      name: "CLIQUE_S3_SECRET_ACCESS_KEY",
+      default: "(the AWS SDK's own chain)",
+      meaning: "secret key for the bucket (never logged)",
+    },
+    {
+      name: "CLIQUE_S3_PATH_STYLE",
+      default: "true with CLIQUE_S3_ENDPOINT",
+      meaning: "bucket in the URL path (self-hosted servers) rather than in the host name (AWS)",
     },
     {
       name: "CLIQUE_IMAGE_LIMIT",

@@ -85,7 +85,12 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const app =
     config.role === "worker"
       ? workerApp()
-      : createApp({ clique: composition.clique, config, blobs: composition.blobs });
+      : createApp({
+          clique: composition.clique,
+          config,
+          blobs: composition.blobs,
+          scratch: composition.scratch,
+        });
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);

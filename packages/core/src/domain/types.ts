@@ -59,6 +59,10 @@ export interface Actor {
   createdAt: Date;
   /** When a remote actor's document was last fetched or received whole; `null` for local actors. */
   fetchedAt: Date | null;
+  /** A member's uploaded avatar; `null`: the generated default (and, for now, every remote actor's). */
+  avatar: MediaFile | null;
+  /** A member's uploaded header image; `null`: none (clients show a plain one). */
+  header: MediaFile | null;
 }
 
 /**
@@ -125,6 +129,10 @@ export interface Member {
   followsAudience: AudienceRef;
   /** The audience of a new post when none is chosen (Mastodon's `source.privacy`). */
   defaultAudience: DefaultAudience;
+  /** Uploaded avatar (square); `null`: the generated default. Public, like the actor document. */
+  avatar: MediaFile | null;
+  /** Uploaded header image (3:1); `null`: none. Public, like the actor document. */
+  header: MediaFile | null;
   createdAt: Date;
 }
 

@@ -29,7 +29,7 @@ import type { Deps } from "../deps.ts";
 import type { Member } from "../domain/types.ts";
 import { isId } from "../ids.ts";
 import type { StoredKeyPair } from "../stores/stores.ts";
-import { urlsFor } from "../urls.ts";
+import { profileImagesOf, urlsFor } from "../urls.ts";
 import { publicProfile } from "../usecases/view-profile.ts";
 import {
   ANONYMOUS,
@@ -180,6 +180,7 @@ export function buildFederation(
     const identifier = member.username;
     const keys = await ctx.getActorKeyPairs(identifier);
     const profile = publicProfile(member);
+    const images = profileImagesOf(urls, member);
     return new Person({
       id: ctx.getActorUri(identifier),
       preferredUsername: member.username,
@@ -196,10 +197,21 @@ export function buildFederation(
       manuallyApprovesFollowers: member.manuallyApprovesFollowers,
       discoverable: member.discoverable,
       indexable: false,
+      // The uploaded avatar, else the generated default; the header when there is one.
       icon: new Image({
-        url: new URL(urls.avatar(member.id)),
-        mediaType: "image/png",
+        url: new URL(images.avatar.url),
+        mediaType: images.avatar.mediaType,
+        width: images.avatar.width,
+        height: images.avatar.height,
       }),
+      image: images.header
+        ? new Image({
+            url: new URL(images.header.url),
+            mediaType: images.header.mediaType,
+            width: images.header.width,
+            height: images.header.height,
+          })
+        : null,
       // The actor document is public and cached by other servers: public parts only.
       attachments: profile.fields.map(
         (f) =>

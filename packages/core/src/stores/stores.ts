@@ -75,6 +75,18 @@ export interface MemberStore {
       defaultAudience: DefaultAudience;
     }>,
   ): Promise<void>;
+  /**
+   * Sets or clears (`null`) the avatar and/or header (`undefined`: left as it
+   * is). Returns the keys of the files that were replaced or cleared.
+   */
+  setProfileImages(
+    id: string,
+    images: { avatar?: MediaFile | null; header?: MediaFile | null },
+  ): Promise<string[]>;
+  /** The member whose avatar or header is the file with this key. */
+  getByProfileImageKey(
+    key: string,
+  ): Promise<{ member: Member; slot: "avatar" | "header"; file: MediaFile } | null>;
   getPasswordHash(id: string): Promise<string | null>;
   setPasswordHash(id: string, hash: string): Promise<void>;
 }
@@ -238,7 +250,8 @@ export interface Page {
 
 /** Which posts a list query is about; visibility is always applied on top. */
 export type PostScope =
-  | { kind: "author"; authorId: string; excludeReplies?: boolean }
+  /** An author's posts; `onlyMedia`: those carrying a processed photo or video (a media tab). */
+  | { kind: "author"; authorId: string; excludeReplies?: boolean; onlyMedia?: boolean }
   /** A member's home feed: members' posts, followed accounts' posts and posts addressed to them. */
   | { kind: "home"; actorId: string }
   | { kind: "replies-to"; postId: string }

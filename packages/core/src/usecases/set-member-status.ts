@@ -25,8 +25,12 @@ export async function setMemberStatus(
     await tx.members.setStatus(memberId, status, now);
     if (status !== "active") await tx.tokens.revokeAllFor(memberId, now);
     if (status === "removed" && member.status !== "removed") {
-      // A removed member's photos and videos are deleted, files included.
-      const keys = await tx.media.deleteByOwner(memberId);
+      // A removed member's photos and videos are deleted, files included, and
+      // so are the avatar and header.
+      const keys = [
+        ...(await tx.media.deleteByOwner(memberId)),
+        ...(await tx.members.setProfileImages(memberId, { avatar: null, header: null })),
+      ];
       if (keys.length > 0) await tx.outbox.record({ kind: "media-deleted", keys }, now);
     }
     if (status !== member.status && status !== "active")

@@ -1,5 +1,11 @@
 import type { Deps } from "../deps.ts";
-import type { AudienceRef, DefaultAudience, Member, ProfileField } from "../domain/types.ts";
+import type {
+  AudienceRef,
+  DefaultAudience,
+  MediaFile,
+  Member,
+  ProfileField,
+} from "../domain/types.ts";
 import { fail, ok, type Result } from "../errors.ts";
 import { isId } from "../ids.ts";
 import { composeText } from "./compose-text.ts";
@@ -27,6 +33,12 @@ export interface ProfileUpdate {
   discoverable?: boolean;
   /** The audience of new posts when none is chosen. */
   defaultAudience?: DefaultAudience;
+  /**
+   * An avatar or header the server has processed and stored (`null` removes
+   * it). The files they replace are deleted once the change is committed.
+   */
+  avatar?: MediaFile | null;
+  header?: MediaFile | null;
 }
 
 async function checkRef(
@@ -83,6 +95,8 @@ export async function updateProfile(
     input.fields,
     input.manuallyApprovesFollowers,
     input.discoverable,
+    input.avatar,
+    input.header,
   ].some((part) => part !== undefined);
   await deps.stores.transaction(async (tx) => {
     await tx.members.updateProfile(member.id, {
@@ -106,6 +120,12 @@ export async function updateProfile(
       ...(input.discoverable !== undefined ? { discoverable: input.discoverable } : {}),
       ...(input.defaultAudience !== undefined ? { defaultAudience: input.defaultAudience } : {}),
     });
+    const replaced = await tx.members.setProfileImages(member.id, {
+      ...(input.avatar !== undefined ? { avatar: input.avatar } : {}),
+      ...(input.header !== undefined ? { header: input.header } : {}),
+    });
+    if (replaced.length > 0)
+      await tx.outbox.record({ kind: "media-deleted", keys: replaced }, deps.now());
     if (actorChanged)
       await tx.outbox.record({ kind: "actor-updated", actorId: member.id }, deps.now());
   });

@@ -7,7 +7,7 @@ import { getLogger } from "@logtape/logtape";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cliqueApi } from "../api/clique/routes.ts";
-import { accountsApi } from "../api/mastodon/accounts.ts";
+import { accountsApi, isProfileUpload, profileApi } from "../api/mastodon/accounts.ts";
 import { blocksApi, followRequestsApi, searchApi } from "../api/mastodon/follows.ts";
 import { instanceV1Api, instanceV2Api } from "../api/mastodon/instance.ts";
 import { mediaApi, mediaUploadApi } from "../api/mastodon/media.ts";
@@ -26,6 +26,8 @@ const log = getLogger(["clique", "http"]);
 
 /** Where uploads are posted (streamed, with the media limits instead of CLIQUE_BODY_LIMIT). */
 const UPLOAD_PATHS = new Set(["/api/v1/media", "/api/v2/media"]);
+/** A profile edit with an avatar or header: a multipart form streamed the same way (its text under the body limit). */
+const PROFILE_UPLOAD_PATH = "/api/v1/accounts/update_credentials";
 
 /** Builds the app for a composed Clique. */
 export function createApp(services: AppServices): Hono<AppEnv> {
@@ -35,6 +37,8 @@ export function createApp(services: AppServices): Hono<AppEnv> {
     if (error instanceof CliqueError) {
       if (error.code === "internal")
         log.error("{message}", { message: error.message, cause: error.cause });
+      // The rest of a refused body is not read: the client must not reuse this connection.
+      if (error.code === "payload_too_large") c.header("Connection", "close");
       return c.json(errorBody(error), statusOf(error.code));
     }
     if (isUnreadableActivity(c, error)) {
@@ -60,18 +64,23 @@ export function createApp(services: AppServices): Hono<AppEnv> {
   app.use("*", inputGuard());
   const limit = bodyLimit({
     maxSize: services.config.bodyLimit,
-    onError: (c) =>
-      c.json(
+    onError: (c) => {
+      c.header("Connection", "close");
+      return c.json(
         {
           error: `The request body is larger than ${services.config.bodyLimit} bytes`,
           code: "payload_too_large",
         },
         413,
-      ),
+      );
+    },
   });
   // Uploads stream to disk under limits of their own (media/upload.ts); every other body is capped.
   app.use("*", (c, next) =>
-    c.req.method === "POST" && UPLOAD_PATHS.has(c.req.path) ? next() : limit(c, next),
+    (c.req.method === "POST" && UPLOAD_PATHS.has(c.req.path)) ||
+    (c.req.method === "PATCH" && c.req.path === PROFILE_UPLOAD_PATH && isProfileUpload(c.req.raw))
+      ? next()
+      : limit(c, next),
   );
   app.use("*", activityGuard());
   app.use("/api/*", authentication());
@@ -79,6 +88,7 @@ export function createApp(services: AppServices): Hono<AppEnv> {
   app.use("*", federationMiddleware());
 
   app.route("/api/v1/accounts", accountsApi);
+  app.route("/api/v1/profile", profileApi);
   app.route("/api/v1/statuses", statusesApi);
   app.route("/api/v1/follow_requests", followRequestsApi);
   app.route("/api/v2", searchApi);

@@ -7,8 +7,12 @@
  *
  * Unknown ids, ids that are not UUIDs and removed members all answer the same
  * 404: whether a removed member ever existed is nobody's business.
+ *
+ * Uploaded avatars and headers are served here too, by their unguessable file
+ * keys (`media/profile-images.ts` makes them), cacheable by anyone for a year.
  */
 import { createHash } from "node:crypto";
+import { Readable } from "node:stream";
 import { isId } from "@clique/core";
 import { type Context, Hono } from "hono";
 import sharp from "sharp";
@@ -123,11 +127,45 @@ async function hasAvatar(c: Context<AppEnv>, id: string): Promise<boolean> {
   return member !== null && member.status !== "removed";
 }
 
-/** `GET /avatars/:file`, where the file is `<account id>.png`. */
+/** How long an uploaded picture may be kept: for ever (a key never changes its bytes). */
+const UPLOADED_MAX_AGE_SECONDS = 365 * 24 * 60 * 60;
+
+/** An uploaded avatar or header, `<file key>.webp`: public, like the actor document that names it. */
+async function uploaded(c: Context<AppEnv>, key: string): Promise<Response> {
+  const { clique, blobs } = c.get("services");
+  const file = await clique.getProfileImage(key);
+  const blob = file ? await blobs.read(file.key) : null;
+  if (!file || !blob) throw notFound();
+  const etag = `"${file.key}"`;
+  const headers = {
+    "Content-Type": file.mediaType,
+    "Cache-Control": `public, max-age=${UPLOADED_MAX_AGE_SECONDS}, immutable`,
+    ETag: etag,
+    // Bytes, never a page: nothing in them may run.
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+    // Apps on other sites show these in <img>.
+    "Cross-Origin-Resource-Policy": "cross-origin",
+  };
+  if (c.req.header("If-None-Match") === etag) {
+    blob.stream.destroy();
+    return c.body(null, 304, headers);
+  }
+  return c.body(Readable.toWeb(blob.stream) as ReadableStream, 200, {
+    ...headers,
+    "Content-Length": String(blob.size),
+  });
+}
+
+/**
+ * `GET /avatars/:file`: `<account id>.png` is the account's generated
+ * default; `<file key>.webp` a member's uploaded avatar or header.
+ */
 export const avatars = new Hono<AppEnv>();
 
 avatars.get("/:file", async (c) => {
-  const id = /^([0-9a-f-]{36})\.png$/.exec(c.req.param("file"))?.[1];
+  const file = c.req.param("file");
+  if (!file.endsWith(".png")) return uploaded(c, file);
+  const id = /^([0-9a-f-]{36})\.png$/.exec(file)?.[1];
   if (!id || !isId(id) || !(await hasAvatar(c, id))) throw notFound();
   const { png, etag } = await cache.get(id);
   c.header("Cache-Control", `public, max-age=${MAX_AGE_SECONDS}`);

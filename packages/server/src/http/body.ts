@@ -123,6 +123,16 @@ function parseForm(
   return parsed;
 }
 
+/**
+ * Text fields of a multipart form read elsewhere (streamed with its files:
+ * `media/upload.ts`) as a plain object, by the same rules as `readBody`.
+ */
+export function readFormFields(
+  pairs: Iterable<[string, FormDataEntryValue]>,
+): Record<string, unknown> {
+  return parseForm(pairs, "field");
+}
+
 /** Reads the body as a plain object; unparseable or hostile bodies are a clear 422. */
 export async function readBody(c: Context): Promise<Record<string, unknown>> {
   const type = (c.req.header("content-type") ?? "").toLowerCase();

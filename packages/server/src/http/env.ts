@@ -8,6 +8,8 @@ export interface AppServices {
   config: Config;
   /** Where media files are kept. */
   blobs: BlobStore;
+  /** Local disk, for files processed while a request waits (profile images), whatever `blobs` is. */
+  scratch: BlobStore;
 }
 
 /** Hono's typing for our app: services, and who is asking. */

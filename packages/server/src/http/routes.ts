@@ -16,7 +16,10 @@ export type RouteParam =
   | "invite"
   | "username"
   | "follow-request"
-  /** An account's default avatar file: `<account id>.png`. */
+  /**
+   * An account's default avatar file: `<account id>.png`. (The same route
+   * serves uploaded avatars and headers, `<file key>.webp`, public to all.)
+   */
   | "avatar"
   /** An uploaded photo or video (its id). */
   | "media"
@@ -53,6 +56,8 @@ export const API_ROUTES: readonly RouteSpec[] = [
   { method: "GET", path: "/api/v2/search", query: { q: "acct" } },
   { method: "GET", path: "/api/v1/accounts/verify_credentials" },
   { method: "PATCH", path: "/api/v1/accounts/update_credentials" },
+  { method: "DELETE", path: "/api/v1/profile/avatar" },
+  { method: "DELETE", path: "/api/v1/profile/header" },
   { method: "GET", path: "/api/v1/accounts/lookup", query: { acct: "acct" } },
   { method: "GET", path: "/api/v1/accounts/relationships" },
   { method: "GET", path: "/api/v1/accounts/:id", params: ["account"] },

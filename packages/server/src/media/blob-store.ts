@@ -1,7 +1,8 @@
 /**
  * Where media files live: a small interface, with the local disk under the
- * data directory by default. Keys are the files' unguessable names
- * (`newFileKey`), or `incoming/<id>` for uploads waiting to be processed.
+ * data directory by default, or an S3-compatible bucket (`s3-blob-store.ts`).
+ * Keys are the files' unguessable names (`newFileKey`), or `incoming/<id>`
+ * for uploads waiting to be processed.
  */
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, rename, rm, stat } from "node:fs/promises";
@@ -18,7 +19,11 @@ export interface BlobStore {
   write(key: string, source: Readable): Promise<number>;
   /** The file, or `null` when there is none. */
   read(key: string): Promise<{ stream: Readable; size: number } | null>;
-  /** A path on this machine holding the file, for tools that read files (sharp, ffmpeg). */
+  /**
+   * A path on this machine holding the file, for tools that read files (sharp,
+   * ffmpeg). A store elsewhere (S3) downloads a temporary copy, removed when
+   * the key is deleted. No file there when the key has none.
+   */
   localPath(key: string): Promise<string>;
   /** Deletes files; missing ones are fine. */
   delete(keys: readonly string[]): Promise<void>;
@@ -26,7 +31,8 @@ export interface BlobStore {
 
 const KEY = /^(?:incoming\/)?[A-Za-z0-9_-]{16,}(?:\.[a-z0-9]{2,5})?$/;
 
-function checkKey(key: string): void {
+/** Throws unless `key` is a media file key (never a path of its own). */
+export function checkKey(key: string): void {
   if (!KEY.test(key)) throw new Error(`not a media file key: ${JSON.stringify(key)}`);
 }
 

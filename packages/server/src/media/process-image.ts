@@ -8,7 +8,7 @@
  * truncated files are refused before they are decoded in full.
  */
 import { encode } from "blurhash";
-import sharp, { type Metadata } from "sharp";
+import sharp, { type Metadata, type Sharp } from "sharp";
 
 /** An upload processing refuses for good (its message is for the member). */
 export class MediaRefused extends Error {
@@ -31,11 +31,24 @@ export interface ProcessedImage {
   small: { data: Buffer; width: number; height: number };
 }
 
+/** An image whose header Clique accepted, ready to decode. */
+interface OpenedImage {
+  meta: Metadata;
+  animated: boolean;
+  /** A pipeline over the whole image, turned upright (the orientation tag goes with the rest). */
+  load(): Sharp;
+}
+
 /**
- * Processes the image in `file`. Throws `MediaRefused` for files that are
- * not an image Clique takes, too large, damaged or truncated.
+ * Reads an image's header and refuses what Clique does not take (another
+ * format, HEIC, more pixels than `maxPixels`) before anything is decoded.
+ * `animation`: keep a GIF's frames (else only the first is read).
  */
-export async function processImage(file: string, maxPixels: number): Promise<ProcessedImage> {
+async function openImage(
+  file: string,
+  maxPixels: number,
+  animation: boolean,
+): Promise<OpenedImage> {
   let meta: Metadata;
   try {
     meta = await sharp(file, { limitInputPixels: false }).metadata();
@@ -53,12 +66,37 @@ export async function processImage(file: string, maxPixels: number): Promise<Pro
     throw new MediaRefused(
       `The image has ${pixels} pixels; at most ${maxPixels} are taken (${meta.width}×${meta.height})`,
     );
-  const animated = meta.format === "gif" && (meta.pages ?? 1) > 1;
-  const load = () =>
-    sharp(file, { limitInputPixels: maxPixels, failOn: "truncated", animated })
-      // Upright by its EXIF orientation; the orientation tag goes with the rest.
-      .rotate();
+  const animated = animation && meta.format === "gif" && (meta.pages ?? 1) > 1;
+  return {
+    meta,
+    animated,
+    // Upright by its EXIF orientation; no metadata is written back (sharp's default).
+    load: () =>
+      sharp(file, { limitInputPixels: maxPixels, failOn: "truncated", animated }).rotate(),
+  };
+}
+
+/** Runs the decoding work, turning libvips' word for a damaged file or a bomb into `MediaRefused`. */
+async function decoding<T>(maxPixels: number, work: () => Promise<T>): Promise<T> {
   try {
+    return await work();
+  } catch (error) {
+    const message = String((error as Error).message ?? error);
+    if (/truncated|premature end|unexpected end|corrupt|bad|invalid|read error/i.test(message))
+      throw new MediaRefused("The image is damaged or incomplete");
+    if (/pixel limit/i.test(message))
+      throw new MediaRefused(`The image has more than ${maxPixels} pixels`);
+    throw error;
+  }
+}
+
+/**
+ * Processes the image in `file`. Throws `MediaRefused` for files that are
+ * not an image Clique takes, too large, damaged or truncated.
+ */
+export async function processImage(file: string, maxPixels: number): Promise<ProcessedImage> {
+  const { meta, animated, load } = await openImage(file, maxPixels, true);
+  return decoding(maxPixels, async () => {
     const display = await load()
       .resize({
         width: DISPLAY_SIDE,
@@ -93,12 +131,31 @@ export async function processImage(file: string, maxPixels: number): Promise<Pro
         height: small.info.pageHeight ?? small.info.height,
       },
     };
-  } catch (error) {
-    const message = String((error as Error).message ?? error);
-    if (/truncated|premature end|unexpected end|corrupt|bad|invalid|read error/i.test(message))
-      throw new MediaRefused("The image is damaged or incomplete");
-    if (/pixel limit/i.test(message))
-      throw new MediaRefused(`The image has more than ${maxPixels} pixels`);
-    throw error;
-  }
+  });
+}
+
+/** Sizes of profile images, as Mastodon makes them. */
+export const PROFILE_IMAGE_SIZES = {
+  avatar: { width: 400, height: 400 },
+  header: { width: 1500, height: 500 },
+} as const;
+
+/**
+ * An avatar or header: the same checks and clean re-encoding as `processImage`,
+ * cropped to fill exactly `size` around the centre (smaller pictures are
+ * enlarged), as one WebP still (an animated GIF gives its first frame).
+ */
+export async function processProfileImage(
+  file: string,
+  maxPixels: number,
+  size: { width: number; height: number },
+): Promise<{ data: Buffer; width: number; height: number }> {
+  const { load } = await openImage(file, maxPixels, false);
+  return decoding(maxPixels, async () => {
+    const { data, info } = await load()
+      .resize({ width: size.width, height: size.height, fit: "cover", position: "centre" })
+      .webp({ quality: 85, effort: 4 })
+      .toBuffer({ resolveWithObject: true });
+    return { data, width: info.width, height: info.height };
+  });
 }

@@ -131,3 +131,103 @@ export async function receiveUpload(
     throw new CliqueError("invalid_input", "The upload was cut off or could not be read");
   }
 }
+
+/** A multipart form whose files went to a blob store as they arrived. */
+export interface ReceivedForm {
+  /** Each expected file part that came, by part name: stored under `key`, waiting to be processed. */
+  files: Map<string, { key: string; size: number }>;
+  /** The text parts, in order, repeated names kept (for the caller's form parser). */
+  fields: [string, string][];
+}
+
+/**
+ * Reads a multipart form with several named files (a profile's `avatar` and
+ * `header`) and text fields: each file is streamed to `store` under the limit
+ * its first bytes choose, the text parts kept together under `fieldBytes`.
+ * Other file parts are skipped. On any failure nothing stays in the store.
+ */
+export async function receiveForm(
+  request: Request,
+  store: BlobStore,
+  options: { files: readonly string[]; limits: UploadLimits; fieldBytes: number },
+): Promise<ReceivedForm> {
+  const type = request.headers.get("content-type") ?? "";
+  if (!type.toLowerCase().startsWith("multipart/form-data") || !request.body)
+    throw new CliqueError("invalid_input", "Send the form as multipart/form-data");
+  const files = new Map<string, { key: string; size: number }>();
+  const writes: Promise<unknown>[] = [];
+  const fields: [string, string][] = [];
+  let fieldBytes = 0;
+  let parser: busboy.Busboy;
+  try {
+    parser = busboy({
+      headers: { "content-type": type },
+      limits: {
+        files: options.files.length,
+        fields: 1000,
+        fieldSize: options.fieldBytes,
+        parts: 1000 + options.files.length,
+        fileSize: Math.max(options.limits.imageBytes, options.limits.videoBytes) + 1,
+      },
+    });
+  } catch (error) {
+    // busboy throws at once on a Content-Type it cannot read (no boundary, say).
+    throw new CliqueError("invalid_input", "The multipart body has no readable boundary", {
+      cause: error,
+    });
+  }
+  const tooLarge = (what: string) =>
+    new CliqueError(
+      "payload_too_large",
+      `${what} is too large: the form's text may have at most ${options.fieldBytes} bytes`,
+    );
+  const finished = new Promise<void>((resolve, reject) => {
+    parser.on("file", (name, stream) => {
+      if (!options.files.includes(name) || files.has(name)) {
+        stream.resume();
+        return;
+      }
+      const entry = { key: `incoming/${randomUUID().replaceAll("-", "")}`, size: 0 };
+      files.set(name, entry);
+      const counter = new Limiter(options.limits);
+      // Over the limit, or cut off: stop reading the body at once.
+      counter.on("error", (error) => parser.destroy(error));
+      stream.on("error", (error) => counter.destroy(error));
+      const write = store.write(entry.key, stream.pipe(counter)).then((size) => {
+        entry.size = size;
+      });
+      write.catch(() => {});
+      writes.push(write);
+    });
+    parser.on("field", (name, value, info) => {
+      fieldBytes += Buffer.byteLength(name) + Buffer.byteLength(value);
+      if (info.valueTruncated || fieldBytes > options.fieldBytes)
+        parser.destroy(tooLarge(`The field ${JSON.stringify(name.slice(0, 100))}`));
+      else fields.push([name, value]);
+    });
+    parser.on("fieldsLimit", () => parser.destroy(tooLarge("The form")));
+    parser.on("partsLimit", () => parser.destroy(tooLarge("The form")));
+    parser.on("close", resolve);
+    parser.on("error", reject);
+  });
+  try {
+    const body = Readable.fromWeb(request.body as never);
+    body.on("error", (error) => parser.destroy(error));
+    body.pipe(parser);
+    await finished;
+    await Promise.all(writes);
+    for (const [name, file] of files)
+      if (file.size === 0) throw new CliqueError("invalid_input", `The ${name} file is empty`);
+    return { files, fields };
+  } catch (error) {
+    await Promise.allSettled(writes);
+    await store.delete([...files.values()].map((f) => f.key)).catch(() => {});
+    if (error instanceof CliqueError) throw error;
+    if (error instanceof TooLarge)
+      throw new CliqueError(
+        "payload_too_large",
+        `The file is too large: images may have at most ${options.limits.imageBytes} bytes`,
+      );
+    throw new CliqueError("invalid_input", "The form was cut off or could not be read");
+  }
+}

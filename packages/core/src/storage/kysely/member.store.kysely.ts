@@ -1,5 +1,5 @@
 import { type Kysely, sql } from "kysely";
-import type { Actor, Member } from "../../domain/types.ts";
+import type { Actor, MediaFile, Member } from "../../domain/types.ts";
 import { newId } from "../../ids.ts";
 import type {
   ActorStore,
@@ -23,6 +23,8 @@ function memberQuery(db: Kysely<Database>) {
       "actors.summary_html",
       "actors.manually_approves_followers",
       "actors.created_at",
+      "actors.avatar",
+      "actors.header",
     ]);
 }
 
@@ -150,6 +152,55 @@ export class KyselyMemberStore implements MemberStore {
     if (Object.keys(memberPatch).length > 0) {
       await this.db.updateTable("members").set(memberPatch).where("id", "=", id).execute();
     }
+  }
+
+  async setProfileImages(
+    id: string,
+    images: { avatar?: MediaFile | null; header?: MediaFile | null },
+  ): Promise<string[]> {
+    const set: { avatar?: string | null; header?: string | null } = {};
+    for (const slot of ["avatar", "header"] as const) {
+      const file = images[slot];
+      if (file !== undefined) set[slot] = file === null ? null : JSON.stringify(file);
+    }
+    if (Object.keys(set).length === 0) return [];
+    // The row is locked while the old keys are read, so two changes at once
+    // cannot both miss the file the other replaced.
+    const before = await this.db
+      .selectFrom("actors")
+      .select(["avatar", "header"])
+      .where("id", "=", id)
+      .where("kind", "=", "local")
+      .forUpdate()
+      .executeTakeFirst();
+    if (!before) return [];
+    await this.db
+      .updateTable("actors")
+      .set({ ...set, updated_at: new Date() })
+      .where("id", "=", id)
+      .execute();
+    const replaced: string[] = [];
+    for (const slot of ["avatar", "header"] as const) {
+      const old = before[slot];
+      if (images[slot] !== undefined && old && old.key !== images[slot]?.key)
+        replaced.push(old.key);
+    }
+    return replaced;
+  }
+
+  async getByProfileImageKey(
+    key: string,
+  ): Promise<{ member: Member; slot: "avatar" | "header"; file: MediaFile } | null> {
+    const row = await memberQuery(this.db)
+      .where((eb) =>
+        eb.or([eb(sql`actors.avatar->>'key'`, "=", key), eb(sql`actors.header->>'key'`, "=", key)]),
+      )
+      .executeTakeFirst();
+    if (!row) return null;
+    const member = toMember(row as MemberRow);
+    if (member.avatar?.key === key) return { member, slot: "avatar", file: member.avatar };
+    if (member.header?.key === key) return { member, slot: "header", file: member.header };
+    return null;
   }
 
   async getPasswordHash(id: string): Promise<string | null> {

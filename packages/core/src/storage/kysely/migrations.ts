@@ -460,6 +460,24 @@ const m009_media: Migration = {
   },
 };
 
+const m010_avatars: Migration = {
+  async up(db: AnyDb) {
+    // A member's uploaded avatar and header: each one file (a MediaFile), public
+    // like the actor document; looked up by key when served.
+    await db.schema
+      .alterTable("actors")
+      .addColumn("avatar", "jsonb")
+      .addColumn("header", "jsonb")
+      .execute();
+    await sql`create unique index actors_avatar_key on actors ((avatar->>'key')) where avatar is not null`.execute(
+      db,
+    );
+    await sql`create unique index actors_header_key on actors ((header->>'key')) where header is not null`.execute(
+      db,
+    );
+  },
+};
+
 const MIGRATIONS: Record<string, Migration> = {
   "001_foundation": m001_foundation,
   "002_federation": m002_federation,
@@ -468,6 +486,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "007_audiences": m007_audiences,
   "008_outbox": m008_outbox,
   "009_media": m009_media,
+  "010_avatars": m010_avatars,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -24,7 +24,13 @@ import type {
 export type MemberRow = Selectable<MembersTable> &
   Pick<
     Selectable<ActorsTable>,
-    "username" | "display_name" | "summary_html" | "manually_approves_followers" | "created_at"
+    | "username"
+    | "display_name"
+    | "summary_html"
+    | "manually_approves_followers"
+    | "created_at"
+    | "avatar"
+    | "header"
   >;
 
 export function toActor(row: Selectable<ActorsTable>): Actor {
@@ -44,6 +50,8 @@ export function toActor(row: Selectable<ActorsTable>): Actor {
     manuallyApprovesFollowers: row.manually_approves_followers,
     createdAt: new Date(row.created_at),
     fetchedAt: row.fetched_at ? new Date(row.fetched_at) : null,
+    avatar: row.avatar ?? null,
+    header: row.header ?? null,
   };
 }
 
@@ -66,6 +74,8 @@ export function toMember(row: MemberRow): Member {
       circleId: row.follows_circle_id,
     },
     defaultAudience: row.default_audience as Member["defaultAudience"],
+    avatar: row.avatar ?? null,
+    header: row.header ?? null,
     createdAt: new Date(row.created_at),
   };
 }

@@ -39,6 +39,9 @@ export interface ActorsTable {
   following_url: string | null;
   featured_url: string | null;
   fetched_at: Timestamp | null;
+  /** A member's uploaded profile images (010_avatars). */
+  avatar: Json<MediaFile> | null;
+  header: Json<MediaFile> | null;
 }
 
 export interface MembersTable {

@@ -1,17 +1,24 @@
-import { type Actor, DEFAULT_AUDIENCES } from "@clique/core";
-import { Hono } from "hono";
+import { type Actor, DEFAULT_AUDIENCES, type Member } from "@clique/core";
+import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { requireMember } from "../../http/auth.ts";
 import {
   looseBoolean,
   pageSchema,
   readBody,
+  readFormFields,
   readQuery,
   toPage,
   validate,
 } from "../../http/body.ts";
 import type { AppEnv } from "../../http/env.ts";
 import { notFound, problem } from "../../http/errors.ts";
+import {
+  PROFILE_SLOTS,
+  type StoredProfileImages,
+  storeProfileImages,
+} from "../../media/profile-images.ts";
+import { receiveForm } from "../../media/upload.ts";
 import { findAccount, followAccountsApi } from "./follows.ts";
 import { renderAccount, renderStatuses, setPaginationLinks } from "./render.ts";
 import { serializeCredentialAccount } from "./serializers.ts";
@@ -20,15 +27,7 @@ import { serializeCredentialAccount } from "./serializers.ts";
 export const accountsApi = new Hono<AppEnv>();
 
 accountsApi.get("/verify_credentials", async (c) => {
-  const member = requireMember(c);
-  const { clique, config } = c.get("services");
-  const [actor, stats] = await Promise.all([
-    clique.getActor(member.id),
-    clique.accountStats(c.get("viewer"), [member.id]),
-  ]);
-  return c.json(
-    serializeCredentialAccount(config.origin, actor as Actor, member, stats.get(member.id)!),
-  );
+  return c.json(await credentialAccount(c, requireMember(c)));
 });
 
 const updateCredentials = z.object({
@@ -51,10 +50,56 @@ const updateCredentials = z.object({
     .optional(),
 });
 
+/** A form with files goes through the upload path; anything else is read under the body limit. */
+export function isProfileUpload(request: Request): boolean {
+  return (request.headers.get("content-type") ?? "")
+    .toLowerCase()
+    .startsWith("multipart/form-data");
+}
+
+/**
+ * The fields, and the avatar and header if the form carries them (processed
+ * and stored; `discard` deletes them if the change is then refused).
+ */
+async function readProfileForm(c: Context<AppEnv>): Promise<{
+  body: Record<string, unknown>;
+  uploaded: StoredProfileImages | null;
+}> {
+  if (!isProfileUpload(c.req.raw)) return { body: await readBody(c), uploaded: null };
+  const { config, blobs, scratch } = c.get("services");
+  const form = await receiveForm(c.req.raw, scratch, {
+    files: PROFILE_SLOTS,
+    limits: { imageBytes: config.media.imageBytes, videoBytes: config.media.imageBytes },
+    fieldBytes: config.bodyLimit,
+  });
+  try {
+    const body = readFormFields(form.fields);
+    // The fields are checked before the pictures cost any work.
+    validate(updateCredentials, body);
+    const uploaded =
+      form.files.size > 0
+        ? await storeProfileImages(form.files, scratch, blobs, config.media.maxPixels)
+        : null;
+    return { body, uploaded };
+  } finally {
+    await scratch.delete([...form.files.values()].map((f) => f.key));
+  }
+}
+
+async function credentialAccount(c: Context<AppEnv>, member: Member) {
+  const { clique, config } = c.get("services");
+  const [actor, stats] = await Promise.all([
+    clique.getActor(member.id),
+    clique.accountStats(c.get("viewer"), [member.id]),
+  ]);
+  return serializeCredentialAccount(config.origin, actor as Actor, member, stats.get(member.id)!);
+}
+
 accountsApi.patch("/update_credentials", async (c) => {
   const member = requireMember(c);
-  const { clique, config } = c.get("services");
-  const input = validate(updateCredentials, await readBody(c));
+  const { clique } = c.get("services");
+  const { body, uploaded } = await readProfileForm(c);
+  const input = validate(updateCredentials, body);
   const fields =
     input.fields_attributes === undefined
       ? undefined
@@ -66,23 +111,38 @@ accountsApi.patch("/update_credentials", async (c) => {
         ).filter((f) => f.name.trim() !== "" || f.value.trim() !== "");
   const privacy = input.source?.privacy;
   const defaultAudience = input.source?.audience ?? (privacy === "private" ? "followers" : privacy);
-  const result = await clique.updateProfile(member, {
-    ...(input.display_name !== undefined ? { displayName: input.display_name } : {}),
-    ...(input.note !== undefined ? { bio: input.note } : {}),
-    ...(fields !== undefined ? { fields } : {}),
-    ...(input.locked !== undefined ? { manuallyApprovesFollowers: input.locked } : {}),
-    ...(input.discoverable !== undefined ? { discoverable: input.discoverable } : {}),
-    ...(defaultAudience !== undefined ? { defaultAudience } : {}),
-  });
-  if (!result.ok) throw problem(result.reason, result.detail);
-  const [actor, stats] = await Promise.all([
-    clique.getActor(member.id),
-    clique.accountStats(c.get("viewer"), [member.id]),
-  ]);
-  return c.json(
-    serializeCredentialAccount(config.origin, actor as Actor, result.value, stats.get(member.id)!),
-  );
+  const result = await clique
+    .updateProfile(member, {
+      ...(input.display_name !== undefined ? { displayName: input.display_name } : {}),
+      ...(input.note !== undefined ? { bio: input.note } : {}),
+      ...(fields !== undefined ? { fields } : {}),
+      ...(input.locked !== undefined ? { manuallyApprovesFollowers: input.locked } : {}),
+      ...(input.discoverable !== undefined ? { discoverable: input.discoverable } : {}),
+      ...(defaultAudience !== undefined ? { defaultAudience } : {}),
+      ...uploaded?.images,
+    })
+    .catch(async (error: unknown) => {
+      await uploaded?.discard();
+      throw error;
+    });
+  if (!result.ok) {
+    await uploaded?.discard();
+    throw problem(result.reason, result.detail);
+  }
+  return c.json(await credentialAccount(c, result.value));
 });
+
+/** Mastodon's `DELETE /api/v1/profile/avatar` and `/header`: back to the default. */
+export const profileApi = new Hono<AppEnv>();
+
+for (const slot of PROFILE_SLOTS)
+  profileApi.delete(`/${slot}`, async (c) => {
+    const member = requireMember(c);
+    const { clique } = c.get("services");
+    const result = await clique.updateProfile(member, { [slot]: null });
+    if (!result.ok) throw problem(result.reason, result.detail);
+    return c.json(await credentialAccount(c, result.value));
+  });
 
 accountsApi.get("/lookup", async (c) => {
   const { acct } = validate(

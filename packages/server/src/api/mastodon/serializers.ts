@@ -14,7 +14,7 @@ import type {
   PostExtras,
   VisibleProfile,
 } from "@clique/core";
-import { MAX_ATTACHMENTS, MAX_DESCRIPTION, NO_STATS, urlsFor } from "@clique/core";
+import { MAX_ATTACHMENTS, MAX_DESCRIPTION, NO_STATS, profileImagesOf, urlsFor } from "@clique/core";
 
 /** Mastodon's four visibilities, from Clique's audiences. */
 export function mastodonVisibility(
@@ -53,8 +53,10 @@ export function serializeAccount(
 ) {
   const urls = urlsFor(origin);
   const local = actor.kind === "local";
-  const avatar = urls.avatar(actor.id);
-  const header = `${origin}/static/header.png`;
+  // Uploaded images are WebP stills (processed upright, first frame only): the static URLs are the same.
+  const images = profileImagesOf(urls, actor);
+  const avatar = images.avatar.url;
+  const header = images.header?.url ?? `${origin}/static/header.png`;
   const member = extra.member ?? null;
   return {
     id: actor.id,
