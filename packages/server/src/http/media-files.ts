@@ -6,6 +6,10 @@
  * other servers carry one: see core's `media/grants.ts`). Files of posts open
  * to everyone are cacheable by anyone, for a year (a key never changes its
  * bytes); the rest are private to the asker. Anything else is 404.
+ *
+ * One byte range per request (`Range: bytes=…`) is answered with 206, as
+ * video players need to start and seek; several ranges, or a stale
+ * `If-Range`, get the whole file (RFC 9110 lets a server ignore `Range`).
  */
 import { Readable } from "node:stream";
 import { ANONYMOUS } from "@clique/core";
@@ -38,9 +42,70 @@ mediaFiles.get("/:file", async (c) => {
     "Cross-Origin-Resource-Policy": "cross-origin",
   };
   if (!found.public) headers.Vary = "Authorization, Cookie, Signature";
+  headers["Accept-Ranges"] = "bytes";
   if (c.req.header("if-none-match") === etag) return c.body(null, 304, headers);
   const blob = await blobs.read(found.file.key);
   if (!blob) throw notFound();
-  headers["Content-Length"] = String(blob.size);
-  return c.body(Readable.toWeb(blob.stream) as ReadableStream, 200, headers);
+  const ifRange = c.req.header("if-range");
+  const range =
+    ifRange === undefined || ifRange === etag ? byteRange(c.req.header("range"), blob.size) : null;
+  if (range === "unsatisfiable") {
+    blob.stream.destroy();
+    headers["Content-Range"] = `bytes */${blob.size}`;
+    return c.body(null, 416, headers);
+  }
+  // HEAD: Hono answers it with this handler's headers and drops the body; do not open one.
+  const head = c.req.method === "HEAD";
+  if (head) blob.stream.destroy();
+  if (range) {
+    headers["Content-Range"] = `bytes ${range.start}-${range.end}/${blob.size}`;
+    headers["Content-Length"] = String(range.end - range.start + 1);
+  } else headers["Content-Length"] = String(blob.size);
+  const status = range ? 206 : 200;
+  if (head) return c.body(null, status, headers);
+  const bytes = range ? Readable.from(slice(blob.stream, range.start, range.end)) : blob.stream;
+  return c.body(Readable.toWeb(bytes) as ReadableStream, status, headers);
 });
+
+/**
+ * The one range a `Range` header asks of a file of `size` bytes: `null` to
+ * send the whole file (no header, another unit, several ranges, or one that
+ * makes no sense), `"unsatisfiable"` when it starts past the end.
+ */
+export function byteRange(
+  header: string | undefined,
+  size: number,
+): { start: number; end: number } | "unsatisfiable" | null {
+  const match = /^bytes=(\d{0,15})-(\d{0,15})$/.exec(header?.trim() ?? "");
+  if (!match || (match[1] === "" && match[2] === "")) return null;
+  if (match[1] === "") {
+    // The last N bytes.
+    const count = Number(match[2]);
+    if (count === 0 || size === 0) return "unsatisfiable";
+    return { start: Math.max(0, size - count), end: size - 1 };
+  }
+  const start = Number(match[1]);
+  if (start >= size) return "unsatisfiable";
+  const last = match[2] === "" ? size - 1 : Number(match[2]);
+  if (last < start) return null;
+  return { start, end: Math.min(last, size - 1) };
+}
+
+/**
+ * Bytes `start` to `end` of `source`. The blob store reads from the start of
+ * the file (it has no ranged read yet): what comes before is read and dropped.
+ */
+async function* slice(source: Readable, start: number, end: number): AsyncGenerator<Buffer> {
+  let position = 0;
+  try {
+    for await (const chunk of source as AsyncIterable<Buffer>) {
+      const from = Math.max(0, start - position);
+      const to = Math.min(chunk.length, end + 1 - position);
+      position += chunk.length;
+      if (to > from) yield chunk.subarray(from, to);
+      if (position > end) break;
+    }
+  } finally {
+    source.destroy();
+  }
+}

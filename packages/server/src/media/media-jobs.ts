@@ -7,6 +7,7 @@
  * failed, with a reason for the member. A crash mid-way leaves the job to be
  * taken up again. Files of deleted media are deleted once their rows are gone.
  */
+import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { type Clique, type EventSubscriber, newFileKey } from "@clique/core";
@@ -14,6 +15,7 @@ import { getLogger } from "@logtape/logtape";
 import type { JobEngine, TaskQueue } from "../jobs/engine.ts";
 import type { BlobStore } from "./blob-store.ts";
 import { MediaRefused, processImage } from "./process-image.ts";
+import { DEFAULT_VIDEO_LIMITS, processVideo, type VideoLimits } from "./process-video.ts";
 import { looksLikeVideo } from "./upload.ts";
 
 const log = getLogger(["clique", "media"]);
@@ -30,6 +32,8 @@ export interface MediaJobSettings {
   maxPixels: number;
   /** Uploads one worker process works on at once (sharp uses every core anyway). */
   concurrency: number;
+  /** How long and large videos may be, and what ffmpeg may use (default: `DEFAULT_VIDEO_LIMITS`). */
+  video?: VideoLimits;
 }
 
 /** The media subscriber and queue of a Clique. */
@@ -70,39 +74,87 @@ export function mediaJobs(
       return;
     }
     try {
-      if (looksLikeVideo(head)) throw new MediaRefused("Videos cannot be processed here yet");
-      const image = await processImage(path, settings.maxPixels);
-      const display = { key: newFileKey("webp"), ...image.display };
-      const small = { key: newFileKey("webp"), ...image.small };
-      await blobs.write(display.key, Readable.from(display.data));
-      await blobs.write(small.key, Readable.from(small.data));
-      await clique().markMediaReady(mediaId, {
-        kind: "image",
-        width: image.width,
-        height: image.height,
-        duration: null,
-        blurhash: image.blurhash,
-        display: {
-          key: display.key,
-          mediaType: "image/webp",
-          width: display.width,
-          height: display.height,
-          size: display.data.length,
-        },
-        small: {
-          key: small.key,
-          mediaType: "image/webp",
-          width: small.width,
-          height: small.height,
-          size: small.data.length,
-        },
-      });
+      if (looksLikeVideo(head)) await storeVideo(mediaId, path, head);
+      else await storeImage(mediaId, path);
     } catch (error) {
       if (!(error instanceof MediaRefused)) throw error;
       log.info("Upload {id} refused: {reason}", { id: mediaId, reason: error.message });
       await clique().markMediaFailed(mediaId, error.message);
     }
     await blobs.delete([sourceKey]);
+  }
+
+  async function storeImage(mediaId: string, path: string): Promise<void> {
+    const image = await processImage(path, settings.maxPixels);
+    const display = { key: newFileKey("webp"), ...image.display };
+    const small = { key: newFileKey("webp"), ...image.small };
+    await blobs.write(display.key, Readable.from(display.data));
+    await blobs.write(small.key, Readable.from(small.data));
+    await clique().markMediaReady(mediaId, {
+      kind: "image",
+      width: image.width,
+      height: image.height,
+      duration: null,
+      blurhash: image.blurhash,
+      display: {
+        key: display.key,
+        mediaType: "image/webp",
+        width: display.width,
+        height: display.height,
+        size: display.data.length,
+      },
+      small: {
+        key: small.key,
+        mediaType: "image/webp",
+        width: small.width,
+        height: small.height,
+        size: small.data.length,
+      },
+    });
+  }
+
+  /** The cleaned video as `display`, its poster as `small` (`process-video.ts`). */
+  async function storeVideo(mediaId: string, path: string, head: Buffer): Promise<void> {
+    const container = head.subarray(4, 8).toString("latin1") === "ftyp" ? "mp4" : "matroska";
+    const started = Date.now();
+    const video = await processVideo(path, container, settings.video ?? DEFAULT_VIDEO_LIMITS);
+    try {
+      const display = { key: newFileKey(video.video.extension), size: 0 };
+      const small = { key: newFileKey("webp"), size: video.poster.data.length };
+      display.size = await blobs.write(display.key, createReadStream(video.video.file));
+      await blobs.write(small.key, Readable.from(video.poster.data));
+      await clique().markMediaReady(mediaId, {
+        kind: "video",
+        width: video.width,
+        height: video.height,
+        duration: video.duration,
+        blurhash: video.blurhash,
+        display: {
+          key: display.key,
+          mediaType: video.video.mediaType,
+          width: video.width,
+          height: video.height,
+          size: display.size,
+        },
+        small: {
+          key: small.key,
+          mediaType: "image/webp",
+          width: video.poster.width,
+          height: video.poster.height,
+          size: small.size,
+        },
+      });
+      log.info("Video {id} {method} in {ms} ms ({width}×{height}, {duration} s)", {
+        id: mediaId,
+        method: video.method,
+        ms: Date.now() - started,
+        width: video.width,
+        height: video.height,
+        duration: video.duration,
+      });
+    } finally {
+      await video.dispose();
+    }
   }
 
   const queue = engine.task<MediaJob>("media", {
