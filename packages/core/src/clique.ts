@@ -45,6 +45,7 @@ import {
   describeMedia,
   getOwnMedia,
   getVisibleMediaFile,
+  getVisibleRemoteMedia,
   mediaPath,
   sweepUnattachedMedia,
   uploadMedia,
@@ -215,6 +216,8 @@ export function createClique(options: CreateCliqueOptions) {
     getOwnMedia: bind(deps, getOwnMedia),
     describeMedia: bind(deps, describeMedia),
     getVisibleMediaFile: bind(deps, getVisibleMediaFile),
+    /** A remote attachment the viewer may see, by its proxy key (the server's media proxy serves it). */
+    getVisibleRemoteMedia: bind(deps, getVisibleRemoteMedia),
     mediaPath: bind(deps, mediaPath),
     sweepUnattachedMedia: bind(deps, sweepUnattachedMedia),
     /** Processing of an upload finished (the server's media worker reports it). */

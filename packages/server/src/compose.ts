@@ -14,6 +14,7 @@ import { type JobBackendTarget, type JobEngine, openJobEngine } from "./jobs/eng
 import { type RunningRelay, startRelay } from "./jobs/relay-runner.ts";
 import { type BlobStore, localBlobStore } from "./media/blob-store.ts";
 import { mediaJobs } from "./media/media-jobs.ts";
+import { type MediaProxy, mediaProxy } from "./media/proxy.ts";
 import { s3BlobStore } from "./media/s3-blob-store.ts";
 import { cliqueUserAgent, installUserAgent } from "./user-agent.ts";
 
@@ -30,6 +31,8 @@ export interface Composition {
   jobs: JobEngine;
   /** Where media files are kept. */
   blobs: BlobStore;
+  /** Remote attachments, fetched and kept a while (`media/proxy.ts`). */
+  mediaProxy: MediaProxy;
   /** Local disk, for files processed while a request waits (the same as `blobs` without S3). */
   scratch: BlobStore;
   /**
@@ -94,6 +97,13 @@ export async function compose(config: Config): Promise<Composition> {
       version: VERSION,
     },
   });
+  // Remote photos and videos, fetched when first looked at and kept in the blob store.
+  const proxy = mediaProxy(blobs, backends.kv, {
+    allowPrivateAddress: config.allowPrivateAddress,
+    imageBytes: config.media.imageBytes,
+    videoBytes: config.media.videoBytes,
+    userAgent: cliqueUserAgent(VERSION, config.origin),
+  });
   // Fedify's deliveries carry no User-Agent of their own (user-agent.ts).
   const uninstallUserAgent = installUserAgent(cliqueUserAgent(VERSION, config.origin));
   const abort = new AbortController();
@@ -106,6 +116,7 @@ export async function compose(config: Config): Promise<Composition> {
     config,
     jobs,
     blobs,
+    mediaProxy: proxy,
     scratch,
     async startWorkers() {
       if (relay) return;

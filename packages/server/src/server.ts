@@ -89,6 +89,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
           clique: composition.clique,
           config,
           blobs: composition.blobs,
+          mediaProxy: composition.mediaProxy,
           scratch: composition.scratch,
         });
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });

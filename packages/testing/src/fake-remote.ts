@@ -113,6 +113,11 @@ export interface FakeRemote {
   ): void;
   /** Serves an object (a Note...) at its `id`, as its origin server would. */
   publish(object: { id: string } & Record<string, unknown>): void;
+  /**
+   * Serves a file at `path` (GET, unsigned), as a media server would: `body`
+   * as `type` (and `status`, default 200). Replaces what was there.
+   */
+  serveFile(path: string, file: { body: Uint8Array; type: string; status?: number }): void;
   /** The inbox POSTs received so far. */
   inboxPosts(): RecordedRequest[];
   /** Resolves with the first request (received or to come) that matches; rejects after a timeout. */
@@ -136,6 +141,7 @@ export async function startFakeRemote(options: FakeRemoteOptions): Promise<FakeR
   );
   const requests: RecordedRequest[] = [];
   const objects = new Map<string, Record<string, unknown>>();
+  const files = new Map<string, { body: Uint8Array; type: string; status?: number }>();
   const events = new EventEmitter();
   const accounts = new Map<string, FakeAccount>();
   let origin = "";
@@ -250,6 +256,18 @@ export async function startFakeRemote(options: FakeRemoteOptions): Promise<FakeR
     }
     const object = objects.get(`${origin}${url.pathname}`);
     if (object) return send(200, object);
+    const file = files.get(url.pathname);
+    if (file) {
+      record.status = file.status ?? 200;
+      requests.push(record);
+      events.emit("request", record);
+      res.writeHead(record.status, {
+        "content-type": file.type,
+        "content-length": String(file.body.length),
+      });
+      res.end(record.method === "HEAD" ? undefined : file.body);
+      return;
+    }
     return send(404);
   }
 
@@ -329,6 +347,9 @@ export async function startFakeRemote(options: FakeRemoteOptions): Promise<FakeR
     },
     publish(object) {
       objects.set(object.id, object);
+    },
+    serveFile(path, file) {
+      files.set(path, file);
     },
     inboxPosts: () => requests.filter((r) => r.inbox),
     waitFor(predicate, waitOptions = {}) {

@@ -39,6 +39,7 @@ import {
   type Viewer,
   visibilityFilter,
 } from "../visibility/visibility.ts";
+import { MediaCreate, MediaNote } from "./attachments.ts";
 import { type InboxListener, registerInbox } from "./inbox.ts";
 import { withoutQueueIdempotence } from "./inbox-idempotency.ts";
 import { INSTANCE_IDENTIFIER, persistActor } from "./remote-actors.ts";
@@ -316,7 +317,7 @@ export function buildFederation(
     // A post addressed by name shows each viewer only their own part of its audience.
     const addressing = await addressingFor(deps, post, author);
     return addressing
-      ? postToNote(deps, post, author, narrowFor(addressing, viewer, author.id))
+      ? postToNote(deps, post, author, narrowFor(addressing, viewer, author.id), viewer)
       : null;
   });
 
@@ -340,9 +341,9 @@ export function buildFederation(
         const audience = await addressingFor(deps, post, member);
         if (!audience) continue;
         const addressing = narrowFor(audience, viewer, member.id);
-        const note = await postToNote(deps, post, member, addressing);
+        const note = await postToNote(deps, post, member, addressing, viewer);
         items.push(
-          new Create({
+          new (note instanceof MediaNote ? MediaCreate : Create)({
             id: new URL(`${urls.post(member.username, post.id)}/activity`),
             actor: new URL(urls.actor(member.username)),
             tos: addressing.to,

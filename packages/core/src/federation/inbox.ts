@@ -23,10 +23,11 @@ import {
 } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
 import type { Deps } from "../deps.ts";
-import type { Actor, Follow as FollowRecord, Post } from "../domain/types.ts";
+import type { Actor, Follow as FollowRecord, Media, Post } from "../domain/types.ts";
 import { newId } from "../ids.ts";
 import { recordBlock } from "../usecases/block-account.ts";
 import { mayInteract, replyAudience } from "../visibility/visibility.ts";
+import { type RemoteAttachment, remoteMediaRows } from "./attachments.ts";
 import { handledOnce, idempotencyKey } from "./inbox-idempotency.ts";
 import { INSTANCE_IDENTIFIER, persistActor } from "./remote-actors.ts";
 import {
@@ -34,6 +35,7 @@ import {
   localUsernameOf,
   remoteAudience,
   remoteHashtagName,
+  remotePostAttachments,
   remotePostText,
 } from "./wire.ts";
 
@@ -276,11 +278,14 @@ async function ingestPost(
     }
   }
   const text = await remotePostText(object, activity);
+  const attachments = await remotePostAttachments(object, activity);
   const url = object.url instanceof URL ? object.url.href : (object.url?.href?.href ?? null);
-  // The same post may arrive at several inboxes at once: the first one stores it.
-  await deps.stores.transaction((tx) =>
-    tx.posts.createRemote({
-      id: newId(),
+  const postId = newId();
+  // The same post may arrive at several inboxes at once: the first one stores it
+  // (and its attachments, which the media proxy fetches when someone looks).
+  await deps.stores.transaction(async (tx) => {
+    const created = await tx.posts.createRemote({
+      id: postId,
       authorId: sender.id,
       uri: object.id!.href,
       url,
@@ -299,7 +304,26 @@ async function ingestPost(
       mentionIds,
       recipientIds: [...new Set(recipientIds)],
       hashtags: [...new Set(hashtags)],
-    }),
+    });
+    if (!created) return;
+    for (const media of remoteMediaRows(attachments, postId, sender.id, deps.now()))
+      await tx.media.create(media);
+  });
+}
+
+/** The stored attachments of a remote post, as comparable with what an `Update` says. */
+function sameAttachments(stored: readonly Media[], sent: readonly RemoteAttachment[]): boolean {
+  const key = (a: {
+    url: string;
+    description: string;
+    blurhash: string | null;
+    focus: { x: number; y: number };
+  }) => JSON.stringify([a.url, a.description, a.blurhash, a.focus.x, a.focus.y]);
+  return (
+    stored.length === sent.length &&
+    stored.every(
+      (m, i) => m.remoteUrl !== null && key({ ...m, url: m.remoteUrl }) === key(sent[i]!),
+    )
   );
 }
 
@@ -323,8 +347,35 @@ async function onUpdate(deps: Deps, ctx: Ctx, update: Update): Promise<void> {
   const post = await deps.stores.posts.getByUri(object.id.href);
   if (!post || post.authorId !== sender.id || post.deletedAt) return;
   const { contentHtml: html, spoilerText, sensitive } = await remotePostText(object, update);
-  if (html === post.contentHtml && spoilerText === post.spoilerText) return; // a repeat
+  const attachments = await remotePostAttachments(object, update);
+  const stored = (await deps.stores.media.listByPosts([post.id])).get(post.id) ?? [];
+  const mediaChanged = !sameAttachments(stored, attachments);
+  const textChanged = html !== post.contentHtml || spoilerText !== post.spoilerText;
+  if (!textChanged && !mediaChanged) return; // a repeat
   await deps.stores.transaction(async (tx) => {
+    if (mediaChanged) {
+      // New attachments replace the old; the proxy's copies of those go with them.
+      const keys = await tx.media.deleteByPost(post.id);
+      if (keys.length > 0) await tx.outbox.record({ kind: "media-deleted", keys }, deps.now());
+      for (const media of remoteMediaRows(attachments, post.id, sender.id, deps.now()))
+        await tx.media.create(media);
+      // An edit of the photos alone changes no text: no new version of it.
+      if (!textChanged) {
+        if (sensitive !== null && sensitive !== post.sensitive)
+          await tx.posts.update(post.id, {
+            source: "",
+            contentHtml: post.contentHtml,
+            spoilerText: post.spoilerText,
+            sensitive,
+            language: post.language,
+            editedAt: object.updated ? new Date(object.updated.epochMilliseconds) : deps.now(),
+            mentionIds: (await tx.posts.mentionsOf([post.id])).get(post.id) ?? [],
+            recipientIds: await tx.posts.recipientsOf(post.id),
+            hashtags: (await tx.posts.hashtagsOf([post.id])).get(post.id) ?? [],
+          });
+        return;
+      }
+    }
     await tx.posts.addEdit({
       id: newId(),
       postId: post.id,
@@ -352,14 +403,28 @@ async function onDelete(deps: Deps, ctx: Ctx, del: Delete): Promise<void> {
   const sender = await senderOf(deps, ctx, del);
   if (sender?.kind !== "remote" || !del.objectId) return;
   if (del.objectId.href === sender.uri) {
-    // The account is gone: forget it and everything of theirs.
-    await deps.stores.actors.deleteRemote(sender.id);
+    // The account is gone: forget it and everything of theirs (the proxy's
+    // copies of its media too).
+    await forgetRemoteActor(deps, sender.id);
     return;
   }
   const post = await deps.stores.posts.getByUri(del.objectId.href);
   if (post && post.authorId === sender.id && !post.deletedAt) {
-    await deps.stores.transaction((tx) => tx.posts.markDeleted(post.id, deps.now()));
+    await deps.stores.transaction(async (tx) => {
+      await tx.posts.markDeleted(post.id, deps.now());
+      const keys = await tx.media.deleteByPost(post.id);
+      if (keys.length > 0) await tx.outbox.record({ kind: "media-deleted", keys }, deps.now());
+    });
   }
+}
+
+/** Forgets a deleted remote account and everything of theirs; their media rows first, so their files go too. */
+async function forgetRemoteActor(deps: Deps, actorId: string): Promise<void> {
+  await deps.stores.transaction(async (tx) => {
+    const keys = await tx.media.deleteByOwner(actorId);
+    if (keys.length > 0) await tx.outbox.record({ kind: "media-deleted", keys }, deps.now());
+  });
+  await deps.stores.actors.deleteRemote(actorId);
 }
 
 async function onInteraction(
@@ -454,7 +519,7 @@ export function registerInbox(
       keyDocument.hash = "";
       if (keyDocument.href !== activity.actorId.href) return;
       const actor = await deps.stores.actors.getByUri(activity.actorId.href);
-      if (actor && actor.kind === "remote") await deps.stores.actors.deleteRemote(actor.id);
+      if (actor && actor.kind === "remote") await forgetRemoteActor(deps, actor.id);
       return new Response(null, { status: 202 });
     })
     .onError((_ctx, error) => {

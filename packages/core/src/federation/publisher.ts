@@ -26,12 +26,14 @@ import {
 import type { Deps } from "../deps.ts";
 import type { Actor, Follow as FollowRecord, Member, Post } from "../domain/types.ts";
 import { urlsFor } from "../urls.ts";
-import { canView } from "../visibility/visibility.ts";
+import { ANONYMOUS, canView } from "../visibility/visibility.ts";
+import { MediaCreate, MediaNote, MediaUpdate } from "./attachments.ts";
 import type { Publisher, RecordedEvent } from "./events.ts";
 import {
   type Addressing,
   actorUri,
   addressingFor,
+  byHost,
   byServer,
   instant,
   noteBuilder,
@@ -63,6 +65,11 @@ export function createPublisher(
     if (recipients.length === 0) return;
     await context().sendActivity({ identifier: username }, recipients, activity, {
       preferSharedInbox: true,
+      // Fedify's fan-out re-reads the activity with its own classes, which drop
+      // Mastodon's `blurhash` and `focalPoint` (and so break the signed proof).
+      ...(activity instanceof MediaCreate || activity instanceof MediaUpdate
+        ? { fanout: "skip" as const }
+        : {}),
     });
   }
 
@@ -151,20 +158,34 @@ export function createPublisher(
           }
           return;
         }
-        const build = await noteBuilder(deps, post, author);
+        const notes = await noteBuilder(deps, post, author);
         const stamp = (post.editedAt ?? post.createdAt).getTime();
-        const Activity = event.kind === "post-created" ? Create : Update;
-        for (const part of byServer(addressing)) {
-          const activity = new Activity({
+        // A post that is not public and carries media goes to each server on
+        // its own: its attachment URLs carry a grant for that server (Mastodon
+        // fetches attachments unsigned). Otherwise the URLs are the same for all.
+        const parts = notes.urlsPerViewer
+          ? byHost(addressing).map(({ host, part }) => ({
+              part,
+              viewer: { kind: "server", host } as const,
+            }))
+          : byServer(addressing).map((part) => ({ part, viewer: ANONYMOUS }));
+        for (const { part, viewer } of parts) {
+          const object = await notes.build(part, viewer);
+          const values = {
             id: new URL(
               event.kind === "post-created" ? `${postUri}/activity` : `${postUri}/updates/${stamp}`,
             ),
             actor,
             tos: part.to,
             ccs: part.cc,
-            object: build(part),
+            object,
             published: instant(post.editedAt ?? post.createdAt),
-          });
+          };
+          const media = object instanceof MediaNote;
+          const activity =
+            event.kind === "post-created"
+              ? new (media ? MediaCreate : Create)(values)
+              : new (media ? MediaUpdate : Update)(values);
           await send(author.username, part.recipients, activity);
         }
         await deps.stores.posts.recordDeliveries(

@@ -9,6 +9,7 @@ import {
   Article,
   getActorTypeName,
   Hashtag,
+  Image,
   InteractionPolicy,
   InteractionRule,
   LanguageString,
@@ -19,12 +20,24 @@ import {
 } from "@fedify/vocab";
 import { Temporal } from "@js-temporal/polyfill";
 import type { Deps } from "../deps.ts";
-import type { Actor, Audience, AudienceRef, Member, Post } from "../domain/types.ts";
+import type { Actor, Audience, AudienceRef, Media, Member, Post } from "../domain/types.ts";
 import type { RemoteActorInput } from "../stores/stores.ts";
 import { htmlToPlainText, sanitizePostHtml } from "../text/render.ts";
 import { stripUnsafeText } from "../text/sanitize.ts";
 import { type Urls, urlsFor } from "../urls.ts";
-import { effectivePermission, federates, type Viewer } from "../visibility/visibility.ts";
+import { mediaPath } from "../usecases/media.ts";
+import {
+  effectivePermission,
+  federates,
+  isOpenPost,
+  type Viewer,
+} from "../visibility/visibility.ts";
+import {
+  MediaNote,
+  mediaAttachment,
+  type RemoteAttachment,
+  remoteAttachments,
+} from "./attachments.ts";
 
 /**
  * `to`/`cc` of a local post and the remote actors it is delivered to.
@@ -200,6 +213,33 @@ export function byServer(addressing: Addressing): Addressing[] {
   );
 }
 
+/**
+ * Addressing split for delivery when each server must get URLs of its own (a
+ * post that is not public and carries media: its attachment URLs name the
+ * server they were sent to, see `noteBuilder`). One part per host of the
+ * recipients, broadcast addressing included (its `to`/`cc` stay the same);
+ * named addressing names only that host's recipients, as `byServer` does.
+ */
+export function byHost(addressing: Addressing): { host: string; part: Addressing }[] {
+  const hosts = new Set(addressing.recipients.map(hostOf).filter((h) => h !== ""));
+  return [...hosts].map((host) => {
+    const here = (a: Actor) => a.kind === "remote" && hostOf(a) === host;
+    return {
+      host,
+      part:
+        addressing.kind === "broadcast"
+          ? { ...addressing, recipients: addressing.recipients.filter(here) }
+          : narrowTo(addressing, here),
+    };
+  });
+}
+
+/** The host an actor lives on, as the visibility module names servers (lower case). */
+function hostOf(actor: Actor): string {
+  if (actor.host) return actor.host.toLowerCase();
+  return actor.uri && URL.canParse(actor.uri) ? new URL(actor.uri).host.toLowerCase() : "";
+}
+
 /** What a viewer fetching a post may learn of its addressing: named audiences show only the viewer's own. */
 export function narrowFor(addressing: Addressing, viewer: Viewer, authorId: string): Addressing {
   switch (viewer.kind) {
@@ -251,16 +291,27 @@ export function instant(date: Date): APInstant {
   return Temporal.Instant.fromEpochMilliseconds(date.getTime()) as unknown as APInstant;
 }
 
+/** Builds the `Note`s of one local post. */
+export interface NoteBuilder {
+  /**
+   * The post as a `Note` addressed as given, for `viewer`: its attachment URLs
+   * are plain for a post open to everyone, and otherwise carry a grant naming
+   * the viewer (a server it is sent to, or whoever signed a fetch).
+   */
+  build(addressing: Addressing, viewer: Viewer): Promise<Note>;
+  /**
+   * Whether the attachment URLs differ per viewer (a post that is not open to
+   * everyone and carries media): it must be sent to each server on its own.
+   */
+  urlsPerViewer: boolean;
+}
+
 /**
  * A local post as ActivityPub `Note`s: what every copy shares is looked up
  * once, then each addressing (one per server for named audiences) gets its own
- * `to`, `cc` and `Mention` tags.
+ * `to`, `cc` and `Mention` tags, and each viewer its own attachment URLs.
  */
-export async function noteBuilder(
-  deps: Deps,
-  post: Post,
-  author: Member,
-): Promise<(addressing: Addressing) => Note> {
+export async function noteBuilder(deps: Deps, post: Post, author: Member): Promise<NoteBuilder> {
   const urls = urlsFor(deps.config.origin);
   const host = new URL(deps.config.origin).host;
   const hashtags = (await deps.stores.posts.hashtagsOf([post.id])).get(post.id) ?? [];
@@ -276,8 +327,14 @@ export async function noteBuilder(
   const hashtagTags = hashtags.map(
     (t) => new Hashtag({ href: new URL(urls.tag(t)), name: `#${t}` }),
   );
-  return (addressing) =>
-    new Note({
+  const media = ((await deps.stores.media.listByPosts([post.id])).get(post.id) ?? []).filter(
+    (m) => m.state === "ready" && m.display !== null && m.remoteUrl === null,
+  );
+  const build = async (addressing: Addressing, viewer: Viewer): Promise<Note> => {
+    const attachments = await Promise.all(media.map((m) => attachmentOf(deps, m, post, viewer)));
+    // Mastodon's `blurhash` and `focalPoint` need a context that defines them.
+    const NoteClass = attachments.length > 0 ? MediaNote : Note;
+    return new NoteClass({
       id: new URL(urls.post(author.username, post.id)),
       attribution: new URL(urls.actor(author.username)),
       tos: addressing.to,
@@ -291,6 +348,7 @@ export async function noteBuilder(
       published: instant(post.createdAt),
       updated: post.editedAt ? instant(post.editedAt) : null,
       url: new URL(urls.postPage(author.username, post.id)),
+      attachments,
       tags: [
         ...addressing.mentioned.map(
           (a) =>
@@ -303,16 +361,51 @@ export async function noteBuilder(
       ],
       interactionPolicy,
     });
+  };
+  return { build, urlsPerViewer: media.length > 0 && !isOpenPost(post) };
 }
 
-/** A local post as an ActivityPub `Note`, addressed as given. */
+/**
+ * A local attachment as ActivityPub sees it: the display file (a video's poster
+ * as its `icon`), with alt text, size, blurhash and focal point. Its URL is
+ * `viewer`'s (`mediaPath`): plain for a post open to everyone, else a grant.
+ */
+async function attachmentOf(deps: Deps, media: Media, post: Post, viewer: Viewer) {
+  const display = media.display!;
+  const url = async (key: NonNullable<Media["display"]>) =>
+    new URL(`${deps.config.origin}${await mediaPath(deps, key, post, viewer)}`);
+  const poster =
+    media.kind !== "image" && media.small
+      ? new Image({
+          url: await url(media.small),
+          mediaType: media.small.mediaType,
+          width: media.small.width,
+          height: media.small.height,
+        })
+      : null;
+  return mediaAttachment(
+    media.kind,
+    {
+      url: await url(display),
+      mediaType: display.mediaType,
+      name: media.description === "" ? null : media.description,
+      width: display.width ?? media.width,
+      height: display.height ?? media.height,
+      icon: poster,
+    },
+    { blurhash: media.blurhash, focalPoint: [media.focus.x, media.focus.y] },
+  );
+}
+
+/** A local post as an ActivityPub `Note`, addressed as given, for `viewer`. */
 export async function postToNote(
   deps: Deps,
   post: Post,
   author: Member,
   addressing: Addressing,
+  viewer: Viewer,
 ): Promise<Note> {
-  return (await noteBuilder(deps, post, author))(addressing);
+  return (await noteBuilder(deps, post, author)).build(addressing, viewer);
 }
 
 /**
@@ -519,6 +612,18 @@ export async function remotePostText(
     spoilerText: remoteText(object.summary?.toString(), 1000),
     sensitive: mastodonFlag(object, "sensitive", activity),
   };
+}
+
+/**
+ * A remote post's photos and videos, as stored (`attachments.ts`); `activity`
+ * is the activity that carried the post (Mastodon's `blurhash` and
+ * `focalPoint` are read from the JSON as the sender wrote it, as Mastodon does).
+ */
+export function remotePostAttachments(
+  object: APObject,
+  activity: APObject | null,
+): Promise<RemoteAttachment[]> {
+  return remoteAttachments(object, rawJsonOf(object, activity));
 }
 
 /** A remote hashtag's name as stored (lower case, no `#`), or `null` if unusable. */

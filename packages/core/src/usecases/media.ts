@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Deps } from "../deps.ts";
-import type { Media, MediaFile, Member, Post } from "../domain/types.ts";
+import type { Media, MediaFile, MediaKind, Member, Post } from "../domain/types.ts";
 import { fail, ok, type Result } from "../errors.ts";
 import { isId, newId } from "../ids.ts";
 import { granteeOf, grantQuery, viewerOfGrant } from "../media/grants.ts";
@@ -119,6 +119,21 @@ async function mediaSecret(deps: Deps): Promise<string> {
 }
 
 /**
+ * The grant query of a media file for `viewer`: empty for media of open
+ * posts (served to anyone) and for anonymous viewers; anything else names its
+ * viewer (`grants.ts`).
+ */
+export async function mediaGrant(
+  deps: Deps,
+  file: MediaFile,
+  post: Pick<Post, "audience"> | null,
+  viewer: Viewer,
+): Promise<string> {
+  const grantee = post && isOpenPost(post) ? null : granteeOf(viewer);
+  return grantee ? grantQuery(await mediaSecret(deps), file.key, grantee) : "";
+}
+
+/**
  * The path (and grant) of a media file for `viewer`: media of open posts have
  * plain paths, served to anyone; anything else names its viewer (`grants.ts`).
  */
@@ -128,8 +143,27 @@ export async function mediaPath(
   post: Pick<Post, "audience"> | null,
   viewer: Viewer,
 ): Promise<string> {
-  const grantee = post && isOpenPost(post) ? null : granteeOf(viewer);
-  return `/media/${file.key}${grantee ? grantQuery(await mediaSecret(deps), file.key, grantee) : ""}`;
+  return `/media/${file.key}${await mediaGrant(deps, file, post, viewer)}`;
+}
+
+/** Remote attachments the media proxy fetches and serves: images and video. */
+export const PROXIED_KINDS: readonly MediaKind[] = ["image", "video", "gifv"];
+
+/**
+ * Where `viewer` fetches a remote attachment: through this server's media
+ * proxy (`/media/proxy/<key>`, with a grant as `mediaPath` gives), never at
+ * its remote URL, so the remote server never sees who looks. `null` for
+ * what the proxy does not serve (sounds, unknown files).
+ */
+export async function remoteMediaPath(
+  deps: Deps,
+  media: Media,
+  post: Pick<Post, "audience"> | null,
+  viewer: Viewer,
+): Promise<string | null> {
+  if (media.remoteUrl === null || !media.display || !PROXIED_KINDS.includes(media.kind))
+    return null;
+  return `/media/proxy/${media.display.key}${await mediaGrant(deps, media.display, post, viewer)}`;
 }
 
 /** A media file someone may fetch, and whether anyone may. */
@@ -144,17 +178,45 @@ export interface VisibleMediaFile {
  * The one way to fetch a media file: `null` when it does not exist or the
  * viewer may not see it. The viewer is who is asking (a session, a token, a
  * signature) or, when the URL carries a valid grant, the viewer it names —
- * whichever may see it.
+ * whichever may see it. Files of remote attachments are not served here
+ * (see `getVisibleRemoteMedia`).
  */
-export async function getVisibleMediaFile(
+export function getVisibleMediaFile(
   deps: Deps,
   viewer: Viewer,
   key: string,
   grant: { for?: string | undefined; sig?: string | undefined } = {},
 ): Promise<VisibleMediaFile | null> {
+  return visibleMedia(deps, viewer, key, grant, "local");
+}
+
+/**
+ * A remote attachment someone may see, by the key its proxy URL names
+ * (`remoteMediaPath`): `null` when there is none or the viewer may not see
+ * it, with the same rules and grants as `getVisibleMediaFile`. The server's
+ * media proxy fetches and serves its file.
+ */
+export function getVisibleRemoteMedia(
+  deps: Deps,
+  viewer: Viewer,
+  key: string,
+  grant: { for?: string | undefined; sig?: string | undefined } = {},
+): Promise<VisibleMediaFile | null> {
+  return visibleMedia(deps, viewer, key, grant, "remote");
+}
+
+async function visibleMedia(
+  deps: Deps,
+  viewer: Viewer,
+  key: string,
+  grant: { for?: string | undefined; sig?: string | undefined },
+  origin: "local" | "remote",
+): Promise<VisibleMediaFile | null> {
   if (!/^[A-Za-z0-9_-]{22,}\.[a-z0-9]{2,5}$/.test(key)) return null;
   const media = await deps.stores.media.getByFileKey(key);
   if (media?.state !== "ready") return null;
+  // Our files at /media, remote ones only through the proxy (which checks what it fetched).
+  if ((media.remoteUrl !== null) !== (origin === "remote")) return null;
   const file = media.display?.key === key ? media.display : media.small;
   if (!file) return null;
   const post = media.postId ? await deps.stores.posts.getById(media.postId) : null;

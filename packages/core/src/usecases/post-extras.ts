@@ -2,7 +2,7 @@ import type { Deps } from "../deps.ts";
 import type { Actor, Media, Post } from "../domain/types.ts";
 import { type Viewer, viewerActorOf, visibilityFilter } from "../visibility/visibility.ts";
 import { type AccountStats, accountStats } from "./account-stats.ts";
-import { mediaPath } from "./media.ts";
+import { mediaPath, remoteMediaPath } from "./media.ts";
 
 /** Extra facts about posts that every rendering needs, as one viewer may see them. */
 export interface PostExtras {
@@ -34,7 +34,11 @@ export interface ViewableMedia {
   previewUrl: string | null;
 }
 
-/** The paths at which `viewer` may fetch the media of one visible post. */
+/**
+ * The paths at which `viewer` may fetch the media of one visible post. Remote
+ * attachments are fetched through this server's media proxy, never at their
+ * remote URL (which would show the viewer's address to the remote server).
+ */
 export async function viewableMedia(
   deps: Deps,
   post: Post,
@@ -42,11 +46,18 @@ export async function viewableMedia(
   viewer: Viewer,
 ): Promise<ViewableMedia[]> {
   return Promise.all(
-    list.map(async (media) => ({
-      media,
-      url: media.display ? await mediaPath(deps, media.display, post, viewer) : media.remoteUrl,
-      previewUrl: media.small ? await mediaPath(deps, media.small, post, viewer) : null,
-    })),
+    list.map(async (media) => {
+      if (media.remoteUrl !== null) {
+        const url = await remoteMediaPath(deps, media, post, viewer);
+        // The one file a remote image has is its own preview; a video shows its blurhash.
+        return { media, url, previewUrl: media.kind === "image" ? url : null };
+      }
+      return {
+        media,
+        url: media.display ? await mediaPath(deps, media.display, post, viewer) : null,
+        previewUrl: media.small ? await mediaPath(deps, media.small, post, viewer) : null,
+      };
+    }),
   );
 }
 

@@ -20,6 +20,7 @@ import type { AppEnv, AppServices } from "./env.ts";
 import { errorBody, statusOf } from "./errors.ts";
 import { federationMiddleware } from "./federation.ts";
 import { mediaFiles } from "./media-files.ts";
+import { mediaProxyFiles } from "./media-proxy.ts";
 import { staticAssets } from "./static.ts";
 
 const log = getLogger(["clique", "http"]);
@@ -100,6 +101,7 @@ export function createApp(services: AppServices): Hono<AppEnv> {
   app.route("/api/v2/media", mediaUploadApi);
   app.route("/api/v1/media", mediaUploadApi);
   app.route("/api/v1/media", mediaApi);
+  app.route("/media/proxy", mediaProxyFiles);
   app.route("/media", mediaFiles);
   app.route("/static", staticAssets);
   app.route("/avatars", avatars);

@@ -1,6 +1,7 @@
 import type { Clique, Member, Viewer } from "@clique/core";
 import type { Config } from "../config.ts";
 import type { BlobStore } from "../media/blob-store.ts";
+import type { MediaProxy } from "../media/proxy.ts";
 
 /** What every request handler can reach. */
 export interface AppServices {
@@ -8,6 +9,8 @@ export interface AppServices {
   config: Config;
   /** Where media files are kept. */
   blobs: BlobStore;
+  /** Remote attachments, fetched and kept a while (`media/proxy.ts`). */
+  mediaProxy: MediaProxy;
   /** Local disk, for files processed while a request waits (profile images), whatever `blobs` is. */
   scratch: BlobStore;
 }

@@ -47,6 +47,7 @@ export const API_ROUTES: readonly RouteSpec[] = [
   { method: "GET", path: "/static/header.png" },
   { method: "GET", path: "/avatars/:file", params: ["avatar"] },
   { method: "GET", path: "/media/:file", params: ["media-file"] },
+  { method: "GET", path: "/media/proxy/:file", params: ["media-file"] },
   { method: "POST", path: "/api/v2/media" },
   { method: "POST", path: "/api/v1/media" },
   { method: "GET", path: "/api/v1/media/:id", params: ["media"] },
