@@ -3,32 +3,40 @@
  * and (later) the web pages: Fedify answers what is for it, content
  * negotiation decides, and everything else falls through to the next handler.
  */
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "./env.ts";
+
+/** Paths that are never ActivityPub: Fedify is not asked (it would log each as a miss). */
+const NOT_ACTIVITYPUB = ["/api/", "/static/", "/media/", "/avatars/"];
+
+/**
+ * The request as it was made to the public origin. Behind a proxy it arrives
+ * for an inner address: Fedify must see the public URL, which signatures and
+ * object ids are made of.
+ */
+export function publicRequest(c: Context<AppEnv>): Request {
+  const incoming = new URL(c.req.url);
+  return new Request(
+    new URL(incoming.pathname + incoming.search, c.get("services").config.origin),
+    c.req.raw,
+  );
+}
 
 /** Hands requests to Fedify first; falls through on "not found" and "not acceptable". */
 export function federationMiddleware(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const { clique, config } = c.get("services");
+    const { clique } = c.get("services");
     const federation = clique.federation;
-    // The API, static files and the health check are never ActivityPub.
+    // The API, files and the health check are never ActivityPub.
     const path = c.req.path;
     if (
       !federation ||
-      path.startsWith("/api/") ||
-      path.startsWith("/static/") ||
+      NOT_ACTIVITYPUB.some((prefix) => path.startsWith(prefix)) ||
       path === "/health"
     )
       return next();
-    // Behind a proxy the request arrives for an inner address: Fedify must see
-    // the public URL, which signatures and object ids are made of.
-    const incoming = new URL(c.req.url);
-    const request = new Request(
-      new URL(incoming.pathname + incoming.search, config.origin),
-      c.req.raw,
-    );
     let fallThrough = false;
-    const response = await federation.fetch(request, {
+    const response = await federation.fetch(publicRequest(c), {
       contextData: undefined,
       onNotFound: () => {
         fallThrough = true;

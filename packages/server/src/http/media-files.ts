@@ -16,6 +16,7 @@ import { ANONYMOUS } from "@clique/core";
 import { Hono } from "hono";
 import type { AppEnv } from "./env.ts";
 import { notFound } from "./errors.ts";
+import { publicRequest } from "./federation.ts";
 
 /** `/media/:file`. */
 export const mediaFiles = new Hono<AppEnv>();
@@ -25,7 +26,7 @@ mediaFiles.get("/:file", async (c) => {
   const key = c.req.param("file");
   let viewer = c.get("viewer");
   if (viewer.kind === "anonymous" && (c.req.header("signature") || c.req.header("signature-input")))
-    viewer = await clique.signedViewer(c.req.raw).catch(() => ANONYMOUS);
+    viewer = await clique.signedViewer(publicRequest(c)).catch(() => ANONYMOUS);
   const found = await clique.getVisibleMediaFile(viewer, key, {
     for: c.req.query("for"),
     sig: c.req.query("sig"),
@@ -95,7 +96,7 @@ export function byteRange(
  * Bytes `start` to `end` of `source`. The blob store reads from the start of
  * the file (it has no ranged read yet): what comes before is read and dropped.
  */
-async function* slice(source: Readable, start: number, end: number): AsyncGenerator<Buffer> {
+export async function* slice(source: Readable, start: number, end: number): AsyncGenerator<Buffer> {
   let position = 0;
   try {
     for await (const chunk of source as AsyncIterable<Buffer>) {
