@@ -629,6 +629,12 @@ describe("photos from other servers", () => {
     assert.equal(fetched[0]!.headers.cookie, undefined);
     assert.equal(fetched[0]!.headers.authorization, undefined);
     assert.equal(fetched[0]!.headers.signature, undefined);
+    // Byte ranges, as video players ask, from the copy.
+    const part = await fetch(media.url!, { headers: { range: "bytes=8-15" } });
+    assert.equal(part.status, 206);
+    assert.equal(part.headers.get("content-range"), `bytes 8-15/${png.length}`);
+    assert.deepEqual(Buffer.from(await part.arrayBuffer()), png.subarray(8, 16));
+    assert.equal(filesAt(fake("A"), "/files/photo.png").length, 1, "still fetched once");
 
     // Deleted by its author: the photo is gone with the post.
     await deliverOk(
