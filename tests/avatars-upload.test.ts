@@ -376,6 +376,18 @@ test("what is not an image is refused, and nothing changes or stays on disk", as
   assert.deepEqual(await mediaFiles(), before);
 });
 
+test("a file input left empty, as a browser's form sends it, is no file at all", async () => {
+  const before = await mediaFiles();
+  const { status, json } = await updateCredentials("alice", {
+    display_name: "Alice Formed",
+    avatar: { bytes: new Uint8Array(0), filename: "", type: "application/octet-stream" },
+  });
+  assert.equal(status, 200, JSON.stringify(json));
+  assert.equal(json.display_name, "Alice Formed");
+  assert.equal(json.avatar, avatarUrl, "the avatar stays");
+  assert.deepEqual(await mediaFiles(), before);
+});
+
 test("pictures over the image limit are refused; under it, they pass the 1 MiB body limit", async () => {
   const before = await mediaFiles();
   const big = await noisyPhoto(1600, 1200);

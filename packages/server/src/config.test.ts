@@ -73,6 +73,40 @@ describe("loadConfig", () => {
     );
   });
 
+  test("keeps media on disk unless a bucket is named; half an S3 setup is an error", () => {
+    assert.equal(loadConfig({}).media.s3, null);
+    const minio = loadConfig({
+      CLIQUE_S3_ENDPOINT: "http://127.0.0.1:9000",
+      CLIQUE_S3_BUCKET: "clique-media",
+      CLIQUE_S3_ACCESS_KEY_ID: "id",
+      CLIQUE_S3_SECRET_ACCESS_KEY: "secret",
+    }).media.s3;
+    assert.deepEqual(minio, {
+      endpoint: "http://127.0.0.1:9000",
+      bucket: "clique-media",
+      region: "us-east-1",
+      credentials: { accessKeyId: "id", secretAccessKey: "secret" },
+      pathStyle: true,
+    });
+    const aws = loadConfig({ CLIQUE_S3_BUCKET: "clique-media", CLIQUE_S3_REGION: "eu-west-3" });
+    assert.deepEqual(aws.media.s3, {
+      endpoint: null,
+      bucket: "clique-media",
+      region: "eu-west-3",
+      credentials: null,
+      pathStyle: false,
+    });
+    assert.throws(
+      () => loadConfig({ CLIQUE_S3_ENDPOINT: "http://127.0.0.1:9000" }),
+      /CLIQUE_S3_BUCKET: needed/,
+    );
+    assert.throws(
+      () => loadConfig({ CLIQUE_S3_BUCKET: "b-1", CLIQUE_S3_SECRET_ACCESS_KEY: "hush-hush" }),
+      (error: Error) => /go together/.test(error.message) && !error.message.includes("hush-hush"),
+    );
+    assert.throws(() => loadConfig({ CLIQUE_S3_BUCKET: "Not A Bucket" }), /S3 bucket name/);
+  });
+
   test("describes the data without a password", () => {
     const withUrl = loadConfig({
       CLIQUE_DATA_DIR: "/srv/clique",

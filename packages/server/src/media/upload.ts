@@ -154,7 +154,7 @@ export async function receiveForm(
   const type = request.headers.get("content-type") ?? "";
   if (!type.toLowerCase().startsWith("multipart/form-data") || !request.body)
     throw new CliqueError("invalid_input", "Send the form as multipart/form-data");
-  const files = new Map<string, { key: string; size: number }>();
+  const files = new Map<string, { key: string; size: number; named: boolean }>();
   const writes: Promise<unknown>[] = [];
   const fields: [string, string][] = [];
   let fieldBytes = 0;
@@ -182,12 +182,16 @@ export async function receiveForm(
       `${what} is too large: the form's text may have at most ${options.fieldBytes} bytes`,
     );
   const finished = new Promise<void>((resolve, reject) => {
-    parser.on("file", (name, stream) => {
+    parser.on("file", (name, stream, info) => {
       if (!options.files.includes(name) || files.has(name)) {
         stream.resume();
         return;
       }
-      const entry = { key: `incoming/${randomUUID().replaceAll("-", "")}`, size: 0 };
+      const entry = {
+        key: `incoming/${randomUUID().replaceAll("-", "")}`,
+        size: 0,
+        named: Boolean(info.filename),
+      };
       files.set(name, entry);
       const counter = new Limiter(options.limits);
       // Over the limit, or cut off: stop reading the body at once.
@@ -216,9 +220,17 @@ export async function receiveForm(
     body.pipe(parser);
     await finished;
     await Promise.all(writes);
-    for (const [name, file] of files)
-      if (file.size === 0) throw new CliqueError("invalid_input", `The ${name} file is empty`);
-    return { files, fields };
+    for (const [name, file] of files) {
+      if (file.size > 0) continue;
+      // A browser's form sends a file input left empty as an empty part without a name: no file.
+      if (file.named) throw new CliqueError("invalid_input", `The ${name} file is empty`);
+      await store.delete([file.key]);
+      files.delete(name);
+    }
+    return {
+      files: new Map([...files].map(([name, { key, size }]) => [name, { key, size }])),
+      fields,
+    };
   } catch (error) {
     await Promise.allSettled(writes);
     await store.delete([...files.values()].map((f) => f.key)).catch(() => {});
