@@ -134,8 +134,7 @@ const UPLOADED_MAX_AGE_SECONDS = 365 * 24 * 60 * 60;
 async function uploaded(c: Context<AppEnv>, key: string): Promise<Response> {
   const { clique, blobs } = c.get("services");
   const file = await clique.getProfileImage(key);
-  const blob = file ? await blobs.read(file.key) : null;
-  if (!file || !blob) throw notFound();
+  if (!file) throw notFound();
   const etag = `"${file.key}"`;
   const headers = {
     "Content-Type": file.mediaType,
@@ -146,10 +145,9 @@ async function uploaded(c: Context<AppEnv>, key: string): Promise<Response> {
     // Apps on other sites show these in <img>.
     "Cross-Origin-Resource-Policy": "cross-origin",
   };
-  if (c.req.header("If-None-Match") === etag) {
-    blob.stream.destroy();
-    return c.body(null, 304, headers);
-  }
+  if (c.req.header("If-None-Match") === etag) return c.body(null, 304, headers);
+  const blob = await blobs.read(file.key);
+  if (!blob) throw notFound();
   return c.body(Readable.toWeb(blob.stream) as ReadableStream, 200, {
     ...headers,
     "Content-Length": String(blob.size),
