@@ -19,12 +19,27 @@
  * alice, then alice blocked it) and `friend` (follows alice and is followed
  * back). On the client API a remote account is anonymous.
  *
+ * Photos: alice's posts to six audiences each carry a photo of their own
+ * colour, and erin's post one too. Each variant (display and small) is a
+ * canary whose token is the SHA-256 of its bytes, as alice fetched them (and
+ * found that colour in them). The crawl learns every media URL any viewer was
+ * handed (`url` and `preview_url` of `media_attachments`, grant queries
+ * included) and then fetches every file key — bare, and with every grant
+ * *that* viewer was handed, on every key — as each viewer: members with their
+ * token, remote accounts and instance actors with their signature. A second
+ * remote server (`elsewhere`, nobody on it follows anyone here) signs as its
+ * instance actor. Erin's URLs from before her removal count as handed to
+ * anonymous: she can still paste them.
+ *
  * The route list is checked against the router by `routes.test.ts`; this test
  * checks that the crawl requested — and got an answer from — every GET route
  * of the list, so a new endpoint cannot escape it.
  */
 import assert from "node:assert/strict";
-import { randomBytes, randomUUID } from "node:crypto";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { after, afterEach, before, test } from "node:test";
 import {
   type CrawlFetch,
@@ -51,6 +66,13 @@ import {
   jsonOrNull,
   type Signer,
 } from "./support/mastodon-signing.ts";
+import {
+  type MediaAttachment,
+  meanColour,
+  near,
+  solidImage,
+  uploadReady,
+} from "./support/media.ts";
 
 const AS = "https://www.w3.org/ns/activitystreams";
 const AP = "application/activity+json";
@@ -72,7 +94,7 @@ interface Status {
 const REMOTES = ["follower", "stranger", "circler", "blocked", "friend"] as const;
 type RemoteName = (typeof REMOTES)[number];
 /** Who a channel sees the viewer as, for the rules below. */
-type Identity = "anonymous" | "alice" | "bob" | RemoteName | "instance";
+type Identity = "anonymous" | "alice" | "bob" | RemoteName | "instance" | "elsewhere";
 /** The identities the client API is crawled as (erin: her revoked token). */
 type ApiIdentity = "anonymous" | "alice" | "bob" | "erin";
 /**
@@ -80,7 +102,7 @@ type ApiIdentity = "anonymous" | "alice" | "bob" | "erin";
  * account, or signed by the remote server's instance actor (an `Application`,
  * which fetches on behalf of everyone on its host, as Mastodon's does).
  */
-type ApIdentity = "anonymous" | RemoteName | "instance";
+type ApIdentity = "anonymous" | RemoteName | "instance" | "elsewhere";
 
 interface Viewer {
   name: string;
@@ -121,6 +143,13 @@ const VIEWERS: readonly Viewer[] = [
     api: ["anonymous"],
     ap: "instance",
     as: { api: "anonymous", ap: "instance" },
+  },
+  // The instance actor of a second server, none of whose accounts follows or is followed here.
+  {
+    name: "elsewhere",
+    api: ["anonymous"],
+    ap: "elsewhere",
+    as: { api: "anonymous", ap: "elsewhere" },
   },
 ];
 
@@ -163,9 +192,11 @@ interface Canary {
    * earlier version of a post (client API history only); `part`: a profile
    * part (client API; the actor document carries public parts only);
    * `follows`: alice's follower and following lists (its "token" is the
-   * friend's actor id, looked for on those lists only).
+   * friend's actor id, looked for on those lists only); `media`: one variant
+   * of a post's photo (its "token" is the SHA-256 of the file, found in the
+   * crawl's record of a media file it was served).
    */
-  kind: "post" | "history" | "part" | "follows";
+  kind: "post" | "history" | "part" | "follows" | "media";
   audience: CanaryAudience;
   author: Author;
   /** Whose followers a `followers` audience means (a reply borrows its parent's); default `author`. */
@@ -179,13 +210,14 @@ interface Canary {
 }
 
 /** Whether `who` may see `canary`, by the rules (visibility.ts, in words). */
-function mayRead(who: Identity, canary: Canary): boolean {
+function mayRead(who: Identity, canary: Canary, asAuthor = true): boolean {
   // A removed member's posts and profile are gone with her, for everyone.
   if (canary.author === "erin") return false;
-  // A server's instance actor sees what any account on its host may see.
-  if (who === "instance") return REMOTES.some((r) => mayRead(r, canary));
+  // A server's instance actor sees what any account on its host may see, but not
+  // by being its author (what a server's accounts wrote is theirs, not the server's).
+  if (who === "instance") return REMOTES.some((r) => mayRead(r, canary, false));
   // Authors see their own posts and their whole profile.
-  if (who === canary.author) return true;
+  if (who === canary.author && asAuthor) return true;
   if (canary.audience === "nobody") return false;
   if (canary.audience === "public" || canary.audience === "unlisted") return true;
   // Someone the author blocks sees only what is open to everyone.
@@ -218,6 +250,8 @@ function isLocal(author: Author): boolean {
 /** Whether a canary can reach this viewer through a surface that exists, on some channel. */
 function expectedFor(viewer: Viewer, canary: Canary): boolean {
   const viaApi = mayRead(viewer.as.api, canary);
+  // A photo is served to whoever may see its post: with a token, a grant, or a signature.
+  if (canary.kind === "media") return viaApi || mayRead(viewer.as.ap, canary);
   // ActivityPub serves local posts (never Clique-only ones, which no remote may read
   // anyway; remote posts are their own server's to serve) and the public parts of the
   // profile; history and restricted parts are API-only.
@@ -234,6 +268,22 @@ let server: ServerProcess | undefined;
 let fake: FakeRemote | undefined;
 /** The fake remote server's instance actor (an `Application`) and its key. */
 let instanceActor: Signer | undefined;
+/** A second remote server with no accounts, and its instance actor. */
+let elsewhere: FakeRemote | undefined;
+let elsewhereActor: Signer | undefined;
+let mediaDir: string | undefined;
+/** Every upload's id (alice's and erin's), for `/api/v1/media/:id`. */
+const uploadIds: string[] = [];
+/** File paths (prefix and key) learned before the crawl (erin's: nobody is handed them afterwards). */
+const setupKeys = new Set<string>();
+/** Grant queries of the URLs erin was handed while she was a member. */
+const erinGrants = new Set<string>();
+/** Those URLs. */
+const erinUrls: MediaUrl[] = [];
+/** Each photo canary's file key, by label. */
+const photoKeys = new Map<string, string>();
+/** What each crawl's media pass requested, by phase: file paths, and grants per identity. */
+const mediaPlans: { phase: 1 | 2; paths: string[]; grants: Map<string, string[]> }[] = [];
 let someTestFailed = false;
 const tokens = { alice: "", bob: "", erin: "" };
 const ids: Record<string, string> = {};
@@ -258,6 +308,35 @@ function clique(): ServerProcess {
 function remote(): FakeRemote {
   assert.ok(fake, "the fake remote is running");
   return fake;
+}
+
+/** What the crawl records as the body of a media file it was served: its hash. */
+function mediaBody(bytes: Uint8Array): string {
+  return `media-file sha256=${createHash("sha256").update(bytes).digest("hex")}`;
+}
+
+/**
+ * A media URL: where its files are (`/media/` for ours, `/media/proxy/` for
+ * remote attachments), its key, and its grant query (`for=…&sig=…`, or `""`).
+ */
+interface MediaUrl {
+  prefix: string;
+  key: string;
+  grant: string;
+}
+
+/** Every media URL of this server in a body (JSON or ActivityStreams). */
+function mediaUrlsIn(body: string): MediaUrl[] {
+  const found: MediaUrl[] = [];
+  const re =
+    /(\/media\/(?:proxy\/)?)([A-Za-z0-9_-]{22,}\.[a-z0-9]{2,5})(?:\?(for=[^&"\s]+&sig=[A-Za-z0-9_-]+))?/g;
+  for (const m of body.matchAll(re)) found.push({ prefix: m[1]!, key: m[2]!, grant: m[3] ?? "" });
+  return found;
+}
+
+/** The path prefix of a media-file route (`/media/:file` → `/media/`). */
+function prefixOf(route: Pick<CrawlRoute, "path">): string {
+  return route.path.replace(/:file$/, "");
 }
 
 function canary(label: string): string {
@@ -309,21 +388,33 @@ async function deliverOk(inbox: string, activity: Json, as: Signer): Promise<voi
   assert.equal(sent.status, 202, `${activity.type} to ${inbox}: ${sent.text}`);
 }
 
+/** Whether a URL is a media file's (its body is recorded as its hash). */
+function isMediaFile(url: string): boolean {
+  return new URL(url).pathname.startsWith("/media/");
+}
+
 /** The client API as one identity. */
 function apiFetch(token: string | null): CrawlFetch {
   return async (url) => {
     const response = await fetch(url, {
       headers: token ? { authorization: `Bearer ${token}` } : {},
     });
-    return { status: response.status, headers: response.headers, body: await response.text() };
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    const ok = response.status >= 200 && response.status < 300;
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: ok && isMediaFile(url) ? mediaBody(bytes) : new TextDecoder().decode(bytes),
+    };
   };
 }
 
 /** ActivityPub GETs, signed as a remote account the way Mastodon signs them, or unsigned. */
 function apFetch(as: Signer | null): CrawlFetch {
   return async (url) => {
-    const { status, headers, text } = await fetchAs(url, as, { accept: AP });
-    return { status, headers, body: text };
+    const { status, headers, text, bytes } = await fetchAs(url, as, { accept: AP });
+    const ok = status >= 200 && status < 300;
+    return { status, headers, body: ok && isMediaFile(url) ? mediaBody(bytes) : text };
   };
 }
 
@@ -333,8 +424,17 @@ before(async () => {
   const started = Date.now();
   fake = await startFakeRemote({ usernames: [...REMOTES] });
   instanceActor = publishInstanceActor(fake);
+  elsewhere = await startFakeRemote({ usernames: [] });
+  elsewhereActor = publishInstanceActor(elsewhere);
   db = await createTestDatabase();
-  const env = { ...process.env, DATABASE_URL: db.url, CLIQUE_ALLOW_PRIVATE_ADDRESS: "true" };
+  mediaDir = await mkdtemp(path.join(tmpdir(), "clique-canary-media-"));
+  const env = {
+    ...process.env,
+    DATABASE_URL: db.url,
+    CLIQUE_MEDIA_DIR: mediaDir,
+    CLIQUE_DB_POOL: "4",
+    CLIQUE_ALLOW_PRIVATE_ADDRESS: "true",
+  };
   await runCliOk(["init", "--name", "Canary", "--owner", "alice", "--password-stdin"], {
     env,
     stdin: PASSWORDS.alice,
@@ -368,11 +468,18 @@ before(async () => {
   await ok(tokens.erin, "PATCH", "/api/v1/accounts/update_credentials", {
     note: `erin's bio ${addCanary({ label: "bio:erin (removed)", kind: "part", audience: "public", author: "erin" })}`,
   });
+  const erinPhoto = await uploadPhoto(tokens.erin, "erin (removed)");
   const erinPost = await ok<Status>(tokens.erin, "POST", "/api/v1/statuses", {
     status: `erin was here ${addCanary({ label: "post:erin (removed)", kind: "post", audience: "public", author: "erin" })}`,
     visibility: "public",
+    media_ids: [erinPhoto],
   });
   statuses.push(erinPost);
+  for (const { prefix, key } of await photoCanaries(tokens.erin, erinPost, "erin (removed)", {
+    audience: "public",
+    author: "erin",
+  }))
+    setupKeys.add(`${prefix}${key}`);
 
   // The remote accounts, as Clique knows them.
   for (const name of REMOTES) {
@@ -472,7 +579,13 @@ before(async () => {
   });
   await setFields(1, ["public", "followers", "friends", "clique"]);
 
-  // One post per audience, then bob's reply to the Clique-only post, and an edit.
+  // One post per audience, each with a photo of its own, then bob's reply to the
+  // Clique-only post, and an edit.
+  const photos = new Map<CanaryAudience, string>(
+    await Promise.all(
+      PHOTO_AUDIENCES.map(async (a) => [a, await uploadPhoto(tokens.alice, a)] as const),
+    ),
+  );
   const post = async (audience: CanaryAudience, body: Json, recipients?: Identity[]) => {
     const token = addCanary({
       label: `post:${audience}`,
@@ -481,13 +594,21 @@ before(async () => {
       author: "alice",
       ...(recipients ? { recipients } : {}),
     });
+    const photo = photos.get(audience);
     const status = await ok<Status>(tokens.alice, "POST", "/api/v1/statuses", {
       ...body,
       status: `${body.status ?? ""}${audience} post ${token}`,
+      ...(photo ? { media_ids: [photo] } : {}),
     });
     assert.equal(status.audience, audience);
     statuses.push(status);
     carriedBy(token, status);
+    if (photo)
+      await photoCanaries(tokens.alice, status, audience, {
+        audience,
+        author: "alice",
+        ...(recipients ? { recipients } : {}),
+      });
     return status;
   };
   await post("public", { visibility: "public" });
@@ -503,9 +624,11 @@ before(async () => {
   const cliquePost = await ok<Status>(tokens.alice, "POST", "/api/v1/statuses", {
     audience: "clique",
     status: `clique post, first draft ${firstDraft}`,
+    media_ids: [photos.get("clique")],
   });
   assert.equal(cliquePost.audience, "clique");
   statuses.push(cliquePost);
+  await photoCanaries(tokens.alice, cliquePost, "clique", { audience: "clique", author: "alice" });
   const cliqueToken = addCanary({
     label: "post:clique",
     kind: "post",
@@ -538,6 +661,27 @@ before(async () => {
 
   await receiveRemotePosts(followersPost);
 
+  // Erin reads the Clique's photo while she is a member: she keeps the URLs she was handed.
+  const erinsView = await ok<Status & { media_attachments: MediaAttachment[] }>(
+    tokens.erin,
+    "GET",
+    `/api/v1/statuses/${cliquePost.id}`,
+  );
+  for (const m of erinsView.media_attachments)
+    for (const u of mediaUrlsIn(`${m.url} ${m.preview_url}`)) {
+      assert.ok(u.grant, `erin's URL of a Clique-only photo names her: ${m.url}`);
+      erinGrants.add(u.grant);
+      erinUrls.push(u);
+      // They work without her token, as they would in a Mastodon app.
+      const response = await fetch(`${clique().url}${u.prefix}${u.key}?${u.grant}`);
+      assert.equal(
+        response.status,
+        200,
+        `erin's URL while she is a member: ${await response.text()}`,
+      );
+    }
+  assert.equal(erinGrants.size, 2, "erin was handed both variants of the Clique's photo");
+
   // Erin is removed; her token dies with her membership.
   await runCliOk(["member", "set-status", "erin", "removed"], { env });
   assert.equal((await call(tokens.erin, "GET", "/api/v1/accounts/verify_credentials")).status, 401);
@@ -547,6 +691,92 @@ before(async () => {
   await setFields(2, ["circle", "nobody"]);
   await crawlEverything(2);
 });
+
+/** The audiences whose posts carry a photo, each of its own colour. */
+const PHOTO_AUDIENCES: readonly CanaryAudience[] = [
+  "public",
+  "followers",
+  "friends",
+  "clique",
+  "circle",
+  "direct",
+];
+const COLOURS: Record<string, [number, number, number]> = {
+  public: [220, 30, 30],
+  followers: [30, 200, 30],
+  friends: [30, 30, 220],
+  clique: [230, 220, 20],
+  circle: [210, 30, 210],
+  direct: [20, 210, 210],
+  "erin (removed)": [128, 128, 128],
+  darkroom: [240, 140, 20],
+  "remote:direct to alice (blocked)": [60, 60, 60],
+  "remote:followers (friend)": [120, 40, 160],
+  "remote:public (friend)": [250, 160, 180],
+  "remote:direct to bob (stranger)": [100, 70, 20],
+  "remote:reply to followers post (follower)": [10, 90, 60],
+};
+
+/** Uploads a photo of `name`'s colour as the token's member; its media id once processed. */
+async function uploadPhoto(token: string, name: string): Promise<string> {
+  const colour = COLOURS[name];
+  assert.ok(colour, `a colour for ${name}`);
+  const photo = await uploadReady(clique().url, token, await solidImage(640, 480, colour));
+  uploadIds.push(photo.id);
+  return photo.id;
+}
+
+/**
+ * The canaries of a post's photo: each variant, fetched as its author (who
+ * must find the photo's colour in it), by the hash of its bytes. Returns the
+ * URLs the author was handed.
+ */
+async function photoCanaries(
+  token: string,
+  status: Status,
+  name: string,
+  who: Pick<Canary, "audience" | "author" | "recipients" | "owner">,
+): Promise<MediaUrl[]> {
+  const read = await ok<{ media_attachments: MediaAttachment[] }>(
+    token,
+    "GET",
+    `/api/v1/statuses/${status.id}`,
+  );
+  assert.equal(read.media_attachments.length, 1, `the ${name} post carries its photo`);
+  const [attachment] = read.media_attachments;
+  const handed: MediaUrl[] = [];
+  // A remote photo is one file at the proxy (`url` and `preview_url` name it alike).
+  const variants = (
+    [
+      ["display", attachment!.url],
+      ["small", attachment!.preview_url],
+    ] as const
+  ).filter(([variant, url]) => variant === "display" || url !== attachment!.url);
+  for (const [variant, url] of variants) {
+    assert.ok(url, `the ${name} photo has a ${variant} URL`);
+    const response = await fetch(url.replace(clique().origin, clique().url), {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.equal(response.status, 200, `${name} photo (${variant}): ${url}`);
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    const colour = await meanColour(bytes);
+    assert.ok(
+      near(colour, COLOURS[name]!),
+      `the ${name} photo (${variant}) is ${COLOURS[name]} (got ${colour})`,
+    );
+    const [handedUrl] = mediaUrlsIn(url);
+    assert.ok(handedUrl, `a media URL of this server: ${url}`);
+    photoKeys.set(`photo:${name} (${variant})`, handedUrl.key);
+    addCanary({
+      label: `photo:${name} (${variant})`,
+      token: mediaBody(bytes).split(" ")[1]!,
+      kind: "media",
+      ...who,
+    });
+    handed.push(...mediaUrlsIn(url));
+  }
+  return handed;
+}
 
 /**
  * Posts from the remote accounts, delivered signed to the shared inbox as
@@ -563,6 +793,12 @@ async function receiveRemotePosts(alicesFollowersPost: Status): Promise<void> {
     const account = remote().account(from);
     const token = addCanary({ ...c, kind: "post", author: from });
     const id = `${account.id}/statuses/${randomUUID()}`;
+    // Each carries a photo of its own colour, which its server serves.
+    const file = `/files/${randomUUID()}.png`;
+    remote().serveFile(file, {
+      body: await solidImage(64, 48, COLOURS[c.label]!),
+      type: "image/png",
+    });
     const object = {
       id,
       type: "Note",
@@ -573,6 +809,16 @@ async function receiveRemotePosts(alicesFollowersPost: Status): Promise<void> {
       published: new Date().toISOString(),
       content: `<p>${from} writes ${token}</p>`,
       tag: (note.mention ?? []).map((href) => ({ type: "Mention", href })),
+      attachment: [
+        {
+          type: "Document",
+          mediaType: "image/png",
+          url: `${remote().origin}${file}`,
+          name: `${c.label}'s photo`,
+          width: 64,
+          height: 48,
+        },
+      ],
     };
     remote().publish({ "@context": AS, ...object });
     const create = { "@context": AS, id: `${id}/activity`, type: "Create", actor: account.id };
@@ -627,22 +873,31 @@ async function receiveRemotePosts(alicesFollowersPost: Status): Promise<void> {
   ];
   // Their ids on Clique, from the timelines of those they reach (the inbox is a queue).
   for (const uri of kept) {
-    const status = await eventually(`the remote post ${uri}`, async () => {
+    const [status, reader] = await eventually(`the remote post ${uri}`, async () => {
       for (const token of [tokens.alice, tokens.bob]) {
         const home = await ok<Status[]>(token, "GET", "/api/v1/timelines/home?limit=40");
         const found = home.find((s) => s.uri === uri);
-        if (found) return found;
+        if (found) return [found, token] as const;
       }
       const context = await ok<{ descendants: Status[] }>(
         tokens.alice,
         "GET",
         `/api/v1/statuses/${alicesFollowersPost.id}/context`,
       );
-      return context.descendants.find((s) => s.uri === uri);
+      const found = context.descendants.find((s) => s.uri === uri);
+      return found && ([found, tokens.alice] as const);
     });
     statuses.push(status);
     const carried = canaries.find((c) => c.kind === "post" && status.content.includes(c.token));
-    if (carried) carriedBy(carried.token, status);
+    assert.ok(carried, `the canary of ${uri}`);
+    carriedBy(carried.token, status);
+    // Its photo, at this server's proxy, is a canary of the same audience.
+    await photoCanaries(reader, status, carried.label, {
+      audience: carried.audience,
+      author: carried.author,
+      ...(carried.owner ? { owner: carried.owner } : {}),
+      ...(carried.recipients ? { recipients: carried.recipients } : {}),
+    });
   }
 }
 
@@ -675,6 +930,11 @@ after(async () => {
   const steps: [string, (() => Promise<unknown>) | undefined][] = [
     ["server", server && (() => server!.stop())],
     ["fake remote", fake && (() => fake!.close())],
+    ["second fake remote", elsewhere && (() => elsewhere!.close())],
+    [
+      "media directory",
+      mediaDir ? () => rm(mediaDir!, { recursive: true, force: true }) : undefined,
+    ],
     ["database", db && (() => db!.drop())],
     ["embedded PostgreSQL", () => stopEmbeddedTestServer()],
   ];
@@ -683,8 +943,12 @@ after(async () => {
 
 // ---------------------------------------------------------------- the crawl
 
-/** Every value the test knows for each kind of parameter. */
-function plan(routes: readonly CrawlRoute[], fetchAs: CrawlFetch) {
+/** Every value the test knows for each kind of parameter; `media`: the media pass's files and grants. */
+function plan(
+  routes: readonly CrawlRoute[],
+  fetchAs: CrawlFetch,
+  media: { paths: readonly string[]; grants: readonly string[] } = { paths: [], grants: [] },
+) {
   const origin = clique().origin;
   const host = new URL(origin).host;
   const locals = ["alice", "bob", "erin"];
@@ -699,7 +963,7 @@ function plan(routes: readonly CrawlRoute[], fetchAs: CrawlFetch) {
     routes,
     fetch: fetchAs,
     concurrency: 4,
-    paramValues(kind: string): readonly string[] {
+    paramValues(kind: string, route: CrawlRoute): readonly string[] {
       switch (kind) {
         case "status":
           return statuses.map((s) => s.id);
@@ -715,6 +979,14 @@ function plan(routes: readonly CrawlRoute[], fetchAs: CrawlFetch) {
           return REMOTES.map((r) => ids[r]!);
         case "avatar":
           return accountIds.map((id) => `${id}.png`);
+        case "media":
+          return uploadIds;
+        case "media-file": {
+          const prefix = prefixOf(route);
+          return media.paths
+            .filter((p) => p.startsWith(prefix) && !p.slice(prefix.length).includes("/"))
+            .map((p) => p.slice(prefix.length));
+        }
         default:
           throw new Error(`the crawl does not know what to put in a "${kind}" parameter`);
       }
@@ -747,12 +1019,14 @@ function plan(routes: readonly CrawlRoute[], fetchAs: CrawlFetch) {
           );
         case "/api/v1/accounts/relationships":
           return [accountIds.map((id) => `id[]=${id}`).join("&")];
-        // Small pages, so that pagination is followed for real.
+        // Small pages, so that pagination is followed for real; and the media tab.
         case "/api/v1/accounts/:id/statuses":
+          return ["limit=2", "only_media=true&limit=2"];
         case "/api/v1/timelines/home":
           return ["limit=2"];
         default:
-          return [];
+          // Every file key with every grant this viewer was handed (the bare URL is made anyway).
+          return route.params?.includes("media-file") ? media.grants : [];
       }
     },
   };
@@ -766,16 +1040,29 @@ async function crawlEverything(phase: 1 | 2): Promise<void> {
     bob: tokens.bob,
     erin: tokens.erin,
   };
-  const apIdentities: ApIdentity[] = ["anonymous", ...REMOTES, "instance"];
+  const apIdentities: ApIdentity[] = ["anonymous", ...REMOTES, "instance", "elsewhere"];
   const signers: Record<ApIdentity, Signer | null> = {
     anonymous: null,
     instance: instanceActor ?? null,
+    elsewhere: elsewhereActor ?? null,
     ...Object.fromEntries(REMOTES.map((r) => [r, remote().account(r)])),
   } as Record<ApIdentity, Signer | null>;
+  // Media files are crawled once the URLs handed out are known: after everything else.
+  const isMediaRoute = (r: CrawlRoute) => r.params?.includes("media-file") ?? false;
+  const mediaRoutes = API_ROUTES.filter(isMediaRoute);
   const [api, ap] = await Promise.all([
     Promise.all(
       (Object.keys(apiTokens) as ApiIdentity[]).map(
-        async (who) => [who, await crawl(plan(API_ROUTES, apiFetch(apiTokens[who])))] as const,
+        async (who) =>
+          [
+            who,
+            await crawl(
+              plan(
+                API_ROUTES.filter((r) => !isMediaRoute(r)),
+                apiFetch(apiTokens[who]),
+              ),
+            ),
+          ] as const,
       ),
     ),
     Promise.all(
@@ -784,7 +1071,44 @@ async function crawlEverything(phase: 1 | 2): Promise<void> {
       ),
     ),
   ]);
-  crawls.push({ phase, api: new Map(api), ap: new Map(ap), ms: Date.now() - started });
+  // Every key anyone was handed; the grants each identity was handed (on either channel).
+  const paths = new Set(setupKeys);
+  const grants = new Map<string, Set<string>>();
+  const learn = (who: string, visits: readonly Visit[]) => {
+    const mine = grants.get(who) ?? new Set<string>();
+    for (const visit of visits)
+      for (const u of mediaUrlsIn(visit.body)) {
+        paths.add(`${u.prefix}${u.key}`);
+        if (u.grant) mine.add(u.grant);
+      }
+    grants.set(who, mine);
+  };
+  for (const [who, visits] of api) learn(`api ${who}`, visits);
+  for (const [who, visits] of ap) learn(`ap ${who}`, visits);
+  for (const g of erinGrants) grants.get("api anonymous")!.add(g);
+  const mediaPlan = {
+    phase,
+    paths: [...paths].sort(),
+    grants: new Map([...grants].map(([who, set]) => [who, [...set].sort()])),
+  };
+  mediaPlans.push(mediaPlan);
+  const mediaCrawl = (who: string, fetchAs: CrawlFetch) =>
+    crawl(
+      plan(mediaRoutes, fetchAs, {
+        paths: mediaPlan.paths,
+        grants: mediaPlan.grants.get(who) ?? [],
+      }),
+    );
+  const [apiMedia, apMedia] = await Promise.all([
+    Promise.all(api.map(([who]) => mediaCrawl(`api ${who}`, apiFetch(apiTokens[who])))),
+    Promise.all(ap.map(([who]) => mediaCrawl(`ap ${who}`, apFetch(signers[who])))),
+  ]);
+  crawls.push({
+    phase,
+    api: new Map(api.map(([who, visits], i) => [who, [...visits, ...apiMedia[i]!]])),
+    ap: new Map(ap.map(([who, visits], i) => [who, [...visits, ...apMedia[i]!]])),
+    ms: Date.now() - started,
+  });
 }
 
 /** Alice's follower and following lists, on either channel. */
@@ -902,6 +1226,147 @@ test("each viewer finds exactly the canaries the rules give it, on every surface
   printMatrix();
   assert.deepEqual(leaks, [], leaks.join("\n"));
   assert.deepEqual(actual, expected);
+});
+
+test("every variant of the circle post's photo is unreachable for every viewer outside the circle", () => {
+  const circlePhotos = ["photo:circle (display)", "photo:circle (small)"];
+  const keys = circlePhotos.map((label) => photoKeys.get(label)!);
+  assert.equal(new Set(keys).size, 2, "two variants, under two keys");
+  const outsiders = [
+    "anonymous",
+    "bob",
+    "erin",
+    "follower",
+    "stranger",
+    "blocked",
+    "friend",
+    "elsewhere",
+  ];
+  const insiders = ["alice", "circler", "instance"];
+  assert.deepEqual(
+    VIEWERS.map((v) => v.name).filter((n) => !outsiders.includes(n) && !insiders.includes(n)),
+    [],
+    "every viewer is on one side",
+  );
+  const lines: string[] = [];
+  const leaks: string[] = [];
+  for (const { phase, api, ap } of crawls) {
+    for (const viewer of VIEWERS) {
+      const visits = [...viewer.api.flatMap((who) => api.get(who)!), ...ap.get(viewer.ap)!].filter(
+        (v) => keys.some((k) => new URL(v.url).pathname === `/media/${k}`),
+      );
+      const served = visits.filter((v) => v.status >= 200 && v.status < 300);
+      const withGrant = visits.filter((v) => new URL(v.url).searchParams.has("sig")).length;
+      lines.push(
+        `phase ${phase} ${viewer.name}: ${visits.length} requests (${visits.length - withGrant} bare, ${withGrant} with a grant), ${served.length} served`,
+      );
+      if (outsiders.includes(viewer.name))
+        for (const v of served)
+          leaks.push(`LEAK phase ${phase} ${viewer.name}: ${v.url} → ${v.status}`);
+      else assert.ok(served.length >= 2, `phase ${phase}: ${viewer.name} is served both variants`);
+      // Each viewer tried both keys bare at least, on some channel.
+      assert.ok(visits.length >= 2, `phase ${phase}: ${viewer.name} tried the circle photo's keys`);
+    }
+  }
+  console.log(`The circle post's photo:\n  ${lines.join("\n  ")}`);
+  assert.deepEqual(leaks, []);
+});
+
+test("every media file served is a photo the test knows, and each viewer tried every key", () => {
+  const known = new Set(canaries.filter((c) => c.kind === "media").map((c) => c.token));
+  const unknown: string[] = [];
+  for (const { phase, api, ap } of crawls)
+    for (const visit of [...api.values(), ...ap.values()].flat())
+      if (visit.route.startsWith("GET /media/") && visit.status === 200) {
+        const hash = visit.body.split(" ")[1] ?? "";
+        if (!known.has(hash))
+          unknown.push(`phase ${phase} ${visit.url}: ${visit.body.slice(0, 80)}`);
+      }
+  assert.deepEqual(unknown, []);
+  for (const { phase, paths, grants } of mediaPlans) {
+    // Alice's six photos and erin's, two variants each; one proxied file per remote photo.
+    assert.equal(paths.filter((p) => !p.startsWith("/media/proxy/")).length, 14, `phase ${phase}`);
+    assert.equal(paths.filter((p) => p.startsWith("/media/proxy/")).length, 4, `phase ${phase}`);
+    assert.deepEqual(
+      [...photoKeys].filter(([, k]) => !paths.some((p) => p.endsWith(`/${k}`))),
+      [],
+      "every photo's file is crawled",
+    );
+    const counts = [...grants].map(([who, g]) => `${who} ${g.length}`).join(", ");
+    console.log(`Media pass, phase ${phase}: ${paths.length} files; grants handed: ${counts}`);
+    // Members were handed grants (restricted photos); anonymous holds erin's.
+    assert.ok((grants.get("api alice")?.length ?? 0) >= 10, "alice was handed grants");
+    assert.ok((grants.get("api bob")?.length ?? 0) >= 4, "bob was handed grants");
+    assert.ok((grants.get("api anonymous")?.length ?? 0) >= 2, "erin's grants are tried");
+  }
+  // The media tab (only_media) lists alice's posts with photos and nothing else, to her.
+  for (const { phase, api } of crawls) {
+    const tab = api
+      .get("alice")!
+      .filter((v) => v.url.includes(`/accounts/${ids.alice}/statuses?only_media=true`))
+      .map((v) => v.body)
+      .join("\n");
+    const found = canaries.filter((c) => c.kind === "post" && tab.includes(c.token));
+    assert.deepEqual(
+      found.map((c) => c.label).sort(),
+      PHOTO_AUDIENCES.map((a) => `post:${a}`).sort(),
+      `phase ${phase}: alice's media tab`,
+    );
+  }
+});
+
+test("a media URL's grant stops working when its viewer loses access", async () => {
+  // Erin was removed: the URLs she was handed while a member are dead.
+  assert.equal(erinUrls.length, 2);
+  for (const u of erinUrls) {
+    const response = await fetch(`${clique().url}${u.prefix}${u.key}?${u.grant}`);
+    assert.equal(response.status, 404, `erin's URL after her removal: ${u.key}`);
+  }
+  // Bob, in a circle "darkroom", is handed its photo; then alice takes him out of it.
+  const darkroom = (
+    await ok<{ id: string }>(tokens.alice, "POST", "/api/v1/clique/circles", {
+      name: "darkroom",
+      member_ids: [ids.bob],
+    })
+  ).id;
+  const photo = await uploadPhoto(tokens.alice, "darkroom");
+  const status = await ok<Status>(tokens.alice, "POST", "/api/v1/statuses", {
+    audience: "circle",
+    circle_id: darkroom,
+    status: "from the darkroom",
+    media_ids: [photo],
+  });
+  const bobs = await ok<{ media_attachments: MediaAttachment[] }>(
+    tokens.bob,
+    "GET",
+    `/api/v1/statuses/${status.id}`,
+  );
+  const handed = bobs.media_attachments.flatMap((m) => mediaUrlsIn(`${m.url} ${m.preview_url}`));
+  assert.equal(handed.length, 2);
+  const get = async (u: MediaUrl, options: { token?: string; grant: boolean }) => {
+    const response = await fetch(
+      `${clique().url}${u.prefix}${u.key}${options.grant ? `?${u.grant}` : ""}`,
+      { headers: options.token ? { authorization: `Bearer ${options.token}` } : {} },
+    );
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    return response.status === 200 ? await meanColour(bytes) : response.status;
+  };
+  for (const u of handed) {
+    assert.ok(u.grant, "bob's URL names him");
+    for (const seen of [
+      await get(u, { grant: true }),
+      await get(u, { token: tokens.bob, grant: false }),
+    ])
+      assert.ok(Array.isArray(seen) && near(seen, COLOURS.darkroom!), `bob sees it: ${seen}`);
+  }
+  await ok(tokens.alice, "PATCH", `/api/v1/clique/circles/${darkroom}`, { member_ids: [] });
+  for (const u of handed) {
+    assert.equal(await get(u, { grant: true }), 404, "bob's URL, anyone holding it");
+    assert.equal(await get(u, { token: tokens.bob, grant: false }), 404, "bob, signed in");
+    assert.equal(await get(u, { token: tokens.bob, grant: true }), 404, "bob, with his URL");
+    const alice = await get(u, { token: tokens.alice, grant: false });
+    assert.ok(Array.isArray(alice) && near(alice, COLOURS.darkroom!), "alice still sees it");
+  }
 });
 
 /** Every JSON object in `value`, depth first. */

@@ -15,6 +15,9 @@
  * request count and time.
  */
 import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { after, before, test } from "node:test";
 import {
   createTestDatabase,
@@ -28,7 +31,8 @@ import {
   type TestDatabase,
 } from "@clique/testing";
 import { ROUTES, type RouteSpec } from "../packages/server/src/http/routes.ts";
-import { deliver, fetchAs } from "./support/mastodon-signing.ts";
+import { deliver, eventually, fetchAs } from "./support/mastodon-signing.ts";
+import { multipart, type Part, solidImage, uploadReady } from "./support/media.ts";
 
 const PASSWORDS = {
   alice: "alice-password-1",
@@ -56,20 +60,34 @@ interface Fixtures {
   username: string;
   avatarFile: string;
   host: string;
+  /** Alice's processed upload: its id, a file key, and the grant of the URL she was handed. */
+  media: string;
+  mediaFile: string;
+  mediaFor: string;
+  mediaSig: string;
+  /** A remote photo's file at the media proxy. */
+  proxiedFile: string;
 }
 
 let db: TestDatabase | undefined;
 let server: ServerProcess | undefined;
 let remote: FakeRemote | undefined;
+let mediaDir: string | undefined;
+/** A small valid PNG: the file of every upload probe that is not about the file. */
+let png: Buffer;
 const tokens = { alice: "", bob: "", carol: "" };
 let f: Fixtures;
 
 before(async () => {
   remote = await startFakeRemote({ usernames: ["mallory"] });
   db = await createTestDatabase();
+  mediaDir = await mkdtemp(path.join(tmpdir(), "clique-fuzz-media-"));
+  png = await solidImage(16, 12, [200, 40, 40]);
   const env = {
     ...process.env,
     DATABASE_URL: db.url,
+    CLIQUE_MEDIA_DIR: mediaDir,
+    CLIQUE_DB_POOL: "4",
     CLIQUE_ALLOW_PRIVATE_ADDRESS: "true",
     // The final sign-in says it comes from CLEAN_ADDRESS (X-Forwarded-For, trusted from loopback).
     CLIQUE_TRUSTED_PROXIES: "127.0.0.1",
@@ -136,14 +154,58 @@ before(async () => {
     );
   const invite = () =>
     ok("POST", "/api/v1/clique/invites", { max_uses: 3, expires_in: 86400 }).then((r) => r.json);
-  const [status, doomedStatus, circleId, doomedCircle, kept, doomed] = await Promise.all([
+  const [status, doomedStatus, circleId, doomedCircle, kept, doomed, photo] = await Promise.all([
     post("The post everyone fuzzes"),
     post("The post that gets deleted"),
     circle("Fuzzers"),
     circle("Doomed"),
     invite(),
     invite(),
+    uploadReady(server!.url, tokens.alice, png),
   ]);
+  // Unattached, so only alice sees it: her URL carries a grant naming her.
+  const handed = new URL(photo.url!);
+  assert.ok(handed.searchParams.get("sig"), `a grant in ${photo.url}`);
+  // A public post of mallory's with a photo, naming alice: its file is at the proxy.
+  const mallory = remote!.account("mallory");
+  remote!.serveFile("/files/photo.png", { body: png, type: "image/png" });
+  const aliceUri = `${server!.origin}/users/alice`;
+  const noteId = `${mallory.id}/statuses/with-a-photo`;
+  const note = {
+    id: noteId,
+    type: "Note",
+    attributedTo: mallory.id,
+    to: ["https://www.w3.org/ns/activitystreams#Public"],
+    cc: [aliceUri],
+    tag: [{ type: "Mention", href: aliceUri }],
+    content: "<p>a photo for @alice</p>",
+    published: new Date().toISOString(),
+    attachment: [
+      { type: "Document", mediaType: "image/png", url: `${remote!.origin}/files/photo.png` },
+    ],
+  };
+  const delivered = await deliver(
+    `${server!.url}/inbox`,
+    {
+      "@context": "https://www.w3.org/ns/activitystreams",
+      id: `${noteId}/activity`,
+      type: "Create",
+      actor: mallory.id,
+      to: note.to,
+      cc: note.cc,
+      object: note,
+    },
+    { as: mallory },
+  );
+  assert.equal(delivered.status, 202, delivered.text);
+  const remoteStatus = await eventually("mallory's post in alice's home", async () => {
+    const home = await ok("GET", "/api/v1/timelines/home?limit=40", undefined);
+    return (home.json as unknown as { uri: string; media_attachments: { url: string }[] }[]).find(
+      (s) => s.uri === noteId,
+    );
+  });
+  const proxied = new URL(remoteStatus.media_attachments[0]?.url ?? "http://x/none");
+  assert.match(proxied.pathname, /^\/media\/proxy\//, "mallory's photo is at the proxy");
   // Bob asks to follow Alice (members approve followers by default): a follow request.
   await ok("POST", `/api/v1/accounts/${alice}/follow`, undefined, {
     authorization: `Bearer ${tokens.bob}`,
@@ -162,6 +224,11 @@ before(async () => {
     username: "alice",
     avatarFile: `${alice}.png`,
     host: new URL(server!.origin).host,
+    media: photo.id,
+    mediaFile: handed.pathname.split("/").at(-1)!,
+    mediaFor: handed.searchParams.get("for")!,
+    mediaSig: handed.searchParams.get("sig")!,
+    proxiedFile: proxied.pathname.split("/").at(-1)!,
   };
 });
 
@@ -169,6 +236,7 @@ after(async () => {
   await server?.stop();
   await remote?.close();
   await db?.drop();
+  if (mediaDir) await rm(mediaDir, { recursive: true, force: true });
   await stopEmbeddedTestServer();
 });
 
@@ -190,6 +258,8 @@ interface RouteCase {
   spendsToken?: boolean;
   /** Run after every other route (it deletes or changes a fixture). */
   last?: boolean;
+  /** An upload: every multipart probe carries a valid image as `file`, and hostile uploads follow. */
+  upload?: boolean;
 }
 
 const page = { max_id: "", since_id: "", min_id: "", limit: "20" };
@@ -203,6 +273,24 @@ const ROUTE_TABLE: Record<string, (f: Fixtures) => RouteCase> = {
   "GET /static/avatar.png": () => ({}),
   "GET /static/header.png": () => ({}),
   "GET /avatars/:file": () => ({ params: { file: "avatarFile" } }),
+  "GET /media/:file": (f) => ({
+    params: { file: "mediaFile" },
+    query: { for: f.mediaFor, sig: f.mediaSig },
+  }),
+  "GET /media/proxy/:file": () => ({ params: { file: "proxiedFile" } }),
+  "POST /api/v2/media": () => ({
+    body: { description: "A red square", focus: "0.25,-0.5" },
+    upload: true,
+  }),
+  "POST /api/v1/media": () => ({
+    body: { description: "A red square", focus: "0.25,-0.5" },
+    upload: true,
+  }),
+  "GET /api/v1/media/:id": () => ({ params: { id: "media" } }),
+  "PUT /api/v1/media/:id": () => ({
+    params: { id: "media" },
+    body: { description: "Still a red square", focus: "-1,1" },
+  }),
   "GET /api/v1/instance": () => ({}),
   "GET /api/v2/instance": () => ({}),
   "GET /api/v2/search": (f) => ({
@@ -526,6 +614,77 @@ const JUNK_BODIES: readonly [string, string][] = [
   ["multipart/form-data; boundary=xyz", "--xyz\r\nnot a part\r\n--xyz--"],
 ];
 
+/** A JPEG's first bytes and the ZIP signature: files that lie about what they are. */
+const JPEG_START = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46]);
+const ZIP_START = Buffer.from("PK\u0003\u0004\u0014\u0000\u0000\u0000\u0008\u0000", "latin1");
+
+/**
+ * Hostile uploads, as whole multipart bodies: bad files (empty, junk, a lie
+ * about their type, script-carrying SVG, a ZIP), hostile part headers and
+ * file names, and broken or excessive multipart framing.
+ */
+function hostileUploads(): [string, ReturnType<typeof multipart>][] {
+  const file = (body: string | Uint8Array, extra: Partial<Part> = {}): Part => ({
+    name: "file",
+    filename: "photo.png",
+    contentType: "image/png",
+    body,
+    ...extra,
+  });
+  const svg =
+    '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>alert(1)</script><rect width="10" height="10"/></svg>';
+  const cases: [string, Part[], { boundary?: string; close?: boolean }?][] = [
+    ["an empty file", [file("")]],
+    ["junk bytes", [file(Buffer.from("this is not an image at all"))]],
+    ["a JPEG's first bytes only", [file(JPEG_START)]],
+    ["a ZIP named .png", [file(Buffer.concat([ZIP_START, Buffer.alloc(64)]))]],
+    ["an SVG with a script", [file(svg, { filename: "x.svg", contentType: "image/svg+xml" })]],
+    ["HTML as image/png", [file("<html><script>alert(1)</script></html>")]],
+    ["a file name with a path", [file(png, { filename: "../../../etc/passwd" })]],
+    ["a file name with NUL", [file(png, { filename: "a\u0000b.png" })]],
+    ["a file name of 8000 characters", [file(png, { filename: "x".repeat(8000) })]],
+    ["a file name with a lone surrogate", [file(png, { filename: "\ud800.png" })]],
+    ["a part Content-Type of junk", [file(png, { contentType: "%%%/;;;=" })]],
+    ["a part header of 20000 bytes", [file(png, { headers: [`X-Junk: ${"y".repeat(20_000)}`] })]],
+    [
+      "Content-Transfer-Encoding: base64",
+      [file(png.toString("base64"), { headers: ["Content-Transfer-Encoding: base64"] })],
+    ],
+    ["two files", [file(png), file(png)]],
+    ["the file in another field", [file(png, { name: "files[]" })]],
+    ["a file field without a file name", [{ name: "file", body: png }]],
+    ["a description after the file", [file(png), { name: "description", body: "late" }]],
+    ["a description with NUL", [{ name: "description", body: "a\u0000b" }, file(png)]],
+    ["a description key __proto__", [{ name: "__proto__", body: "x" }, file(png)]],
+    ["a description of 100000 characters", [{ name: "description", body: LONG }, file(png)]],
+    ...["NaN,NaN", "1e400,0", "2,2", "-0,-0", ",", "0.5", "0.1,0.2,0.3"].map(
+      (focus): [string, Part[]] => [`focus ${focus}`, [{ name: "focus", body: focus }, file(png)]],
+    ),
+    [
+      "40 fields before the file",
+      [...Array.from({ length: 40 }, (_, i) => ({ name: `f${i}`, body: "x" })), file(png)],
+    ],
+    ["no closing boundary", [file(png)], { close: false }],
+    ["a boundary of 200 characters", [file(png)], { boundary: "b".repeat(200) }],
+    ["no parts at all", []],
+  ];
+  const bodies = cases.map(
+    ([what, parts, options]) =>
+      [what, multipart(parts, options)] as [string, ReturnType<typeof multipart>],
+  );
+  const valid = multipart([file(png)]);
+  return [
+    ...bodies,
+    ["no boundary in the Content-Type", { type: "multipart/form-data", body: valid.body }],
+    [
+      "another boundary in the Content-Type",
+      { type: "multipart/form-data; boundary=elsewhere", body: valid.body },
+    ],
+    ["multipart/mixed", { type: valid.type.replace("form-data", "mixed"), body: valid.body }],
+    ["the body cut in half", { type: valid.type, body: valid.body.subarray(0, 120) }],
+  ];
+}
+
 // ------------------------------------------------------------------ encodings
 
 /** URL-encodes text, a lone surrogate as its (invalid UTF-8) WTF-8 bytes, as a broken client would. */
@@ -577,6 +736,7 @@ type Encoding = "json" | "urlencoded" | "multipart";
 function encodeBody(
   body: Record<string, unknown>,
   encoding: Encoding,
+  withFile = false,
 ): { type?: string; body: BodyInit } {
   if (encoding === "json") return { type: "application/json", body: toJson(body) };
   const pairs = Object.entries(body).flatMap(([k, v]) => formPairs(k, v));
@@ -587,6 +747,9 @@ function encodeBody(
     };
   const form = new FormData();
   for (const [k, v] of pairs) form.append(k, v);
+  // An upload's fields are fuzzed beside a valid file, so that the fields are what is read.
+  if (withFile)
+    form.append("file", new File([new Uint8Array(png)], "square.png", { type: "image/png" }));
   return { body: form };
 }
 
@@ -755,7 +918,7 @@ function probesFor(route: RouteSpec, spec: RouteCase, membersOnly: boolean): Pro
     // The valid request itself.
     for (const encoding of ["json", "urlencoded", "multipart"] as const) {
       if (!hasBody && encoding !== "json") continue;
-      const encoded = hasBody ? encodeBody(baseBody, encoding) : undefined;
+      const encoded = hasBody ? encodeBody(baseBody, encoding, spec.upload) : undefined;
       add(`valid request (${encoding})`, {
         path: withQuery(base, baseQuery),
         ...(encoded && !bodyless ? { contentType: encoded.type, body: encoded.body } : {}),
@@ -797,7 +960,7 @@ function probesFor(route: RouteSpec, spec: RouteCase, membersOnly: boolean): Pro
         for (const encoding of encodings) {
           if (encoding === "urlencoded" && !forms) continue;
           if (encoding === "multipart" && !multipart) continue;
-          const encoded = encodeBody({ ...baseBody, [field]: value }, encoding);
+          const encoded = encodeBody({ ...baseBody, [field]: value }, encoding, spec.upload);
           const shown = value instanceof Raw ? value.json : JSON.stringify(value);
           add(`${encoding} ${field} = ${String(shown).slice(0, 40)}`, {
             path: withQuery(base, baseQuery),
@@ -821,6 +984,14 @@ function probesFor(route: RouteSpec, spec: RouteCase, membersOnly: boolean): Pro
       form.append(k, v);
     form.append(Object.keys(baseBody)[0] ?? "file", new File(["x"], "a\u0000b.png"));
     add("multipart with a file", { path: withQuery(base, baseQuery), body: form });
+    // Uploads: hostile files and hand-written multipart bodies.
+    if (spec.upload)
+      for (const [what, upload] of hostileUploads())
+        add(`upload: ${what}`, {
+          path: withQuery(base, baseQuery),
+          contentType: upload.type,
+          body: upload.body,
+        });
   }
   // Hostile credentials, anonymous otherwise.
   const credentials: Record<string, string>[] = [

@@ -110,13 +110,13 @@ export async function deliver(
  * GETs an ActivityPub object the way Mastodon does: signed as `as` (a draft
  * signature over `(request-target) host date accept`), or unsigned if `as` is
  * `null`. `accept` replaces Mastodon's `Accept` header. Returns the answer's
- * status, headers and body text.
+ * status, headers, body text and body bytes.
  */
 export async function fetchAs(
   url: string,
   as: Signer | null,
   options: { accept?: string } = {},
-): Promise<{ status: number; headers: Headers; text: string }> {
+): Promise<{ status: number; headers: Headers; text: string; bytes: Uint8Array }> {
   const target = new URL(url);
   const headers: Record<string, string> = {
     host: target.host,
@@ -131,7 +131,14 @@ export async function fetchAs(
     );
   }
   const response = await fetch(target, { headers });
-  return { status: response.status, headers: response.headers, text: await response.text() };
+  // The bytes too (a media file is not text); the text decodes them as `response.text()` would.
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  return {
+    status: response.status,
+    headers: response.headers,
+    text: new TextDecoder().decode(bytes),
+    bytes,
+  };
 }
 
 /** `text` parsed as JSON, or `null` if it is not JSON (or empty). */

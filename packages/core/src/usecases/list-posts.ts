@@ -20,10 +20,15 @@ export function listAccountPosts(
   viewer: Viewer,
   authorId: string,
   page: Page,
-  options: { excludeReplies?: boolean } = {},
+  options: { excludeReplies?: boolean; onlyMedia?: boolean } = {},
 ): Promise<Post[]> {
   return deps.stores.posts.list(
-    { kind: "author", authorId, excludeReplies: options.excludeReplies ?? false },
+    {
+      kind: "author",
+      authorId,
+      excludeReplies: options.excludeReplies ?? false,
+      onlyMedia: options.onlyMedia ?? false,
+    },
     visibilityFilter(viewer),
     page,
   );

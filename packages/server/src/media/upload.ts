@@ -78,19 +78,28 @@ export async function receiveUpload(
       "invalid_input",
       "Send the file as multipart/form-data, in a field named file",
     );
-  const fields: Record<string, string> = {};
+  // Null prototype: a field named `__proto__` is only a key here (and the caller refuses it).
+  const fields: Record<string, string> = Object.create(null);
   const sourceKey = `incoming/${randomUUID().replaceAll("-", "")}`;
   let stored: Promise<number> | null = null;
-  const parser = busboy({
-    headers: { "content-type": type },
-    limits: {
-      files: 1,
-      fields: 20,
-      fieldSize: 8 * 1024,
-      parts: 25,
-      fileSize: limits.videoBytes + 1,
-    },
-  });
+  let parser: busboy.Busboy;
+  try {
+    parser = busboy({
+      headers: { "content-type": type },
+      limits: {
+        files: 1,
+        fields: 20,
+        fieldSize: 8 * 1024,
+        parts: 25,
+        fileSize: limits.videoBytes + 1,
+      },
+    });
+  } catch (error) {
+    // busboy throws at once on a Content-Type it cannot read (no boundary, say).
+    throw new CliqueError("invalid_input", "The multipart body has no readable boundary", {
+      cause: error,
+    });
+  }
   const finished = new Promise<void>((resolve, reject) => {
     parser.on("file", (name, stream) => {
       if (name !== "file" || stored) {

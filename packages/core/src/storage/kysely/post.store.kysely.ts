@@ -102,6 +102,16 @@ export class KyselyPostStore implements PostStore {
         q = q.where("p.author_id", "=", scope.authorId);
         if (scope.excludeReplies)
           q = q.where("p.in_reply_to_id", "is", null).where("p.in_reply_to_uri", "is", null);
+        if (scope.onlyMedia)
+          q = q.where((eb) =>
+            eb.exists(
+              eb
+                .selectFrom("media as om")
+                .select("om.id")
+                .whereRef("om.post_id", "=", "p.id")
+                .where("om.state", "=", "ready"),
+            ),
+          );
         break;
       case "home":
         // Members' posts, followed accounts' posts and posts addressed to the

@@ -179,10 +179,12 @@ accountsApi.get("/:id/statuses", async (c) => {
   const member = actor.kind === "local" ? await clique.getMember(actor.id) : null;
   if (member && member.status === "removed") throw notFound();
   const q = validate(statusesQuery, readQuery(c));
-  // Clique has no pinned posts or media yet: those lists are empty, not errors.
-  if (q.pinned || q.only_media) return c.json([]);
+  // Clique has no pinned posts yet: that list is empty, not an error.
+  if (q.pinned) return c.json([]);
+  // The media tab: posts with photos or videos, through the same visibility filter.
   const posts = await clique.listAccountPosts(c.get("viewer"), actor.id, toPage(q), {
     excludeReplies: q.exclude_replies ?? false,
+    onlyMedia: q.only_media ?? false,
   });
   setPaginationLinks(c, posts);
   return c.json(await renderStatuses(c, posts));

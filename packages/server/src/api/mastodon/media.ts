@@ -8,7 +8,7 @@ import type { Context } from "hono";
 import { Hono } from "hono";
 import { z } from "zod";
 import { requireMember } from "../../http/auth.ts";
-import { readBody, validate } from "../../http/body.ts";
+import { checkInput, readBody, validate } from "../../http/body.ts";
 import type { AppEnv } from "../../http/env.ts";
 import { notFound, problem } from "../../http/errors.ts";
 import { receiveUpload } from "../../media/upload.ts";
@@ -50,6 +50,8 @@ mediaUploadApi.post("/", async (c) => {
   });
   const fields = (() => {
     try {
+      // The same refusals as every other body: NUL bytes, lone surrogates, `__proto__` keys.
+      checkInput(upload.fields);
       return validate(uploadFields, upload.fields);
     } catch (error) {
       void blobs.delete([upload.sourceKey]);
