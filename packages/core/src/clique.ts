@@ -42,6 +42,7 @@ import { initClique } from "./usecases/init-clique.ts";
 import { likePost, unlikePost } from "./usecases/like-post.ts";
 import { getPostHistory, listAccountPosts, listHomeFeed } from "./usecases/list-posts.ts";
 import {
+  checkOwnMedia,
   describeMedia,
   getOwnMedia,
   getVisibleMediaFile,
@@ -214,6 +215,7 @@ export function createClique(options: CreateCliqueOptions) {
     // Photos and videos (every file asks the visibility module: canViewMedia)
     uploadMedia: bind(deps, uploadMedia),
     getOwnMedia: bind(deps, getOwnMedia),
+    checkOwnMedia: bind(deps, checkOwnMedia),
     describeMedia: bind(deps, describeMedia),
     getVisibleMediaFile: bind(deps, getVisibleMediaFile),
     /** A remote attachment the viewer may see, by its proxy key (the server's media proxy serves it). */

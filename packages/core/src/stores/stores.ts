@@ -396,8 +396,14 @@ export interface MediaStore {
    * were attached.
    */
   attach(postId: string, ownerId: string, mediaIds: readonly string[]): Promise<number>;
-  /** How many uploads of an owner are still being processed. */
-  countProcessing(ownerId: string): Promise<number>;
+  /**
+   * How many uploads of an owner are still being processed. With `lock`, in a
+   * transaction: holds the owner's upload lock until the transaction ends, so
+   * that concurrent uploads of one owner are counted one after another.
+   */
+  countProcessing(ownerId: string, options?: { lock?: boolean }): Promise<number>;
+  /** Deletes an upload whose processing failed (it has no files); whether there was one. */
+  deleteFailed(id: string): Promise<boolean>;
   /** Deletes the post's media rows; returns their file keys. */
   deleteByPost(postId: string): Promise<string[]>;
   /** Deletes uploads never attached, made before `before`; returns their file keys. */

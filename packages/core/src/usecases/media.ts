@@ -53,11 +53,6 @@ export async function uploadMedia(
 ): Promise<Result<Media, MediaProblem>> {
   const problem = checkDescribe(input);
   if (problem) return fail(problem);
-  if ((await deps.stores.media.countProcessing(owner.id)) >= MAX_PROCESSING_PER_MEMBER)
-    return fail(
-      "too_many_processing",
-      `At most ${MAX_PROCESSING_PER_MEMBER} uploads can wait to be processed at once; try again in a moment.`,
-    );
   const media: Media = {
     id: newId(),
     ownerId: owner.id,
@@ -78,13 +73,23 @@ export async function uploadMedia(
     error: null,
     createdAt: deps.now(),
   };
-  await deps.stores.transaction(async (tx) => {
+  const created = await deps.stores.transaction(async (tx) => {
+    // Counted under the member's lock: uploads sent all at once wait their turn
+    // here, so that they cannot all see the count below the limit.
+    if ((await tx.media.countProcessing(owner.id, { lock: true })) >= MAX_PROCESSING_PER_MEMBER)
+      return false;
     await tx.media.create(media);
     await tx.outbox.record(
       { kind: "media-uploaded", mediaId: media.id, sourceKey: input.sourceKey },
       deps.now(),
     );
+    return true;
   });
+  if (!created)
+    return fail(
+      "too_many_processing",
+      `At most ${MAX_PROCESSING_PER_MEMBER} uploads can wait to be processed at once; try again in a moment.`,
+    );
   return ok(media);
 }
 
@@ -93,6 +98,18 @@ export async function getOwnMedia(deps: Deps, owner: Member, id: string): Promis
   if (!isId(id)) return null;
   const media = await deps.stores.media.getById(id);
   return media && media.ownerId === owner.id ? media : null;
+}
+
+/**
+ * The member's own upload as they look at it to see whether it is processed
+ * (Mastodon's `GET /api/v1/media/:id`). An upload whose processing failed is
+ * answered this once, with its reason, and deleted: it can never be attached,
+ * and nothing of it is kept (it has no files).
+ */
+export async function checkOwnMedia(deps: Deps, owner: Member, id: string): Promise<Media | null> {
+  const media = await getOwnMedia(deps, owner, id);
+  if (media?.state === "failed") await deps.stores.media.deleteFailed(media.id);
+  return media;
 }
 
 /** Sets an upload's alt text and focal point. */

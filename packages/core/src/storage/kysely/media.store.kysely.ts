@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from "kysely";
+import { type Kysely, type Selectable, sql } from "kysely";
 import type { Media, MediaFile } from "../../domain/types.ts";
 import type { MediaStore, ProcessedMedia, SecretStore } from "../../stores/stores.ts";
 import type { Database, MediaTable } from "./schema.ts";
@@ -162,7 +162,12 @@ export class KyselyMediaStore implements MediaStore {
     return attached;
   }
 
-  async countProcessing(ownerId: string): Promise<number> {
+  async countProcessing(ownerId: string, options: { lock?: boolean } = {}): Promise<number> {
+    // A transaction-scoped advisory lock per owner: released at commit or rollback.
+    if (options.lock)
+      await sql`select pg_advisory_xact_lock(hashtextextended(${`clique-media-uploads:${ownerId}`}, 0))`.execute(
+        this.db,
+      );
     const row = await this.db
       .selectFrom("media")
       .select((eb) => eb.fn.countAll<string>().as("n"))
@@ -170,6 +175,15 @@ export class KyselyMediaStore implements MediaStore {
       .where("state", "=", "processing")
       .executeTakeFirstOrThrow();
     return Number(row.n);
+  }
+
+  async deleteFailed(id: string): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom("media")
+      .where("id", "=", id)
+      .where("state", "=", "failed")
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
   }
 
   async deleteByPost(postId: string): Promise<string[]> {

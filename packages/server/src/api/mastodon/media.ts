@@ -77,11 +77,12 @@ export const mediaApi = new Hono<AppEnv>();
 mediaApi.get("/:id", async (c) => {
   const member = requireMember(c);
   const { clique } = c.get("services");
-  const own = await clique.getOwnMedia(member, c.req.param("id"));
+  // A failed upload is told once, with its reason, and is gone afterwards.
+  const own = await clique.checkOwnMedia(member, c.req.param("id"));
   if (!own) throw notFound();
+  if (own.state === "failed")
+    throw problem("media_failed", own.error ?? "The file could not be processed");
   const { media, json } = await render(c, own.id);
-  if (media.state === "failed")
-    throw problem("media_failed", media.error ?? "The file could not be processed");
   return c.json(json, media.state === "processing" ? 206 : 200);
 });
 
