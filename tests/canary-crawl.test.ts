@@ -297,6 +297,8 @@ const crawls: {
   api: Map<ApiIdentity, Visit[]>;
   ap: Map<ApIdentity, Visit[]>;
   ms: number;
+  /** Of which the media files' pass. */
+  mediaMs: number;
 }[] = [];
 const timings: Record<string, number> = {};
 
@@ -1099,6 +1101,7 @@ async function crawlEverything(phase: 1 | 2): Promise<void> {
         grants: mediaPlan.grants.get(who) ?? [],
       }),
     );
+  const mediaStarted = Date.now();
   const [apiMedia, apMedia] = await Promise.all([
     Promise.all(api.map(([who]) => mediaCrawl(`api ${who}`, apiFetch(apiTokens[who])))),
     Promise.all(ap.map(([who]) => mediaCrawl(`ap ${who}`, apFetch(signers[who])))),
@@ -1108,6 +1111,7 @@ async function crawlEverything(phase: 1 | 2): Promise<void> {
     api: new Map(api.map(([who, visits], i) => [who, [...visits, ...apiMedia[i]!]])),
     ap: new Map(ap.map(([who, visits], i) => [who, [...visits, ...apMedia[i]!]])),
     ms: Date.now() - started,
+    mediaMs: Date.now() - mediaStarted,
   });
 }
 
@@ -1531,7 +1535,7 @@ function printMatrix(): void {
   }
   lines.push(
     "",
-    `Timings: setup ${timings.setup} ms; ${crawls.map((c) => `crawl phase ${c.phase} ${c.ms} ms`).join("; ")}`,
+    `Timings: setup ${timings.setup} ms; ${crawls.map((c) => `crawl phase ${c.phase} ${c.ms} ms (media files ${c.mediaMs} ms)`).join("; ")}`,
   );
   console.log(lines.join("\n"));
 }
