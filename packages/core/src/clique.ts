@@ -47,6 +47,7 @@ import {
   getOwnMedia,
   getVisibleMediaFile,
   getVisibleRemoteMedia,
+  mediaFileKey,
   mediaPath,
   sweepUnattachedMedia,
   uploadMedia,
@@ -221,6 +222,8 @@ export function createClique(options: CreateCliqueOptions) {
     /** A remote attachment the viewer may see, by its proxy key (the server's media proxy serves it). */
     getVisibleRemoteMedia: bind(deps, getVisibleRemoteMedia),
     mediaPath: bind(deps, mediaPath),
+    /** The key of one processed file of an upload: the same each time, unguessable. */
+    mediaFileKey: bind(deps, mediaFileKey),
     sweepUnattachedMedia: bind(deps, sweepUnattachedMedia),
     /** Processing of an upload finished (the server's media worker reports it). */
     markMediaReady: (id: string, result: ProcessedMedia) => stores.media.markReady(id, result),

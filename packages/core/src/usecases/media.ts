@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import type { Deps } from "../deps.ts";
 import type { Media, MediaFile, MediaKind, Member, Post } from "../domain/types.ts";
 import { fail, ok, type Result } from "../errors.ts";
@@ -133,6 +133,24 @@ async function mediaSecret(deps: Deps): Promise<string> {
     randomBytes(32).toString("base64url"),
   );
   return deps.cache.mediaSecret;
+}
+
+/**
+ * The key of one processed file of a media item: unguessable without the
+ * server's secret, and the same each time it is made, so a processing job run
+ * again after a crash overwrites its files instead of leaving orphans.
+ */
+export async function mediaFileKey(
+  deps: Deps,
+  mediaId: string,
+  variant: "display" | "small",
+  extension: string,
+): Promise<string> {
+  const digest = createHmac("sha256", await mediaSecret(deps))
+    .update(`file\n${mediaId}\n${variant}`)
+    .digest("base64url")
+    .slice(0, 22);
+  return `${digest}.${extension}`;
 }
 
 /**

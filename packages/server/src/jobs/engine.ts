@@ -65,8 +65,11 @@ export interface TaskOptions<T> {
   attempts: number;
   /** Jobs one worker process runs at once. */
   concurrency: number;
-  /** Throws to be tried again (with back-off); returns when the job is done. */
-  handler(data: T): Promise<void>;
+  /**
+   * Throws to be tried again (with back-off); returns when the job is done.
+   * `final` is set on the last attempt: what it throws makes a dead letter.
+   */
+  handler(data: T, attempt: { final: boolean }): Promise<void>;
 }
 
 /** What one queue holds. */
@@ -376,7 +379,9 @@ export function openJobEngine(target: JobBackendTarget, settings: JobSettings): 
         const worker = backend.worker(
           `clique-${name}`,
           async (job) => {
-            await options.handler(job.data as never);
+            await options.handler(job.data as never, {
+              final: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
+            });
           },
           {
             concurrency: options.concurrency,

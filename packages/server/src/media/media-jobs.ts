@@ -10,7 +10,7 @@
 import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
 import { Readable } from "node:stream";
-import { type Clique, type EventSubscriber, newFileKey } from "@clique/core";
+import type { Clique, EventSubscriber } from "@clique/core";
 import { getLogger } from "@logtape/logtape";
 import type { JobEngine, TaskQueue } from "../jobs/engine.ts";
 import type { BlobStore } from "./blob-store.ts";
@@ -60,7 +60,22 @@ export function mediaJobs(
   settings: MediaJobSettings,
   clique: () => Clique,
 ): MediaJobs {
-  async function process({ mediaId, sourceKey }: MediaJob): Promise<void> {
+  async function process(job: MediaJob, { final }: { final: boolean }): Promise<void> {
+    try {
+      await processOnce(job);
+    } catch (error) {
+      if (!final) throw error;
+      // The last try failed for a reason of ours: tell the member, free the slot, drop the bytes.
+      await clique().markMediaFailed(
+        job.mediaId,
+        "The file could not be processed; try again later",
+      );
+      await blobs.delete([job.sourceKey]);
+      throw error;
+    }
+  }
+
+  async function processOnce({ mediaId, sourceKey }: MediaJob): Promise<void> {
     const media = await clique().getMediaById(mediaId);
     if (media?.state !== "processing") {
       // Done already (a repeat), or deleted meanwhile: the bytes are not needed.
@@ -86,8 +101,11 @@ export function mediaJobs(
 
   async function storeImage(mediaId: string, path: string): Promise<void> {
     const image = await processImage(path, settings.maxPixels);
-    const display = { key: newFileKey("webp"), ...image.display };
-    const small = { key: newFileKey("webp"), ...image.small };
+    const display = {
+      key: await clique().mediaFileKey(mediaId, "display", "webp"),
+      ...image.display,
+    };
+    const small = { key: await clique().mediaFileKey(mediaId, "small", "webp"), ...image.small };
     await blobs.write(display.key, Readable.from(display.data));
     await blobs.write(small.key, Readable.from(small.data));
     await clique().markMediaReady(mediaId, {
@@ -119,8 +137,14 @@ export function mediaJobs(
     const started = Date.now();
     const video = await processVideo(path, container, settings.video ?? DEFAULT_VIDEO_LIMITS);
     try {
-      const display = { key: newFileKey(video.video.extension), size: 0 };
-      const small = { key: newFileKey("webp"), size: video.poster.data.length };
+      const display = {
+        key: await clique().mediaFileKey(mediaId, "display", video.video.extension),
+        size: 0,
+      };
+      const small = {
+        key: await clique().mediaFileKey(mediaId, "small", "webp"),
+        size: video.poster.data.length,
+      };
       display.size = await blobs.write(display.key, createReadStream(video.video.file));
       await blobs.write(small.key, Readable.from(video.poster.data));
       await clique().markMediaReady(mediaId, {
