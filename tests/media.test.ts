@@ -821,7 +821,8 @@ for (const backend of backends()) {
       assert.equal(attachFailed.status, 422, attachFailed.text);
       assert.equal(attachFailed.json.code, "media_failed");
 
-      // Editing: the photos replaced, then taken off (they are detached, for the sweep).
+      // Editing: the photos replaced, then taken off. A photo taken off is deleted, files and
+      // all: one shown to this post's audience never moves to another under the same URL.
       const edited = await c.api<{ media_attachments: MediaAttachment[] }>(
         "alice",
         "PUT",
@@ -833,7 +834,8 @@ for (const backend of backends()) {
         [yellow!.id],
       );
       const greenRow = (await c.rows()).find((r) => r.id === green!.id);
-      assert.equal(greenRow?.post_id, null, "green is no longer attached");
+      assert.equal(greenRow, undefined, "green is gone");
+      await c.assertFilesAreVariants();
       const bare = await c.api<{ media_attachments: MediaAttachment[] }>(
         "alice",
         "PUT",

@@ -404,6 +404,12 @@ export interface MediaStore {
   countProcessing(ownerId: string, options?: { lock?: boolean }): Promise<number>;
   /** Deletes an upload whose processing failed (it has no files); whether there was one. */
   deleteFailed(id: string): Promise<boolean>;
+  /**
+   * Deletes the post's media rows other than `keep` (taken off the post by an
+   * edit: a photo once shown with one audience never moves to another);
+   * returns their file keys.
+   */
+  deleteFromPost(postId: string, keep: readonly string[]): Promise<string[]>;
   /** Deletes the post's media rows; returns their file keys. */
   deleteByPost(postId: string): Promise<string[]>;
   /** Deletes uploads never attached, made before `before`; returns their file keys. */

@@ -80,7 +80,10 @@ export async function editPost(
       recipientIds: [...new Set([...kept, ...text.mentionIds])].filter((m) => m !== author.id),
       hashtags: text.hashtags,
     });
-    // Uploads taken off the post are no longer attached: the sweep deletes them.
+    // Photos taken off the post are deleted, files and all: one shown to this
+    // post's audience must never be re-attached elsewhere under the same URL.
+    const removed = await tx.media.deleteFromPost(post.id, mediaIds);
+    if (removed.length > 0) await tx.outbox.record({ kind: "media-deleted", keys: removed }, now);
     await tx.media.attach(post.id, author.id, mediaIds);
     const updated = (await tx.posts.getById(post.id))!;
     await tx.outbox.record({ kind: "post-updated", post: updated }, now);

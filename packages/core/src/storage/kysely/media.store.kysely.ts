@@ -186,6 +186,12 @@ export class KyselyMediaStore implements MediaStore {
     return Number(result.numDeletedRows) > 0;
   }
 
+  async deleteFromPost(postId: string, keep: readonly string[]): Promise<string[]> {
+    let query = this.db.deleteFrom("media").where("post_id", "=", postId);
+    if (keep.length > 0) query = query.where("id", "not in", [...keep]);
+    return keysOf(await query.returning(["display_key", "small_key"]).execute());
+  }
+
   async deleteByPost(postId: string): Promise<string[]> {
     const rows = await this.db
       .deleteFrom("media")
