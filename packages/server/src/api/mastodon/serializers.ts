@@ -263,6 +263,7 @@ export function serializeInstanceV1(
 /** What uploads may be, as the instance endpoints say. */
 export interface MediaLimits {
   imageBytes: number;
+  videoBytes: number;
   maxPixels: number;
 }
 
@@ -275,12 +276,22 @@ function configuration(limits: MediaLimits) {
       characters_reserved_per_url: 23,
     },
     media_attachments: {
-      supported_mime_types: ["image/jpeg", "image/png", "image/webp", "image/avif", "image/gif"],
+      supported_mime_types: [
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+        "image/avif",
+        "image/gif",
+        "video/mp4",
+        "video/quicktime",
+        "video/webm",
+      ],
       image_size_limit: limits.imageBytes,
       image_matrix_limit: limits.maxPixels,
-      video_size_limit: 0,
-      video_frame_rate_limit: 0,
-      video_matrix_limit: 0,
+      video_size_limit: limits.videoBytes,
+      video_frame_rate_limit: 60,
+      // process-video.ts refuses videos larger than 4096×2304.
+      video_matrix_limit: 4096 * 2304,
       description_limit: MAX_DESCRIPTION,
     },
     polls: { max_options: 0, max_characters_per_option: 0, min_expiration: 0, max_expiration: 0 },
@@ -342,7 +353,12 @@ export function serializeMedia(
           aspect: f.width / f.height,
         }
       : undefined;
-  const original = size({ width: media.width, height: media.height });
+  const dimensions = size({ width: media.width, height: media.height });
+  // Mastodon gives a video's length in `meta.original.duration` (and the top level, for older apps).
+  const original =
+    dimensions && media.duration !== null
+      ? { ...dimensions, duration: media.duration }
+      : dimensions;
   const small = size(media.small);
   return {
     id: media.id,
