@@ -27,6 +27,15 @@ export {
 } from "./federation/relay.ts";
 export { INSTANCE_IDENTIFIER } from "./federation/remote-actors.ts";
 export { isId, newId } from "./ids.ts";
+export {
+  ACTIONS,
+  type Action,
+  type Decision,
+  decide,
+  mayTake,
+  RANK,
+  type Refusal,
+} from "./permissions/permissions.ts";
 export type * from "./stores/stores.ts";
 export { htmlToPlainText, sanitizePostHtml } from "./text/render.ts";
 export {
