@@ -6,7 +6,9 @@
  * (the default) does both.
  */
 import { type Clique, createClique } from "@clique/core";
+import { createModeration, type Moderation, type ModerationDatabase } from "@clique/moderation";
 import { getLogger } from "@logtape/logtape";
+import type { Kysely } from "kysely";
 import type { Config } from "./config.ts";
 import { type FederationBackends, openFederationBackends } from "./db/federation-backends.ts";
 import { openStorage, type Storage } from "./db/open-storage.ts";
@@ -31,6 +33,8 @@ export interface Composition {
   jobs: JobEngine;
   /** Where media files are kept. */
   blobs: BlobStore;
+  /** Roles, reports, removals, remote blocks and the audit log. */
+  moderation: Moderation;
   /** Remote attachments, fetched and kept a while (`media/proxy.ts`). */
   mediaProxy: MediaProxy;
   /** Local disk, for files processed while a request waits (the same as `blobs` without S3). */
@@ -82,8 +86,12 @@ export async function compose(config: Config): Promise<Composition> {
     { maxPixels: config.media.maxPixels, concurrency: 1 },
     () => clique,
   );
+  const moderation = createModeration({
+    db: storage.db as unknown as Kysely<ModerationDatabase>,
+  });
   const clique = createClique({
-    subscribers: [media.subscriber],
+    subscribers: [media.subscriber, ...moderation.subscribers],
+    inboxListeners: moderation.inboxListeners,
     stores: storage.stores,
     config: { origin: config.origin, defaultMemberCap: config.defaultMemberCap },
     federation: {
@@ -104,6 +112,7 @@ export async function compose(config: Config): Promise<Composition> {
     videoBytes: config.media.videoBytes,
     userAgent: cliqueUserAgent(VERSION, config.origin),
   });
+  moderation.attach(clique);
   // Fedify's deliveries carry no User-Agent of their own (user-agent.ts).
   const uninstallUserAgent = installUserAgent(cliqueUserAgent(VERSION, config.origin));
   const abort = new AbortController();
@@ -118,6 +127,7 @@ export async function compose(config: Config): Promise<Composition> {
     blobs,
     mediaProxy: proxy,
     scratch,
+    moderation,
     async startWorkers() {
       if (relay) return;
       void clique.federation?.startQueue(undefined, { signal: abort.signal });

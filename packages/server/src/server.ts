@@ -91,6 +91,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
           blobs: composition.blobs,
           mediaProxy: composition.mediaProxy,
           scratch: composition.scratch,
+          moderation: composition.moderation,
         });
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });
   await new Promise<void>((resolve, reject) => {

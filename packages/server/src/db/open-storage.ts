@@ -5,6 +5,7 @@ import {
   migrateToLatest,
   openDatabase,
 } from "@clique/core/kysely";
+import { type ModerationDatabase, migrateModeration } from "@clique/moderation";
 import { getLogger } from "@logtape/logtape";
 import type { Kysely } from "kysely";
 import type { Config } from "../config.ts";
@@ -48,8 +49,10 @@ export async function openStorage(
   try {
     if (options.migrate !== false) {
       const { applied } = await migrateToLatest(db);
-      if (applied.length > 0)
-        log.info("Applied migrations: {applied}", { applied: applied.join(", ") });
+      // Moderation keeps its own tables (and ledger) in the same database.
+      const moderation = await migrateModeration(db as unknown as Kysely<ModerationDatabase>);
+      const all = [...applied, ...moderation.applied.map((m) => `moderation/${m}`)];
+      if (all.length > 0) log.info("Applied migrations: {applied}", { applied: all.join(", ") });
     }
   } catch (error) {
     await db.destroy();

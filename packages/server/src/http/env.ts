@@ -1,4 +1,5 @@
 import type { Clique, Member, Viewer } from "@clique/core";
+import type { Moderation } from "@clique/moderation";
 import type { Config } from "../config.ts";
 import type { BlobStore } from "../media/blob-store.ts";
 import type { MediaProxy } from "../media/proxy.ts";
@@ -13,6 +14,8 @@ export interface AppServices {
   mediaProxy: MediaProxy;
   /** Local disk, for files processed while a request waits (profile images), whatever `blobs` is. */
   scratch: BlobStore;
+  /** Roles, reports, removals, remote blocks and the audit log. */
+  moderation: Moderation;
 }
 
 /** Hono's typing for our app: services, and who is asking. */
