@@ -194,9 +194,10 @@ interface Canary {
    * `follows`: alice's follower and following lists (its "token" is the
    * friend's actor id, looked for on those lists only); `media`: one variant
    * of a post's photo (its "token" is the SHA-256 of the file, found in the
-   * crawl's record of a media file it was served).
+   * crawl's record of a media file it was served); `report`: a report's
+   * comment (client API only: the moderators' queue and the reporter's own list).
    */
-  kind: "post" | "history" | "part" | "follows" | "media";
+  kind: "post" | "history" | "part" | "follows" | "media" | "report";
   audience: CanaryAudience;
   author: Author;
   /** Whose followers a `followers` audience means (a reply borrows its parent's); default `author`. */
@@ -207,12 +208,21 @@ interface Canary {
   phase?: 1 | 2;
   /** For a post canary: the status that carries it (its date and parent, for the counts). */
   status?: Status;
+  /** For a report canary: the account reported (`author` is who filed it). */
+  about?: Identity;
 }
 
 /** Whether `who` may see `canary`, by the rules (visibility.ts, in words). */
 function mayRead(who: Identity, canary: Canary, asAuthor = true): boolean {
   // A removed member's posts and profile are gone with her, for everyone.
   if (canary.author === "erin") return false;
+  // A report is for the moderators (alice is the only one) and the member who filed it;
+  // never for the account it is about, whoever that is.
+  if (canary.kind === "report")
+    return (
+      who !== canary.about &&
+      (who === "alice" || (asAuthor && who === canary.author && MEMBERS.has(who)))
+    );
   // A server's instance actor sees what any account on its host may see, but not
   // by being its author (what a server's accounts wrote is theirs, not the server's).
   if (who === "instance") return REMOTES.some((r) => mayRead(r, canary, false));
@@ -290,7 +300,11 @@ const ids: Record<string, string> = {};
 const statuses: Status[] = [];
 let circleId = "";
 let inviteCode = "";
+/** A block of a server nobody here knows, for `/api/v1/admin/domain_blocks/:id`. */
+let domainBlockId = "";
 const canaries: Canary[] = [];
+/** The reports of the world (bob's two and a remote server's `Flag`), for `/…/reports/:id`. */
+const reportIds: string[] = [];
 /** What each crawl found, by phase and identity. */
 const crawls: {
   phase: 1 | 2;
@@ -567,6 +581,13 @@ before(async () => {
   ).id;
   inviteCode = (await ok<{ code: string }>(tokens.alice, "POST", "/api/v1/clique/invites", {}))
     .code;
+  // A server alice blocked: nobody of the world lives there, so no canary moves.
+  domainBlockId = (
+    await ok<{ id: string }>(tokens.alice, "POST", "/api/v1/clique/domains", {
+      domain: "nobody-here.example",
+      reason: "the crawl's own block",
+    })
+  ).id;
 
   // Her profile: a bio for followers, follow lists for the Clique, fields of phase 1.
   await ok(tokens.alice, "PATCH", "/api/v1/accounts/update_credentials", {
@@ -683,6 +704,8 @@ before(async () => {
       );
     }
   assert.equal(erinGrants.size, 2, "erin was handed both variants of the Clique's photo");
+
+  await fileReports();
 
   // Erin is removed; her token dies with her membership.
   await runCliOk(["member", "set-status", "erin", "removed"], { env });
@@ -903,6 +926,57 @@ async function receiveRemotePosts(alicesFollowersPost: Status): Promise<void> {
   }
 }
 
+/**
+ * Reports, each comment a canary: bob reports stranger (alice, the moderator,
+ * and bob may read it) and alice (bob only: nobody sees a report about
+ * themselves), and stranger's server sends a `Flag` about bob (alice only).
+ */
+async function fileReports(): Promise<void> {
+  for (const [about, id] of [
+    ["stranger", ids.stranger],
+    ["alice", ids.alice],
+  ] as const) {
+    const comment = addCanary({
+      label: `report:bob about ${about}`,
+      kind: "report",
+      audience: "nobody",
+      author: "bob",
+      about,
+    });
+    const filed = await ok<{ id: string }>(tokens.bob, "POST", "/api/v1/reports", {
+      account_id: id,
+      comment,
+    });
+    reportIds.push(filed.id);
+  }
+  const stranger = remote().account("stranger");
+  const content = addCanary({
+    label: "report:flag about bob (stranger's server)",
+    kind: "report",
+    audience: "nobody",
+    author: "stranger",
+    about: "bob",
+  });
+  await deliverOk(
+    `${clique().origin}/inbox`,
+    {
+      "@context": AS,
+      id: `${remote().origin}/flags/${randomUUID()}`,
+      type: "Flag",
+      actor: stranger.id,
+      object: [`${clique().origin}/users/bob`],
+      content,
+    },
+    stranger,
+  );
+  const flagged = await eventually("stranger's Flag in the queue", async () =>
+    (
+      await ok<{ id: string; comment: string }[]>(tokens.alice, "GET", "/api/v1/admin/reports")
+    ).find((r) => r.comment === content),
+  );
+  reportIds.push(flagged.id);
+}
+
 /** Replaces alice's fields with one per audience, each value a canary of that phase. */
 async function setFields(phase: 1 | 2, audiences: readonly CanaryAudience[]): Promise<void> {
   const fields = audiences.map((audience) => ({
@@ -983,6 +1057,10 @@ function plan(
           return accountIds.map((id) => `${id}.png`);
         case "media":
           return uploadIds;
+        case "domain-block":
+          return [domainBlockId];
+        case "report":
+          return reportIds;
         case "media-file": {
           const prefix = prefixOf(route);
           return media.paths

@@ -67,6 +67,13 @@ interface Fixtures {
   mediaSig: string;
   /** A remote photo's file at the media proxy. */
   proxiedFile: string;
+  /** mallory (the fake remote's account) as this server knows her, and her post with the photo. */
+  mallory: string;
+  malloryStatus: string;
+  /** bob's report about mallory and her post (alice, the owner, handles it). */
+  report: string;
+  /** A decision about a server nobody here knows (Mastodon's admin domain blocks). */
+  domainBlock: string;
 }
 
 let db: TestDatabase | undefined;
@@ -200,15 +207,32 @@ before(async () => {
   assert.equal(delivered.status, 202, delivered.text);
   const remoteStatus = await eventually("mallory's post in alice's home", async () => {
     const home = await ok("GET", "/api/v1/timelines/home?limit=40", undefined);
-    return (home.json as unknown as { uri: string; media_attachments: { url: string }[] }[]).find(
-      (s) => s.uri === noteId,
-    );
+    return (
+      home.json as unknown as {
+        id: string;
+        uri: string;
+        account: { id: string };
+        media_attachments: { url: string }[];
+      }[]
+    ).find((s) => s.uri === noteId);
   });
   const proxied = new URL(remoteStatus.media_attachments[0]?.url ?? "http://x/none");
   assert.match(proxied.pathname, /^\/media\/proxy\//, "mallory's photo is at the proxy");
   // Bob asks to follow Alice (members approve followers by default): a follow request.
   await ok("POST", `/api/v1/accounts/${alice}/follow`, undefined, {
     authorization: `Bearer ${tokens.bob}`,
+  });
+  // Bob reports mallory's post: the report every report route works on.
+  const report = await ok(
+    "POST",
+    "/api/v1/reports",
+    { account_id: remoteStatus.account.id, status_ids: [remoteStatus.id], comment: "spam" },
+    { authorization: `Bearer ${tokens.bob}` },
+  );
+  // A server alice decided about (a note only: nothing changes), for the admin domain blocks.
+  const domainBlock = await ok("POST", "/api/v1/admin/domain_blocks", {
+    domain: "fuzz-fixture.example",
+    severity: "noop",
   });
   f = {
     alice: alice!,
@@ -229,6 +253,10 @@ before(async () => {
     mediaFor: handed.searchParams.get("for")!,
     mediaSig: handed.searchParams.get("sig")!,
     proxiedFile: proxied.pathname.split("/").at(-1)!,
+    mallory: remoteStatus.account.id,
+    malloryStatus: remoteStatus.id,
+    report: report.json.id as string,
+    domainBlock: domainBlock.json.id as string,
   };
 });
 
@@ -446,6 +474,109 @@ const ROUTE_TABLE: Record<string, (f: Fixtures) => RouteCase> = {
     body: { name: "Fuzzers", member_ids: [f.bob] },
   }),
   "DELETE /api/v1/clique/circles/:id": () => ({ params: { id: "doomedCircle" }, last: true }),
+  "POST /api/v1/reports": (f) => ({
+    as: "bob",
+    body: {
+      account_id: f.mallory,
+      status_ids: [f.malloryStatus],
+      comment: "Fuzzed report",
+      category: "spam",
+      forward: true,
+      forward_to_domains: [],
+      rule_ids: [],
+    },
+  }),
+  "GET /api/v1/admin/reports": (f) => ({
+    query: {
+      ...page,
+      resolved: "false",
+      account_id: f.bob,
+      target_account_id: f.mallory,
+      state: "open",
+    },
+  }),
+  "GET /api/v1/admin/reports/:id": () => ({ params: { id: "report" } }),
+  "POST /api/v1/admin/reports/:id/assign_to_self": () => ({ params: { id: "report" } }),
+  "POST /api/v1/admin/reports/:id/unassign": () => ({ params: { id: "report" } }),
+  "POST /api/v1/admin/reports/:id/resolve": () => ({
+    params: { id: "report" },
+    body: { action_taken_comment: "Fuzzed away" },
+  }),
+  "POST /api/v1/admin/reports/:id/reopen": () => ({ params: { id: "report" } }),
+  "GET /api/v1/clique/reports": () => ({ as: "bob", query: { ...page, state: "open" } }),
+  "GET /api/v1/clique/reports/:id": () => ({ as: "bob", params: { id: "report" } }),
+  "POST /api/v1/clique/reports/:id/dismiss": () => ({
+    params: { id: "report" },
+    body: { reason: "Fuzzed" },
+  }),
+  "POST /api/v1/clique/reports/:id/forward": () => ({
+    params: { id: "report" },
+    body: { include_comment: true },
+  }),
+  "GET /api/v1/clique/domains": () => ({}),
+  "POST /api/v1/clique/domains": () => ({
+    body: {
+      domain: "fuzz-blocked.example",
+      severity: "block",
+      reason: "Fuzzed",
+      public_comment: "Fuzzed in public",
+    },
+  }),
+  "DELETE /api/v1/clique/domains": () => ({
+    query: { domain: "fuzz-blocked.example", reason: "Fuzzed" },
+  }),
+  "GET /api/v1/clique/moderation/remote_accounts": () => ({}),
+  // mallory is suspended and silenced, then both are lifted: after every other route, in that
+  // order (her post and photo, which other routes use, go with the suspension).
+  "POST /api/v1/clique/moderation/remote_accounts/:id/suspend": () => ({
+    params: { id: "mallory" },
+    body: { reason: "Fuzzed" },
+    last: true,
+  }),
+  "POST /api/v1/clique/moderation/remote_accounts/:id/silence": () => ({
+    params: { id: "mallory" },
+    body: { reason: "Fuzzed" },
+    last: true,
+  }),
+  "POST /api/v1/clique/moderation/remote_accounts/:id/unsuspend": () => ({
+    params: { id: "mallory" },
+    body: { reason: "Fuzzed" },
+    last: true,
+  }),
+  "POST /api/v1/clique/moderation/remote_accounts/:id/unsilence": () => ({
+    params: { id: "mallory" },
+    body: { reason: "Fuzzed" },
+    last: true,
+  }),
+  "POST /api/v1/clique/moderation/remote_accounts/:id/reject_follows": () => ({
+    params: { id: "mallory" },
+    body: { reason: "Fuzzed" },
+  }),
+  "GET /api/v1/admin/domain_blocks": () => ({ query: { limit: "20" } }),
+  "GET /api/v1/admin/domain_blocks/:id": () => ({ params: { id: "domainBlock" } }),
+  "POST /api/v1/admin/domain_blocks": () => ({
+    body: {
+      domain: "fuzz-mastodon.example",
+      severity: "silence",
+      reject_media: false,
+      reject_reports: false,
+      private_comment: "Fuzzed",
+      public_comment: "Fuzzed in public",
+      obfuscate: false,
+    },
+  }),
+  "PUT /api/v1/admin/domain_blocks/:id": () => ({
+    params: { id: "domainBlock" },
+    body: {
+      severity: "noop",
+      reject_media: false,
+      reject_reports: false,
+      private_comment: "Fuzzed",
+      public_comment: "Fuzzed in public",
+      obfuscate: false,
+    },
+  }),
+  "DELETE /api/v1/admin/domain_blocks/:id": () => ({ params: { id: "domainBlock" }, last: true }),
   "GET /.well-known/webfinger": (f) => ({
     query: { resource: `acct:alice@${f.host}`, rel: "self" },
   }),
@@ -1141,6 +1272,18 @@ test("validly signed hostile activities are never answered with a 5xx", async ()
     { ...base, type: "Delete", object: { id: null } },
     { ...base, type: "Accept", object: { type: "Follow", id: LONG.slice(0, 5000) } },
     { ...base, type: "Update", object: { ...note, name: "\u0000" } },
+    {
+      ...base,
+      type: "Flag",
+      object: [`${server!.origin}/users/alice`, 42, { id: null }],
+      content: { a: 1 },
+    },
+    {
+      ...base,
+      type: "Flag",
+      object: `${server!.origin}/users/alice/statuses/${f.status}%00`,
+      content: LONG,
+    },
     JSON.parse(
       `{"@context": "https://www.w3.org/ns/activitystreams", "type": "Create", "actor": "${mallory.id}", "__proto__": {"x": 1}, "object": {"constructor": {"prototype": {"x": 1}}}}`,
     ),

@@ -6,6 +6,7 @@ import type { InboxListener } from "./federation/inbox.ts";
 import { createPublisher } from "./federation/publisher.ts";
 import { type RelayPolicy, relayNext } from "./federation/relay.ts";
 import { createResolver } from "./federation/remote-actors.ts";
+import { createRemoteStanding } from "./federation/remote-standing.ts";
 import { isId } from "./ids.ts";
 import type { OutboxEntry, ProcessedMedia, Stores } from "./stores/stores.ts";
 import { accountStats, countOpenLocalPosts } from "./usecases/account-stats.ts";
@@ -16,6 +17,7 @@ import {
   unblockAccount,
   unmuteAccount,
 } from "./usecases/block-account.ts";
+import { blockDomain, unblockDomain } from "./usecases/block-domain.ts";
 import { changePassword, resetPassword } from "./usecases/change-password.ts";
 import {
   createCircle,
@@ -38,7 +40,9 @@ import {
 } from "./usecases/follow-account.ts";
 import { getContext } from "./usecases/get-context.ts";
 import { getVisiblePost } from "./usecases/get-visible-post.ts";
+import { hidePost, unhidePost } from "./usecases/hide-post.ts";
 import { initClique } from "./usecases/init-clique.ts";
+import { leaveClique } from "./usecases/leave-clique.ts";
 import { likePost, unlikePost } from "./usecases/like-post.ts";
 import { getPostHistory, listAccountPosts, listHomeFeed } from "./usecases/list-posts.ts";
 import {
@@ -52,13 +56,29 @@ import {
   sweepUnattachedMedia,
   uploadMedia,
 } from "./usecases/media.ts";
+import { listNotifications } from "./usecases/notifications.ts";
 import { postExtras } from "./usecases/post-extras.ts";
 import { redeemInvite } from "./usecases/redeem-invite.ts";
+import { removeMember } from "./usecases/remove-member.ts";
+import { removePost } from "./usecases/remove-post.ts";
 import { revokeInvite } from "./usecases/revoke-invite.ts";
+import {
+  liftRemoteSanction,
+  rejectPendingFollows,
+  sanctionRemoteAccount,
+} from "./usecases/sanction-remote-account.ts";
+import { setMemberRole } from "./usecases/set-member-role.ts";
 import { setMemberStatus } from "./usecases/set-member-status.ts";
 import { issueToken, signIn } from "./usecases/sign-in.ts";
+import {
+  endedSuspensions,
+  nextSuspensionEnd,
+  suspendMember,
+  unsuspendMember,
+} from "./usecases/suspend-member.ts";
 import { updateProfile } from "./usecases/update-profile.ts";
 import { viewProfile } from "./usecases/view-profile.ts";
+import { warnMember } from "./usecases/warn-member.ts";
 import { ANONYMOUS, canSeePart, type Viewer } from "./visibility/visibility.ts";
 
 type Bound<F> = F extends (deps: Deps, ...args: infer A) => infer R ? (...args: A) => R : never;
@@ -95,6 +115,7 @@ export function createClique(options: CreateCliqueOptions) {
     publisher: NO_PUBLISHER,
     subscribers: options.subscribers ?? [],
     resolver: NO_RESOLVER,
+    standing: createRemoteStanding(() => options.stores.remoteModeration),
     cache: {},
   };
   // The federation dispatches through the use cases, and the use cases publish
@@ -163,6 +184,28 @@ export function createClique(options: CreateCliqueOptions) {
     revokeInvite: bind(deps, revokeInvite),
     setMemberStatus: bind(deps, setMemberStatus),
     updateProfile: bind(deps, updateProfile),
+    /** A member leaves on their own (password confirmed); the last owner cannot. */
+    leaveClique: bind(deps, leaveClique),
+    // Moderation's primitives: each asks the permission table (`null` acts as the server)
+    /** Gives a member a role; ownership is handed over by making someone owner, then stepping down. */
+    setMemberRole: bind(deps, setMemberRole),
+    /** Removes a member: seat freed, tokens ended, posts deleted or kept hidden, a Delete of the actor sent. */
+    removeMember: bind(deps, removeMember),
+    /** Suspends a member, until a date or until lifted; federated as the actor becoming unavailable. */
+    suspendMember: bind(deps, suspendMember),
+    unsuspendMember: bind(deps, unsuspendMember),
+    /** Suspended members whose end date has come. */
+    endedSuspensions: bind(deps, endedSuspensions),
+    nextSuspensionEnd: bind(deps, nextSuspensionEnd),
+    /** Tells a member why (a moderation warning), changing nothing else. */
+    warnMember: bind(deps, warnMember),
+    /** A moderator removes a member's post with a reason; the author is told. */
+    removePost: bind(deps, removePost),
+    /** Hides a remote post from the whole Clique, or shows it again. */
+    hidePost: bind(deps, hidePost),
+    unhidePost: bind(deps, unhidePost),
+    /** What a member was told (each about a post only while they may see it). */
+    listNotifications: bind(deps, listNotifications),
     // Credentials
     signIn: bind(deps, signIn),
     issueToken: bind(deps, issueToken),
@@ -187,6 +230,26 @@ export function createClique(options: CreateCliqueOptions) {
     getCircle: bind(deps, getCircle),
     updateCircle: bind(deps, updateCircle),
     deleteCircle: bind(deps, deleteCircle),
+    /**
+     * Remote moderation's enforcement: domain blocks and limits, suspended and
+     * silenced remote accounts. Moderation's workflows call these after asking
+     * the permission table, and write the audit log.
+     */
+    remoteModeration: {
+      blockDomain: bind(deps, blockDomain),
+      unblockDomain: bind(deps, unblockDomain),
+      listDomainBlocks: () => stores.remoteModeration.listDomains(),
+      getDomainBlock: (id: string) =>
+        isId(id) ? stores.remoteModeration.getDomain(id) : Promise.resolve(null),
+      sanctionAccount: bind(deps, sanctionRemoteAccount),
+      liftSanction: bind(deps, liftRemoteSanction),
+      rejectPendingFollows: bind(deps, rejectPendingFollows),
+      listSanctions: () => stores.remoteModeration.listSanctions(),
+      sanctionsOf: (actorId: string) =>
+        isId(actorId) ? stores.remoteModeration.sanctionsOf(actorId) : Promise.resolve([]),
+      /** Where a host or remote actor stands (cached: the edge asks it on every inbox POST). */
+      standing: deps.standing,
+    },
     // Reads that carry no per-post privacy
     getSettings: () => stores.settings.get(),
     updateSettings: (patch: Parameters<Stores["settings"]["update"]>[0]) =>
@@ -194,6 +257,9 @@ export function createClique(options: CreateCliqueOptions) {
     listMembers: (status?: Member["status"]) => stores.members.list(status ? { status } : {}),
     getMemberByUsername: (username: string) => stores.members.getByUsername(username),
     getMember: (id: string) => (isId(id) ? stores.members.getById(id) : Promise.resolve(null)),
+    /** Any post by id, deleted and hidden ones included: for moderation, never for showing. */
+    getPostForModeration: (id: string) =>
+      isId(id) ? stores.posts.getById(id) : Promise.resolve(null),
     getMembers: (ids: readonly string[]) => stores.members.getByIds(ids.filter(isId)),
     getActors: (ids: readonly string[]) => stores.actors.getByIds(ids.filter(isId)),
     getActor: (id: string) => (isId(id) ? stores.actors.getById(id) : Promise.resolve(null)),

@@ -1,4 +1,5 @@
 import type { EventSubscriber, Publisher, RemoteResolver } from "./federation/events.ts";
+import type { RemoteStanding } from "./federation/remote-standing.ts";
 import type { Stores } from "./stores/stores.ts";
 
 /** Settings core needs from its host; parsed by the server, never read from the environment here. */
@@ -21,6 +22,11 @@ export interface Deps {
   subscribers: readonly EventSubscriber[];
   /** Finds remote accounts; knows none without federation. */
   resolver: RemoteResolver;
+  /**
+   * Where other servers and remote accounts stand (domain blocks, suspended
+   * and silenced accounts), cached for the inbox, the publisher and the edge.
+   */
+  standing: RemoteStanding;
   /** Values made once per Clique and kept (e.g. the secret that signs media URLs). */
   cache: { mediaSecret?: Promise<string> };
 }

@@ -7,6 +7,17 @@
 export { checkPassword } from "./auth/secrets.ts";
 export { type Clique, type CreateCliqueOptions, createClique } from "./clique.ts";
 export type { CliqueConfig, Deps } from "./deps.ts";
+export {
+  type ActorSanction,
+  type ActorSanctionKind,
+  DOMAIN_SEVERITIES,
+  type DomainBlock,
+  type DomainSeverity,
+  domainCovers,
+  hostOfUrl,
+  normalizeDomain,
+  type RemoteStandingKind,
+} from "./domain/remote-moderation.ts";
 export * from "./domain/types.ts";
 export { checkUsername, type UsernameProblem } from "./domain/username.ts";
 export { CliqueError, type CliqueErrorCode, fail, ok, type Result } from "./errors.ts";
@@ -26,6 +37,11 @@ export {
   type RelayPolicy,
 } from "./federation/relay.ts";
 export { INSTANCE_IDENTIFIER } from "./federation/remote-actors.ts";
+export {
+  createRemoteStanding,
+  type RemoteStanding,
+  STANDING_TTL_MS,
+} from "./federation/remote-standing.ts";
 export { isId, newId } from "./ids.ts";
 export {
   ACTIONS,
@@ -35,7 +51,9 @@ export {
   mayTake,
   RANK,
   type Refusal,
+  SERVER_ACTOR,
 } from "./permissions/permissions.ts";
+export type { ActingAs } from "./permissions/permit.ts";
 export type * from "./stores/stores.ts";
 export { htmlToPlainText, sanitizePostHtml } from "./text/render.ts";
 export {
@@ -45,6 +63,11 @@ export {
   urlsFor,
 } from "./urls.ts";
 export { type AccountStats, NO_STATS } from "./usecases/account-stats.ts";
+export type {
+  BlockDomainProblem,
+  BlockedDomain,
+  DomainBlockInput,
+} from "./usecases/block-domain.ts";
 export type {
   ChangePasswordInput,
   ChangePasswordProblem,
@@ -57,7 +80,9 @@ export {
   MAX_POST_LENGTH,
   MAX_SPOILER_LENGTH,
 } from "./usecases/create-post.ts";
+export type { HidePostProblem } from "./usecases/hide-post.ts";
 export type { InitCliqueProblem } from "./usecases/init-clique.ts";
+export type { LeaveCliqueProblem } from "./usecases/leave-clique.ts";
 export {
   MAX_ATTACHMENTS,
   MAX_DESCRIPTION,
@@ -67,16 +92,27 @@ export {
   UNATTACHED_TTL_MS,
   type VisibleMediaFile,
 } from "./usecases/media.ts";
+export type { NotificationFilters, NotificationPage } from "./usecases/notifications.ts";
 export type { PostExtras, ViewableMedia } from "./usecases/post-extras.ts";
+export type { PurgeSummary } from "./usecases/purge-remote-actors.ts";
 export type { RedeemInviteProblem } from "./usecases/redeem-invite.ts";
+export type { RemovalOptions, RemoveMemberProblem } from "./usecases/remove-member.ts";
+export type { RemovePostProblem } from "./usecases/remove-post.ts";
+export type { Sanctioned, SanctionProblem } from "./usecases/sanction-remote-account.ts";
+export type { SetMemberRoleProblem } from "./usecases/set-member-role.ts";
 export {
   MAX_FAILED_SIGN_INS,
   MAX_FAILED_SIGN_INS_PER_ADDRESS,
   MAX_FAILED_SIGN_INS_PER_USERNAME,
   type SignInProblem,
 } from "./usecases/sign-in.ts";
+export type {
+  SuspendMemberProblem,
+  UnsuspendMemberProblem,
+} from "./usecases/suspend-member.ts";
 export type { ProfileUpdate } from "./usecases/update-profile.ts";
 export type { VisibleProfile } from "./usecases/view-profile.ts";
+export type { WarnMemberProblem } from "./usecases/warn-member.ts";
 export {
   ANONYMOUS,
   canSeeMemberList,

@@ -24,11 +24,53 @@ import {
 } from "@clique/core";
 import type { Kysely } from "kysely";
 import type { AuditEntry, AuditSubject } from "./audit.ts";
-import { KyselyAuditStore, type ModerationDatabase } from "./storage/audit.store.kysely.ts";
+import { suspensionTimer } from "./members/suspension-timer.ts";
+import { memberWorkflows } from "./members/workflows.ts";
+import { remoteWorkflows } from "./remote/remote-workflows.ts";
+import type { ReportContext } from "./reports/context.ts";
+import { type FileReportInput, fileReport } from "./reports/file-report.ts";
+import { forwardReport } from "./reports/forward-report.ts";
+import {
+  getOwnReport,
+  getReport,
+  listOwnReports,
+  listReports,
+  type ReportStep,
+  stepReport,
+} from "./reports/handle-report.ts";
+import { flagListener } from "./reports/receive-flag.ts";
+import type { ReportQuery } from "./reports/report.ts";
+import { KyselyAuditStore } from "./storage/audit.store.kysely.ts";
+import { kyselyReportStorage } from "./storage/report.store.kysely.ts";
+import type { ModerationDatabase } from "./storage/schema.ts";
 
 export type { AuditEntry, AuditStore, AuditSubject } from "./audit.ts";
-export type { ModerationDatabase } from "./storage/audit.store.kysely.ts";
+export type { SuspensionTimer } from "./members/suspension-timer.ts";
+export { MAX_REASON, type MemberWorkflows } from "./members/workflows.ts";
+export {
+  type DomainDecision,
+  MAX_REMOTE_REASON,
+  type RemoteWorkflows,
+} from "./remote/remote-workflows.ts";
+export type { FileReportInput, FileReportProblem } from "./reports/file-report.ts";
+export type { ForwardProblem } from "./reports/forward-report.ts";
+export type { ReportStep, ReportStepProblem } from "./reports/handle-report.ts";
+export {
+  MAX_ACTION_TEXT,
+  MAX_COMMENT,
+  MAX_REPORTED_POSTS,
+  REPORT_CATEGORIES,
+  REPORT_STATES,
+  type Report,
+  type ReportCategory,
+  type ReportedPost,
+  type Reporter,
+  type ReportQuery,
+  type ReportState,
+  type ReportStore,
+} from "./reports/report.ts";
 export { migrateModeration } from "./storage/migrations.ts";
+export type { ModerationDatabase } from "./storage/schema.ts";
 
 /** What `createModeration` needs. */
 export interface ModerationOptions {
@@ -82,8 +124,20 @@ export function createModeration(options: ModerationOptions) {
     return entry;
   }
 
-  const subscribers: EventSubscriber[] = [];
-  const inboxListeners: InboxListener[] = [];
+  const reportContext: ReportContext = {
+    storage: kyselyReportStorage(options.db),
+    clique,
+    check,
+    now,
+    newId,
+  };
+
+  const members = memberWorkflows({ clique, record, now });
+  const suspensions = suspensionTimer(clique, () => members.liftEndedSuspensions(), { now });
+
+  const remote = remoteWorkflows({ clique, check, record });
+  const subscribers: EventSubscriber[] = [suspensions.subscriber];
+  const inboxListeners: InboxListener[] = [flagListener(reportContext) as InboxListener];
 
   return {
     /** Event subscribers to hand to `createClique`. */
@@ -97,15 +151,56 @@ export function createModeration(options: ModerationOptions) {
     },
     /** The permission table, with owners counted. */
     check,
+    /**
+     * Remote moderation: blocks and limits of servers, suspensions and
+     * silences of remote accounts. `by: null` is the operator at the console.
+     */
+    remote,
     audit: {
       record,
-      /** The audit log, newest first; for a member's own view, pass `about`. */
-      list: (opts: { limit?: number; before?: string; about?: AuditSubject } = {}) =>
+      /**
+       * The audit log, newest first. `about`: entries about one thing;
+       * `concerning`: a member's own view (actions on their account or their posts).
+       */
+      list: (
+        opts: { limit?: number; before?: string; about?: AuditSubject; concerning?: string } = {},
+      ) =>
         audit.list({
           limit: Math.min(opts.limit ?? 40, 200),
           before: opts.before,
           about: opts.about,
+          concerning: opts.concerning,
         }),
+    },
+    /**
+     * Members and their content: remove or hide posts, remove, suspend, warn
+     * and give roles to members, and leaving. `by: null` is the operator at the console.
+     */
+    members,
+    /** The worker that lifts ended suspensions (started by the server's worker processes). */
+    suspensions,
+    /**
+     * Reports: members file them, other servers' `Flag`s become them, and
+     * moderators work the queue. `by: null` is the operator at the console.
+     */
+    reports: {
+      /** A member reports an account and some of its posts (Mastodon's `POST /api/v1/reports`). */
+      file: (reporter: Member, input: FileReportInput) =>
+        fileReport(reportContext, reporter, input),
+      /** The queue, newest first (never reports about the moderator asking). */
+      list: (by: Member | null, query: Omit<ReportQuery, "notAbout">) =>
+        listReports(reportContext, by, query),
+      get: (by: Member | null, id: string) => getReport(reportContext, by, id),
+      /** assign (to oneself), unassign, resolve (with the action taken), dismiss, reopen. */
+      step: (by: Member | null, id: string, step: ReportStep, text?: string) =>
+        stepReport(reportContext, by, id, step, text),
+      /** Sends a report about a remote account to its server, from the instance actor. */
+      forward: (by: Member | null, id: string, options: { includeComment?: boolean } = {}) =>
+        forwardReport(reportContext, by, id, options),
+      /** The reports a member filed. */
+      listOwn: (member: Member, query: Omit<ReportQuery, "reporterMemberId" | "notAbout">) =>
+        listOwnReports(reportContext, member, query),
+      getOwn: (member: Member, id: string) => getOwnReport(reportContext, member, id),
     },
   };
 }

@@ -6,10 +6,12 @@
  * (the default) does both.
  */
 import { type Clique, createClique } from "@clique/core";
+import { REMOTE_MODERATION_CHANNEL } from "@clique/core/kysely";
 import { createModeration, type Moderation, type ModerationDatabase } from "@clique/moderation";
 import { getLogger } from "@logtape/logtape";
 import type { Kysely } from "kysely";
 import type { Config } from "./config.ts";
+import { type ChangeListener, listenForChanges } from "./db/change-listener.ts";
 import { type FederationBackends, openFederationBackends } from "./db/federation-backends.ts";
 import { openStorage, type Storage } from "./db/open-storage.ts";
 import { type JobBackendTarget, type JobEngine, openJobEngine } from "./jobs/engine.ts";
@@ -45,6 +47,12 @@ export interface Composition {
    * and `all` roles; the CLI and `web` processes only record and enqueue.
    */
   startWorkers(): Promise<void>;
+  /**
+   * Listens for remote moderation decisions taken by other processes (the CLI,
+   * other server processes), so that this one's cached decisions are read
+   * again at once. The server does this in every role.
+   */
+  watchDecisions(): Promise<void>;
   /** Stops the workers (letting running jobs finish, for a bounded time) and closes everything. */
   close(): Promise<void>;
 }
@@ -76,6 +84,9 @@ export async function compose(config: Config): Promise<Composition> {
     backoffMs: settings.retryBaseMs,
     concurrency: { outbox: settings.deliveryConcurrency, inbox: 4, fanout: 2 },
     lockMs: settings.lockMs,
+    // Deliveries to a blocked server are dropped when their turn comes (remote moderation).
+    dropDeliveryTo: async (host) =>
+      (await clique.remoteModeration.standing.ofHost(host)) === "blocked",
   });
   // Files on disk under the media directory, or in a bucket (the directory then holds temporary copies).
   const scratch = localBlobStore(config.media.dir);
@@ -119,6 +130,7 @@ export async function compose(config: Config): Promise<Composition> {
   let relay: RunningRelay | null = null;
   let sweeper: NodeJS.Timeout | null = null;
   let closing: Promise<void> | undefined;
+  let decisions: ChangeListener | null = null;
   return {
     clique,
     storage,
@@ -128,6 +140,13 @@ export async function compose(config: Config): Promise<Composition> {
     mediaProxy: proxy,
     scratch,
     moderation,
+    async watchDecisions() {
+      if (decisions) return;
+      const standing = clique.remoteModeration.standing;
+      decisions = await listenForChanges(storage.connectionString, REMOTE_MODERATION_CHANNEL, () =>
+        standing.invalidate(),
+      );
+    },
     async startWorkers() {
       if (relay) return;
       void clique.federation?.startQueue(undefined, { signal: abort.signal });
@@ -140,6 +159,8 @@ export async function compose(config: Config): Promise<Composition> {
       void sweep();
       sweeper = setInterval(sweep, 60 * 60 * 1000);
       sweeper.unref();
+      // Suspensions with an end date are lifted when it comes.
+      moderation.suspensions.start();
       relay = await startRelay(clique, storage.connectionString, {
         concurrency: 2,
         pollMs: 2_000,
@@ -162,6 +183,8 @@ export async function compose(config: Config): Promise<Composition> {
         // The relay first (it finishes the event it holds), then the queues'
         // workers (they finish their jobs, for at most CLIQUE_SHUTDOWN_MS).
         if (sweeper) clearInterval(sweeper);
+        await moderation.suspensions.stop();
+        await decisions?.stop();
         await relay?.stop();
         await jobs.close(settings.shutdownMs);
         abort.abort();

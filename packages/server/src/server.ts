@@ -81,6 +81,11 @@ export async function startServer(config: Config): Promise<RunningServer> {
     database: describeDatabase(config),
   });
   const composition = await compose(config);
+  // Decisions about other servers taken elsewhere (the CLI) reach this process at once.
+  await composition.watchDecisions().catch(async (error: unknown) => {
+    await composition.close();
+    throw error;
+  });
   // A worker answers only /health: it runs the relay and the queues, not the API.
   const app =
     config.role === "worker"

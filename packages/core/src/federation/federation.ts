@@ -151,6 +151,11 @@ export function buildFederation(
     const documentLoader = await ctx.getDocumentLoader({ identifier: INSTANCE_IDENTIFIER });
     const owner = await ctx.getSignedKeyOwner({ documentLoader }).catch(() => null);
     if (!owner?.id || !isActor(owner)) return ANONYMOUS;
+    // Nothing of a blocked server is stored; it is its host that the visibility
+    // rules shut out (a viewer from there sees nothing, not even what is public).
+    const ownerHost = owner.id.host.toLowerCase();
+    if ((await deps.standing.ofHost(ownerHost)) === "blocked")
+      return { kind: "server", host: ownerHost };
     const actor =
       (await deps.stores.actors.getByUri(owner.id.href)) ?? (await persistActor(deps, owner));
     if (!actor) return ANONYMOUS;
@@ -180,6 +185,30 @@ export function buildFederation(
   async function personOf(ctx: Context<void>, member: Member): Promise<Person> {
     const identifier = member.username;
     const keys = await ctx.getActorKeyPairs(identifier);
+    if (member.status === "suspended") {
+      // Unavailable while suspended, as Mastodon shows it: the account and its
+      // keys are there, saying `suspended`; nothing of the profile is.
+      return new Person({
+        id: ctx.getActorUri(identifier),
+        preferredUsername: member.username,
+        name: member.username,
+        summary: "",
+        url: new URL(urls.profile(member.username)),
+        inbox: ctx.getInboxUri(identifier),
+        outbox: ctx.getOutboxUri(identifier),
+        followers: ctx.getFollowersUri(identifier),
+        following: ctx.getFollowingUri(identifier),
+        featured: ctx.getFeaturedUri(identifier),
+        endpoints: new Endpoints({ sharedInbox: ctx.getInboxUri() }),
+        published: instant(member.createdAt),
+        manuallyApprovesFollowers: member.manuallyApprovesFollowers,
+        discoverable: false,
+        indexable: false,
+        suspended: true,
+        publicKey: keys[0]?.cryptographicKey ?? null,
+        assertionMethods: keys.map((k) => k.multikey),
+      });
+    }
     const profile = publicProfile(member);
     const images = profileImagesOf(urls, member);
     return new Person({
@@ -259,7 +288,9 @@ export function buildFederation(
     .setKeyPairsDispatcher(async (_ctx, identifier) => {
       if (identifier === INSTANCE_IDENTIFIER) return importPairs(await instanceKeys());
       const member = await memberNamed(identifier);
-      if (!member || member.status === "removed") return [];
+      // A removed member's keys still sign one thing: the Delete of their actor
+      // (their document answers 410, so the keys are published nowhere).
+      if (!member) return [];
       // RSA first: it is the one Mastodon verifies.
       const pairs = await deps.stores.keys.get(member.id);
       return importPairs([...pairs].sort((a) => (a.type === "RSASSA-PKCS1-v1_5" ? -1 : 1)));
@@ -312,6 +343,17 @@ export function buildFederation(
     const author = await memberNamed(values.identifier);
     if (!author || author.id !== post.authorId) return null;
     if (!federates(post)) return null;
+    // Gone for good: deleted by its author or removed by a moderator, or its
+    // author left or was removed. Whoever asks gets a Tombstone, which the
+    // server answers with 410 Gone (Fedify serves an object with 200).
+    if (post.deletedAt !== null || author.status === "removed") {
+      const tombstone = new Tombstone({
+        id: ctx.getObjectUri(Note, values),
+        formerType: Note,
+        deleted: instant(post.deletedAt ?? deps.now()),
+      });
+      return tombstone as unknown as Note;
+    }
     const viewer = await signedViewer(ctx);
     if (!(await canView(viewer, post, deps.stores.facts))) return null;
     // A post addressed by name shows each viewer only their own part of its audience.

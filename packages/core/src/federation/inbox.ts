@@ -62,11 +62,21 @@ async function loader(ctx: Ctx) {
   return ctx.getDocumentLoader({ identifier: INSTANCE_IDENTIFIER });
 }
 
-/** The sender, stored. Fedify has already checked that the signer is the activity's actor. */
+/**
+ * The sender, stored. Fedify has already checked that the signer is the
+ * activity's actor. `null` (the activity is ignored) for an actor of a blocked
+ * server or a suspended one: the edge refuses their POSTs, and this catches
+ * what was queued before the decision. Nothing of them is fetched or stored.
+ */
 async function senderOf(deps: Deps, ctx: Ctx, activity: Activity): Promise<Actor | null> {
   if (!activity.actorId) return null;
-  const known = await deps.stores.actors.getByUri(activity.actorId.href);
-  if (known) return known;
+  const uri = activity.actorId.href;
+  if ((await deps.standing.ofActor({ uri })) === "blocked") return null;
+  const known = await deps.stores.actors.getByUri(uri);
+  if (known) {
+    if (known.kind === "remote" && (await deps.standing.ofActor(known)) === "blocked") return null;
+    return known;
+  }
   const actor = await activity.getActor({ documentLoader: await loader(ctx), suppressError: true });
   return actor && isActor(actor) ? persistActor(deps, actor, activity) : null;
 }
@@ -95,11 +105,14 @@ async function onFollow(deps: Deps, ctx: Ctx, follow: Follow): Promise<void> {
   const sender = await senderOf(deps, ctx, follow);
   if (!member || !sender || sender.kind !== "remote") return;
   const existing = await deps.stores.follows.get(sender.id, member.id);
+  // Someone on a limited server, or silenced, always asks: the member decides.
+  const asks =
+    member.manuallyApprovesFollowers || (await deps.standing.ofActor(sender)) === "limited";
   const record = existing ?? {
     id: newId(),
     followerId: sender.id,
     followeeId: member.id,
-    state: member.manuallyApprovesFollowers ? ("pending" as const) : ("accepted" as const),
+    state: asks ? ("pending" as const) : ("accepted" as const),
     uri: follow.id.href,
     createdAt: deps.now(),
   };

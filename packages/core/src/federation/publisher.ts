@@ -14,6 +14,7 @@ import {
   Block,
   Create,
   Delete,
+  Flag,
   Follow,
   Like,
   PUBLIC_COLLECTION,
@@ -24,11 +25,13 @@ import {
   Update,
 } from "@fedify/vocab";
 import type { Deps } from "../deps.ts";
+import { hostOfUrl } from "../domain/remote-moderation.ts";
 import type { Actor, Follow as FollowRecord, Member, Post } from "../domain/types.ts";
 import { urlsFor } from "../urls.ts";
 import { ANONYMOUS, canView } from "../visibility/visibility.ts";
 import { MediaCreate, MediaNote, MediaUpdate } from "./attachments.ts";
 import type { Publisher, RecordedEvent } from "./events.ts";
+import { INSTANCE_IDENTIFIER } from "./remote-actors.ts";
 import {
   type Addressing,
   actorUri,
@@ -61,7 +64,9 @@ export function createPublisher(
     to: readonly Actor[],
     activity: Parameters<Context<void>["sendActivity"]>[2],
   ) {
-    const recipients = to.map(recipientOf).filter((r): r is Recipient => r !== null);
+    const recipients = (await reachable(to))
+      .map(recipientOf)
+      .filter((r): r is Recipient => r !== null);
     if (recipients.length === 0) return;
     await context().sendActivity({ identifier: username }, recipients, activity, {
       preferSharedInbox: true,
@@ -71,6 +76,21 @@ export function createPublisher(
         ? { fanout: "skip" as const }
         : {}),
     });
+  }
+
+  /**
+   * The recipients remote moderation lets us send to: nothing goes to a
+   * blocked server (by the actor's host or its inboxes') or a suspended account.
+   */
+  async function reachable(to: readonly Actor[]): Promise<Actor[]> {
+    const kept: Actor[] = [];
+    for (const actor of to) {
+      if ((await deps.standing.ofActor(actor)) === "blocked") continue;
+      if ((await deps.standing.ofHost(hostOfUrl(actor.inboxUrl))) === "blocked") continue;
+      if ((await deps.standing.ofHost(hostOfUrl(actor.sharedInboxUrl))) === "blocked") continue;
+      kept.push(actor);
+    }
+    return kept;
   }
 
   async function sides(follow: FollowRecord) {
@@ -313,11 +333,63 @@ export function createPublisher(
         await send(member.username, followers, activity);
         return;
       }
+      case "report-forwarded": {
+        // A report about a remote account goes to its server as a `Flag` from
+        // the instance actor, as Mastodon and GoToSocial send theirs: the
+        // account first, then its posts; no reporter anywhere in it.
+        const target = await deps.stores.actors.getById(event.targetActorId);
+        if (target?.kind !== "remote" || !target.uri) return;
+        const instance = urls.actor(INSTANCE_IDENTIFIER);
+        const activity = new Flag({
+          id: new URL(`${instance}/flags/${eventId}`),
+          actor: new URL(instance),
+          objects: [new URL(target.uri), ...event.postUris.map((uri) => new URL(uri))],
+          content: event.comment || null,
+        });
+        await send(INSTANCE_IDENTIFIER, [target], activity);
+        return;
+      }
       case "member-suspended":
-      case "member-removed":
+      case "member-unsuspended": {
+        // The actor becomes unavailable (its document says `suspended`), and
+        // later available again: an Update of it, to every server the member
+        // had to do with. A status that changed again since sends nothing.
+        const member = await deps.stores.members.getById(event.memberId);
+        const expected = event.kind === "member-suspended" ? "suspended" : "active";
+        if (member?.status !== expected) return;
+        const contacts = await deps.stores.actors.remoteContactsOf(member.id);
+        if (contacts.length === 0) return;
+        const activity = new Update({
+          id: new URL(`${urls.actor(member.username)}/updates/${eventId}`),
+          actor: new URL(urls.actor(member.username)),
+          tos: [PUBLIC_COLLECTION],
+          ccs: [new URL(`${urls.actor(member.username)}/followers`)],
+          object: await person(member),
+          published: instant(deps.now()),
+        });
+        await send(member.username, contacts, activity);
+        return;
+      }
+      case "member-removed": {
+        // The account is gone: a Delete of the actor, signed with the removed
+        // member's own keys, to every server they had to do with. Those
+        // servers drop everything of theirs.
+        const member = await deps.stores.members.getById(event.memberId);
+        if (member?.status !== "removed") return;
+        const contacts = await deps.stores.actors.remoteContactsOf(member.id);
+        if (contacts.length === 0) return;
+        const actor = new URL(urls.actor(member.username));
+        const activity = new Delete({
+          id: new URL(`${actor.href}/deletes/${eventId}`),
+          actor,
+          tos: [PUBLIC_COLLECTION],
+          object: actor,
+        });
+        await send(member.username, contacts, activity);
+        return;
+      }
       case "media-uploaded":
       case "media-deleted":
-        // Nothing to send yet: moderation decides what a removal tells other servers.
         return;
       default: {
         const unreachable: never = event;

@@ -32,11 +32,17 @@ export async function persistActor(
   }
   const input = remoteActorInput(actor, container);
   if (!input) return null;
+  // Nothing of a blocked server is kept (what was is purged by the block).
+  if ((await deps.standing.ofHost(input.host)) === "blocked") return null;
   return deps.stores.actors.upsertRemote(input, deps.now());
 }
 
 /** Looks remote accounts up over ActivityPub, keeping what it finds. */
 export function createResolver(deps: Deps, context: () => Context<void>): RemoteResolver {
+  /** A blocked server, or a suspended account, is not looked up, nor found when known. */
+  async function shut(actor: { uri?: string | null; host?: string | null; id?: string }) {
+    return (await deps.standing.ofActor(actor)) === "blocked";
+  }
   async function lookup(identifier: string): Promise<Actor | null> {
     const ctx = context();
     try {
@@ -59,7 +65,9 @@ export function createResolver(deps: Deps, context: () => Context<void>): Remote
       // Our own URLs that are not actors are never fetched over the network.
       if (!URL.canParse(uri) || new URL(uri).origin === new URL(deps.config.origin).origin)
         return null;
+      if (await shut({ uri })) return null;
       const known = await deps.stores.actors.getByUri(uri);
+      if (known && (await shut(known))) return null;
       // Fresh enough since its document was last fetched (or received whole).
       const fetchedAt = known?.fetchedAt ?? known?.createdAt;
       if (known && fetchedAt && deps.now().getTime() - fetchedAt.getTime() < REFRESH_AFTER_MS)
@@ -71,9 +79,12 @@ export function createResolver(deps: Deps, context: () => Context<void>): Remote
         const member = await deps.stores.members.getByUsername(username);
         return member ? deps.stores.actors.getById(member.id) : null;
       }
+      if (await shut({ host: host.toLowerCase() })) return null;
       const known = await deps.stores.actors.getRemoteByHandle(username, host);
-      if (known) return known;
-      return lookup(`acct:${username}@${host}`);
+      if (known) return (await shut(known)) ? null : known;
+      const found = await lookup(`acct:${username}@${host}`);
+      // WebFinger may name an actor on another host.
+      return found && (await shut(found)) ? null : found;
     },
   };
 }

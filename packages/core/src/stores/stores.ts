@@ -3,6 +3,13 @@
  * `Stores`. Core depends only on these; the server's composition root picks
  * the implementation (Kysely over PostgreSQL, in `storage/kysely`).
  */
+
+import type {
+  ActorSanction,
+  ActorSanctionKind,
+  DomainBlock,
+  DomainSeverity,
+} from "../domain/remote-moderation.ts";
 import type {
   AccessToken,
   Actor,
@@ -18,6 +25,7 @@ import type {
   MediaKind,
   Member,
   MemberStatus,
+  Notification,
   Post,
   PostEdit,
   ProfileField,
@@ -58,7 +66,18 @@ export interface MemberStore {
   list(options?: { status?: MemberStatus }): Promise<Member[]>;
   /** Members holding a seat: active and suspended ones (removed ones free their seat). */
   countSeated(): Promise<number>;
-  setStatus(id: string, status: MemberStatus, at: Date): Promise<void>;
+  /**
+   * Sets a member's standing; `suspendedUntil` is when a suspension ends by
+   * itself (`null`: until lifted), and is cleared for any other status.
+   */
+  setStatus(
+    id: string,
+    status: MemberStatus,
+    at: Date,
+    suspendedUntil?: Date | null,
+  ): Promise<void>;
+  /** How many owners are active (the last one is kept). */
+  countActiveOwners(): Promise<number>;
   setRole(id: string, role: Role): Promise<void>;
   updateProfile(
     id: string,
@@ -107,6 +126,11 @@ export interface RemoteActorInput {
   outboxUrl: string | null;
   featuredUrl: string | null;
   manuallyApprovesFollowers: boolean;
+  /**
+   * Whether the actor's own server says it is suspended (Mastodon's
+   * `toot:suspended`); `undefined` leaves what is stored as it is.
+   */
+  suspended?: boolean;
   raw: unknown;
 }
 
@@ -121,6 +145,12 @@ export interface ActorStore {
   upsertRemote(input: RemoteActorInput, at: Date): Promise<Actor>;
   /** Forgets a remote actor and everything of theirs (posts, follows, likes). */
   deleteRemote(id: string): Promise<void>;
+  /**
+   * Remote actors a member has to do with: who follow them or whom they follow
+   * (approved or pending), and those their posts reached or who liked or
+   * boosted them. A removal or suspension is told to all of them.
+   */
+  remoteContactsOf(memberId: string): Promise<Actor[]>;
 }
 
 /** Likes and boosts of posts. */
@@ -288,6 +318,10 @@ export interface PostStore {
   addEdit(edit: PostEdit): Promise<void>;
   listEdits(postId: string): Promise<PostEdit[]>;
   markDeleted(id: string, at: Date): Promise<void>;
+  /** Marks every post of an author deleted (content dropped, as `markDeleted`); returns how many. */
+  markDeletedByAuthor(authorId: string, at: Date): Promise<number>;
+  /** Hides a post from every viewer (`at`), or shows it again (`null`). */
+  setHidden(id: string, at: Date | null): Promise<void>;
   /** Notes that a local post was delivered to these remote actors (idempotent). */
   recordDeliveries(postId: string, actorIds: readonly string[]): Promise<void>;
   /**
@@ -455,6 +489,66 @@ export interface OutboxStore {
   revive(id: string, at: Date): Promise<boolean>;
 }
 
+/** Everything the inbox, the publisher and the edge ask of remote moderation, read at once. */
+export interface RemoteModerationSnapshot {
+  domains: readonly { domain: string; severity: DomainSeverity }[];
+  /** With each actor's URI, so that a request can be judged before its actor is looked up. */
+  sanctions: readonly { actorId: string; uri: string | null; kind: ActorSanctionKind }[];
+}
+
+/** What purging remote actors removed. */
+export interface PurgeCounts {
+  posts: number;
+  follows: number;
+  interactions: number;
+}
+
+/**
+ * Remote moderation's decisions: domain blocks, and suspended or silenced
+ * remote accounts. (Members' own blocks are `BlockStore`'s.) Every write
+ * tells the other processes, when it commits, to read the decisions again.
+ */
+export interface RemoteModerationStore {
+  /** Every domain block, by domain. */
+  listDomains(): Promise<DomainBlock[]>;
+  getDomain(id: string): Promise<DomainBlock | null>;
+  /** The block of exactly this (normalized) domain. */
+  getDomainByName(domain: string): Promise<DomainBlock | null>;
+  /** Stores a block, or replaces the one of its domain (keeping that one's id and creation time). */
+  saveDomain(block: DomainBlock): Promise<DomainBlock>;
+  /** Lifts the block of this domain; the block that was lifted, if any. */
+  deleteDomain(domain: string): Promise<DomainBlock | null>;
+  /** The remote actors a block of `domain` covers (it and its subdomains). */
+  actorIdsOnDomain(domain: string): Promise<string[]>;
+  /** Every sanction on a remote account, newest first. */
+  listSanctions(): Promise<ActorSanction[]>;
+  sanctionsOf(actorId: string): Promise<ActorSanction[]>;
+  /** Idempotent (an existing sanction of that kind is kept); whether one was written. */
+  addSanction(sanction: ActorSanction): Promise<boolean>;
+  /** Whether there was one to lift. */
+  removeSanction(actorId: string, kind: ActorSanctionKind): Promise<boolean>;
+  /** What the checks need, in one read. */
+  snapshot(): Promise<RemoteModerationSnapshot>;
+  /**
+   * Forgets everything of these remote actors but the actors themselves (and
+   * what remembers the decision): their posts (with their edits, tags,
+   * mentions and the interactions on them), their likes and boosts, and every
+   * follow either way. Their media rows are `MediaStore.deleteByOwner`'s.
+   */
+  purgeActors(actorIds: readonly string[]): Promise<PurgeCounts>;
+}
+
+/** What members are told. */
+export interface NotificationStore {
+  create(notification: Notification): Promise<void>;
+  /** A member's notifications, newest first (oldest first when paging with `minId`, then reversed). */
+  list(
+    recipientId: string,
+    page: Page,
+    options?: { types?: readonly string[]; excludeTypes?: readonly string[] },
+  ): Promise<Notification[]>;
+}
+
 /** All stores, plus a way to run several writes atomically. */
 export interface Stores {
   settings: SettingsStore;
@@ -473,6 +567,10 @@ export interface Stores {
   outbox: OutboxStore;
   media: MediaStore;
   secrets: SecretStore;
+  /** What members are told. */
+  notifications: NotificationStore;
+  /** Domain blocks and remote accounts' suspensions and silences. */
+  remoteModeration: RemoteModerationStore;
   /** The relationships the visibility rules ask about. */
   facts: VisibilityFacts;
   /** Runs `fn` in one database transaction; everything it writes lands or nothing does. */

@@ -13,6 +13,11 @@
  * A viewer that may not see an object is told it does not exist: callers map
  * "invisible" and "missing" to the same *not found*.
  *
+ * Remote moderation adds two guards that hold whatever a grant says: a blocked
+ * server (or suspended account) sees nothing, and the posts of a limited
+ * server (or silenced account) reach only the members who follow their author
+ * and the members they are addressed to.
+ *
  * Profile parts (bio, each field, the follower lists) and interaction
  * permissions (reply, like, boost) are judged by `canSeePart` and
  * `mayInteract`, which treat the part as a post of its owner addressed to the
@@ -31,6 +36,8 @@
  * - HTML pages, media, feeds and notifications as they arrive (none exist yet);
  *   search answers accounts only.
  */
+
+import type { RemoteStandingKind } from "../domain/remote-moderation.ts";
 import type {
   Audience,
   AudienceRef,
@@ -39,6 +46,7 @@ import type {
   Post,
   Role,
 } from "../domain/types.ts";
+import { mayTake } from "../permissions/permissions.ts";
 
 /**
  * Who is looking. Remote viewers are identified by a verified signature; a
@@ -95,11 +103,18 @@ export interface VisibilityFilter {
   listing: "personal" | "public";
   /** The viewing actor, for the block rule (an author's block limits them to open posts). */
   viewerActorId: string | null;
+  /** The viewing member, for the limit rule (a limited author's posts reach only some members). */
+  memberActorId: string | null;
+  /** The viewing remote account or server, for the domain block rule (a blocked one sees nothing). */
+  remoteViewer: Who | null;
 }
 
 /** Relationships `canView` needs; implemented by the stores. */
 export interface VisibilityFacts {
-  /** False when the author is a local member who is suspended or removed. */
+  /**
+   * False when the author is a local member who is suspended or removed, or a
+   * remote account whose own server says it is suspended.
+   */
   authorIsActive(authorId: string): Promise<boolean>;
   /** Whether the actor is a local member whose membership is active. */
   isActiveMember(actorId: string): Promise<boolean>;
@@ -113,6 +128,14 @@ export interface VisibilityFacts {
   isFriend(who: Who, authorId: string): Promise<boolean>;
   /** Whether `blockerId` blocks `actorId`. */
   blocks(blockerId: string, actorId: string): Promise<boolean>;
+  /**
+   * How remote moderation judges an actor: `blocked` (its server is blocked or
+   * it is suspended), `limited` (its server is limited or it is silenced), or
+   * `ok` (always, for members).
+   */
+  remoteStanding(actorId: string): Promise<RemoteStandingKind>;
+  /** How remote moderation judges a host: by the most severe domain block covering it. */
+  hostStanding(host: string): Promise<RemoteStandingKind>;
 }
 
 const OPEN: readonly Audience[] = ["public", "unlisted"];
@@ -153,7 +176,18 @@ export function visibilityFilter(
   viewer: Viewer,
   listing: VisibilityFilter["listing"] = "personal",
 ): VisibilityFilter {
-  return { grants: grantsFor(viewer), listing, viewerActorId: viewerActorOf(viewer) };
+  return {
+    grants: grantsFor(viewer),
+    listing,
+    viewerActorId: viewerActorOf(viewer),
+    memberActorId: viewer.kind === "member" ? viewer.actorId : null,
+    remoteViewer:
+      viewer.kind === "remote"
+        ? { actorId: viewer.actorId }
+        : viewer.kind === "server"
+          ? { host: viewer.host.toLowerCase() }
+          : null,
+  };
 }
 
 /** The viewer's own actor id, if it has one. */
@@ -170,10 +204,24 @@ export async function canView(
   post: Post,
   facts: VisibilityFacts,
 ): Promise<boolean> {
-  // Deleted posts are gone for everyone.
-  if (post.deletedAt !== null) return false;
-  // Posts of suspended or removed members are hidden with them.
+  // Deleted posts, and posts a moderator hid from the Clique, are gone for everyone.
+  if (post.deletedAt !== null || (post.hiddenAt ?? null) !== null) return false;
+  // Posts of suspended or removed members are hidden with them (and those of
+  // accounts their own server suspended).
   if (!(await facts.authorIsActive(post.authorId))) return false;
+  // A blocked server and its accounts, and a suspended account, see nothing
+  // here, not even what is public: their signed fetches find nothing.
+  if (await isShutOut(viewer, facts)) return false;
+  // A post from elsewhere answers to what moderation decided about its author.
+  if (post.uri !== null) {
+    const standing = await facts.remoteStanding(post.authorId);
+    // Nothing of a blocked server or a suspended account is shown (what was
+    // stored is purged when the decision is taken; what arrives late stays hidden).
+    if (standing === "blocked") return false;
+    // A limited server's and a silenced account's posts reach only the members
+    // who follow their author, and the members they are addressed to.
+    if (standing === "limited" && !(await reachesDespiteLimit(viewer, post, facts))) return false;
+  }
   // Someone the author blocks sees only what is open to everyone; so does
   // someone blocked by the owner of the audience a reply borrowed.
   const viewerActor = viewerActorOf(viewer);
@@ -185,6 +233,26 @@ export async function canView(
     if (await grantAllows(grant, post, facts)) return true;
   }
   return false;
+}
+
+/** Whether the viewer is a remote account or server that remote moderation shut out. */
+async function isShutOut(viewer: Viewer, facts: VisibilityFacts): Promise<boolean> {
+  if (viewer.kind === "remote") return (await facts.remoteStanding(viewer.actorId)) === "blocked";
+  if (viewer.kind === "server") return (await facts.hostStanding(viewer.host)) === "blocked";
+  return false;
+}
+
+/** Whether a limited author's post still reaches the viewer: a member who follows them, or whom it names. */
+async function reachesDespiteLimit(
+  viewer: Viewer,
+  post: Post,
+  facts: VisibilityFacts,
+): Promise<boolean> {
+  if (viewer.kind !== "member") return false;
+  const who: Who = { actorId: viewer.actorId };
+  return (
+    (await facts.isApprovedFollower(who, post.authorId)) || (await facts.isRecipient(post.id, who))
+  );
 }
 
 /** Whose blocks limit who sees a post: its author, and the owner of the audience it borrowed. */
@@ -437,12 +505,10 @@ export function isOpenPost(post: Pick<Post, "audience">): boolean {
   return OPEN.includes(post.audience);
 }
 
-const STAFF: readonly Role[] = ["owner", "admin", "moderator"];
-
 /** Whether `viewer` may see the Clique's member list, given who it is shown to. */
 export function canSeeMemberList(viewer: Viewer, audience: "public" | "clique" | "staff"): boolean {
-  // Staff always see it; they run the Clique.
-  if (viewer.kind === "member" && STAFF.includes(viewer.role)) return true;
+  // Staff always see it (the permission table says who they are); they run the Clique.
+  if (viewer.kind === "member" && mayTake(viewer.role, "member.list_all")) return true;
   if (audience === "public") return true;
   // Remote viewers and anonymous ones are never "the Clique".
   return audience === "clique" && viewer.kind === "member";

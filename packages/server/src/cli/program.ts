@@ -11,6 +11,9 @@ import { describeData, ENVIRONMENT_VARIABLES, loadConfig, ROLES, type Role } fro
 import { setupLogging } from "../logging.ts";
 import { startServer } from "../server.ts";
 import { CliError, explain, generatePassword, readStdin, withClique } from "./context.ts";
+import { addDomainCommands } from "./domain-commands.ts";
+import { addMemberModerationCommands } from "./member-commands.ts";
+import { addReportCommands } from "./report-commands.ts";
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -256,21 +259,40 @@ export function buildProgram(): Command {
     });
   member
     .command("set-status <username> <status>")
-    .description("suspend, remove or reinstate a member (status: active, suspended, removed)")
+    .description(
+      "suspend (until lifted), remove (posts kept hidden) or reinstate a member (status: active, suspended, removed)",
+    )
     .action(async (username: string, status: string) => {
       if (!["active", "suspended", "removed"].includes(status))
         throw new CliError("status must be active, suspended or removed");
-      await withClique(async ({ clique }) => {
+      await withClique(async ({ clique, moderation }) => {
         const target = await clique.getMemberByUsername(username);
         if (!target) throw new CliError(`no member named ${username}`);
-        const result = await clique.setMemberStatus(
-          target.id,
-          status as "active" | "suspended" | "removed",
-        );
+        // The moderation workflows, as the operator (audited with via: cli); a removed
+        // member comes back only through the server's own setMemberStatus (a free seat needed).
+        const result =
+          status === target.status
+            ? { ok: true as const }
+            : status === "suspended"
+              ? await moderation.members.suspendMember(null, target.id, { reason: "", until: null })
+              : status === "removed"
+                ? await moderation.members.removeMember(null, target.id, {
+                    reason: "",
+                    deleteContent: false,
+                  })
+                : target.status === "suspended"
+                  ? await moderation.members.unsuspendMember(null, target.id)
+                  : await clique.setMemberStatus(target.id, "active");
         if (!result.ok) throw new CliError(explain(result.reason, result.detail));
         console.log(`@${target.username} is now ${status}.`);
       });
     });
+
+  addMemberModerationCommands(program, member);
+
+  addReportCommands(program);
+
+  addDomainCommands(program);
 
   const queue = program
     .command("queue")

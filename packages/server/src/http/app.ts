@@ -6,11 +6,18 @@ import { CliqueError } from "@clique/core";
 import { getLogger } from "@logtape/logtape";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { moderationApi } from "../api/clique/moderation.ts";
+import { domainsApi, remoteAccountsApi } from "../api/clique/remote-moderation.ts";
+import { cliqueReportsApi } from "../api/clique/reports.ts";
 import { cliqueApi } from "../api/clique/routes.ts";
 import { accountsApi, isProfileUpload, profileApi } from "../api/mastodon/accounts.ts";
+import { adminAccountsApi } from "../api/mastodon/admin-accounts.ts";
+import { adminDomainBlocksApi } from "../api/mastodon/admin-domain-blocks.ts";
 import { blocksApi, followRequestsApi, searchApi } from "../api/mastodon/follows.ts";
 import { instanceV1Api, instanceV2Api } from "../api/mastodon/instance.ts";
 import { mediaApi, mediaUploadApi } from "../api/mastodon/media.ts";
+import { notificationsApi } from "../api/mastodon/notifications.ts";
+import { adminReportsApi, reportsApi } from "../api/mastodon/reports.ts";
 import { statusesApi } from "../api/mastodon/statuses.ts";
 import { timelinesApi } from "../api/mastodon/timelines.ts";
 import { authentication } from "./auth.ts";
@@ -21,6 +28,7 @@ import { errorBody, statusOf } from "./errors.ts";
 import { federationMiddleware } from "./federation.ts";
 import { mediaFiles } from "./media-files.ts";
 import { mediaProxyFiles } from "./media-proxy.ts";
+import { remoteRefusal } from "./remote-refusal.ts";
 import { staticAssets } from "./static.ts";
 
 const log = getLogger(["clique", "http"]);
@@ -84,6 +92,8 @@ export function createApp(services: AppServices): Hono<AppEnv> {
       : limit(c, next),
   );
   app.use("*", activityGuard());
+  // Blocked servers and suspended accounts are turned away before Fedify reads their requests.
+  app.use("*", remoteRefusal());
   app.use("/api/*", authentication());
   app.use("/media/*", authentication());
   app.use("*", federationMiddleware());
@@ -97,7 +107,16 @@ export function createApp(services: AppServices): Hono<AppEnv> {
   app.route("/api/v1/timelines", timelinesApi);
   app.route("/api/v1", instanceV1Api);
   app.route("/api/v2", instanceV2Api);
+  app.route("/api/v1/clique/reports", cliqueReportsApi);
+  app.route("/api/v1/clique/domains", domainsApi);
+  app.route("/api/v1/clique/moderation/remote_accounts", remoteAccountsApi);
+  app.route("/api/v1/clique/moderation", moderationApi);
   app.route("/api/v1/clique", cliqueApi);
+  app.route("/api/v1/admin/accounts", adminAccountsApi);
+  app.route("/api/v1/notifications", notificationsApi);
+  app.route("/api/v1/admin/domain_blocks", adminDomainBlocksApi);
+  app.route("/api/v1/reports", reportsApi);
+  app.route("/api/v1/admin/reports", adminReportsApi);
   app.route("/api/v2/media", mediaUploadApi);
   app.route("/api/v1/media", mediaUploadApi);
   app.route("/api/v1/media", mediaApi);

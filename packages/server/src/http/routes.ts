@@ -24,7 +24,11 @@ export type RouteParam =
   /** An uploaded photo or video (its id). */
   | "media"
   /** A stored media file: its key, with the grant query of a URL the API handed out, if any. */
-  | "media-file";
+  | "media-file"
+  /** A decision about a server (a domain block's id). */
+  | "domain-block"
+  /** A report (its id). */
+  | "report";
 
 /** One route. */
 export interface RouteSpec {
@@ -107,6 +111,51 @@ export const API_ROUTES: readonly RouteSpec[] = [
   { method: "GET", path: "/api/v1/clique/circles/:id", params: ["circle"] },
   { method: "PATCH", path: "/api/v1/clique/circles/:id" },
   { method: "DELETE", path: "/api/v1/clique/circles/:id" },
+  // Members and their content: Clique's moderation API, leaving, and Mastodon's admin accounts API.
+  { method: "POST", path: "/api/v1/clique/leave" },
+  { method: "POST", path: "/api/v1/clique/moderation/posts/:id/remove" },
+  { method: "POST", path: "/api/v1/clique/moderation/posts/:id/hide" },
+  { method: "POST", path: "/api/v1/clique/moderation/posts/:id/unhide" },
+  { method: "POST", path: "/api/v1/clique/moderation/members/:id/remove" },
+  { method: "POST", path: "/api/v1/clique/moderation/members/:id/suspend" },
+  { method: "POST", path: "/api/v1/clique/moderation/members/:id/unsuspend" },
+  { method: "POST", path: "/api/v1/clique/moderation/members/:id/warn" },
+  { method: "POST", path: "/api/v1/clique/moderation/members/:id/role" },
+  { method: "GET", path: "/api/v1/clique/moderation/audit" },
+  { method: "GET", path: "/api/v1/admin/accounts" },
+  { method: "GET", path: "/api/v1/admin/accounts/:id", params: ["account"] },
+  { method: "POST", path: "/api/v1/admin/accounts/:id/action" },
+  { method: "POST", path: "/api/v1/admin/accounts/:id/unsuspend" },
+  { method: "POST", path: "/api/v1/admin/accounts/:id/enable" },
+  { method: "GET", path: "/api/v1/notifications" },
+  // Reports: members file them (Mastodon's), moderators work the queue (Mastodon's admin API and Clique's).
+  { method: "POST", path: "/api/v1/reports" },
+  { method: "GET", path: "/api/v1/admin/reports" },
+  { method: "GET", path: "/api/v1/admin/reports/:id", params: ["report"] },
+  { method: "POST", path: "/api/v1/admin/reports/:id/assign_to_self" },
+  { method: "POST", path: "/api/v1/admin/reports/:id/unassign" },
+  { method: "POST", path: "/api/v1/admin/reports/:id/resolve" },
+  { method: "POST", path: "/api/v1/admin/reports/:id/reopen" },
+  { method: "GET", path: "/api/v1/clique/reports" },
+  { method: "GET", path: "/api/v1/clique/reports/:id", params: ["report"] },
+  { method: "POST", path: "/api/v1/clique/reports/:id/dismiss" },
+  { method: "POST", path: "/api/v1/clique/reports/:id/forward" },
+  // Remote moderation: blocks and limits of servers (admins), suspensions and silences of
+  // remote accounts (moderators); Clique's own API and Mastodon's admin domain blocks.
+  { method: "GET", path: "/api/v1/clique/domains" },
+  { method: "POST", path: "/api/v1/clique/domains" },
+  { method: "DELETE", path: "/api/v1/clique/domains" },
+  { method: "GET", path: "/api/v1/clique/moderation/remote_accounts" },
+  { method: "POST", path: "/api/v1/clique/moderation/remote_accounts/:id/suspend" },
+  { method: "POST", path: "/api/v1/clique/moderation/remote_accounts/:id/silence" },
+  { method: "POST", path: "/api/v1/clique/moderation/remote_accounts/:id/unsuspend" },
+  { method: "POST", path: "/api/v1/clique/moderation/remote_accounts/:id/unsilence" },
+  { method: "POST", path: "/api/v1/clique/moderation/remote_accounts/:id/reject_follows" },
+  { method: "GET", path: "/api/v1/admin/domain_blocks" },
+  { method: "GET", path: "/api/v1/admin/domain_blocks/:id", params: ["domain-block"] },
+  { method: "POST", path: "/api/v1/admin/domain_blocks" },
+  { method: "PUT", path: "/api/v1/admin/domain_blocks/:id" },
+  { method: "DELETE", path: "/api/v1/admin/domain_blocks/:id" },
 ];
 
 /** ActivityPub, WebFinger and NodeInfo (Fedify's router; paths as in core's `FEDERATION_PATHS`). */

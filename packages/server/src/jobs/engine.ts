@@ -51,6 +51,12 @@ export interface JobSettings {
   concurrency: Record<QueueName, number>;
   /** How long a worker's hold on a job lasts without renewal: a dead worker's job is taken up after it. */
   lockMs: number;
+  /**
+   * Whether a delivery to this host is to be dropped rather than made (a
+   * blocked server): asked when the job's turn comes, so deliveries queued
+   * before a block are dropped too, without a request or a retry.
+   */
+  dropDeliveryTo?: (host: string) => Promise<boolean>;
 }
 
 /** One of Clique's own queues of work (besides Fedify's): processing uploads, say. */
@@ -286,6 +292,13 @@ export function openJobEngine(target: JobBackendTarget, settings: JobSettings): 
           `clique-${name}`,
           async (job, token) => {
             const host = deliveryHost(job.data);
+            if (host !== null && (await settings.dropDeliveryTo?.(host))) {
+              log.info("Dropped a delivery to {host}, a blocked server: {summary}", {
+                host,
+                summary: summarize(job.data),
+              });
+              return;
+            }
             if (host === null || token === undefined) return handler(job.data);
             const running = busy.get(host) ?? 0;
             if (running >= perHost) {

@@ -15,8 +15,10 @@ import {
 import { KyselyInviteStore } from "./invite.store.kysely.ts";
 import { KyselyMediaStore, KyselySecretStore } from "./media.store.kysely.ts";
 import { KyselyActorStore, KyselyKeyStore, KyselyMemberStore } from "./member.store.kysely.ts";
+import { KyselyNotificationStore } from "./notification.store.kysely.ts";
 import { KyselyOutboxStore } from "./outbox.store.kysely.ts";
 import { KyselyPostStore } from "./post.store.kysely.ts";
+import { KyselyRemoteModerationStore } from "./remote-moderation.store.kysely.ts";
 import type { Database } from "./schema.ts";
 import { KyselySettingsStore } from "./settings.store.kysely.ts";
 import { KyselyLoginAttemptStore, KyselyTokenStore } from "./token.store.kysely.ts";
@@ -24,6 +26,7 @@ import { KyselyVisibilityFacts } from "./visibility.kysely.ts";
 
 export { migrateToLatest } from "./migrations.ts";
 export { OUTBOX_CHANNEL } from "./outbox.store.kysely.ts";
+export { REMOTE_MODERATION_CHANNEL } from "./remote-moderation.store.kysely.ts";
 export type { Database } from "./schema.ts";
 
 /** Opens a connection pool to PostgreSQL as a Kysely instance. */
@@ -56,6 +59,8 @@ export function createKyselyStores(db: Kysely<Database>): Stores {
     outbox: new KyselyOutboxStore(db),
     media: new KyselyMediaStore(db),
     secrets: new KyselySecretStore(db),
+    remoteModeration: new KyselyRemoteModerationStore(db),
+    notifications: new KyselyNotificationStore(db),
     facts: new KyselyVisibilityFacts(db),
     transaction: (fn) =>
       db.isTransaction

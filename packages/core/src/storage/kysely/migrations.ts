@@ -478,6 +478,123 @@ const m010_avatars: Migration = {
   },
 };
 
+const m011_member_moderation: Migration = {
+  async up(db: AnyDb) {
+    // A moderator hides a remote post from the Clique: gone for every viewer, as if deleted.
+    await db.schema.alterTable("posts").addColumn("hidden_at", "timestamptz").execute();
+    // A suspension may end by itself; a worker lifts it then.
+    await db.schema.alterTable("members").addColumn("suspended_until", "timestamptz").execute();
+    await sql`create index members_suspended_until on members (suspended_until) where status = 'suspended' and suspended_until is not null`.execute(
+      db,
+    );
+    // A remote actor whose own server says it is suspended (toot:suspended).
+    await db.schema.alterTable("actors").addColumn("origin_suspended_at", "timestamptz").execute();
+    // What members are told (moderation warnings first; the apps' work adds the rest).
+    await db.schema
+      .createTable("notifications")
+      .addColumn("id", "uuid", (c) => c.primaryKey())
+      .addColumn("recipient_id", "uuid", (c) =>
+        c.notNull().references("members.id").onDelete("cascade"),
+      )
+      .addColumn("type", "text", (c) => c.notNull())
+      .addColumn("account_id", "uuid", (c) => c.references("actors.id").onDelete("cascade"))
+      .addColumn("post_id", "uuid", (c) => c.references("posts.id").onDelete("cascade"))
+      .addColumn("data", "jsonb", (c) => c.notNull().defaultTo(sql`'{}'::jsonb`))
+      .addColumn("created_at", "timestamptz", (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createIndex("notifications_recipient")
+      .on("notifications")
+      .columns(["recipient_id", "id"])
+      .execute();
+  },
+};
+
+const m012_remote_moderation: Migration = {
+  async up(db: AnyDb) {
+    // Blocks and limits of whole servers, each covering its subdomains.
+    await db.schema
+      .createTable("remote_domain_blocks")
+      .addColumn("id", "uuid", (c) => c.primaryKey())
+      .addColumn("domain", "text", (c) => c.notNull().unique())
+      .addColumn("severity", "text", (c) =>
+        c.notNull().check(sql`severity in ('block', 'limit', 'noop')`),
+      )
+      .addColumn("reason", "text", (c) => c.notNull().defaultTo(""))
+      .addColumn("public_comment", "text", (c) => c.notNull().defaultTo(""))
+      // Who decided; the member may leave, the decision stays.
+      .addColumn("created_by", "uuid", (c) => c.references("members.id").onDelete("set null"))
+      .addColumn("created_at", "timestamptz", (c) => c.notNull())
+      .addColumn("updated_at", "timestamptz", (c) => c.notNull())
+      .execute();
+    // Suspensions and silences of single remote accounts (not members' own blocks).
+    await db.schema
+      .createTable("remote_actor_sanctions")
+      .addColumn("actor_id", "uuid", (c) => c.notNull().references("actors.id").onDelete("cascade"))
+      .addColumn("kind", "text", (c) => c.notNull().check(sql`kind in ('suspend', 'silence')`))
+      .addColumn("reason", "text", (c) => c.notNull().defaultTo(""))
+      .addColumn("created_by", "uuid", (c) => c.references("members.id").onDelete("set null"))
+      .addColumn("created_at", "timestamptz", (c) => c.notNull())
+      .addPrimaryKeyConstraint("remote_actor_sanctions_pk", ["actor_id", "kind"])
+      .execute();
+    // Whether a block of `domain` covers `host`: the domain and its subdomains,
+    // on any port unless the block names one. The same rule as core's
+    // `domainCovers` (domain/remote-moderation.ts); a test holds them together.
+    await sql`
+      create function clique_domain_covers(domain text, host text) returns boolean
+      language sql immutable strict parallel safe as $$
+        select case
+          when domain ~ ':[0-9]+$' then lower(host) = domain or right(lower(host), length(domain) + 1) = '.' || domain
+          else regexp_replace(lower(host), ':[0-9]+$', '') = domain
+            or right(regexp_replace(lower(host), ':[0-9]+$', ''), length(domain) + 1) = '.' || domain
+        end
+      $$`.execute(db);
+    // The most severe block covering a host ('block' before 'limit'; 'noop' does nothing).
+    await sql`
+      create function clique_domain_severity(host text) returns text
+      language sql stable strict parallel safe as $$
+        select severity from remote_domain_blocks
+        where severity <> 'noop' and clique_domain_covers(domain, host)
+        order by severity = 'block' desc limit 1
+      $$`.execute(db);
+    // Each remote actor carries its server's standing, so that the visibility
+    // rules ask an indexed column instead of matching every actor's host
+    // against every block in every query. Triggers keep it true: an actor
+    // stored (or moved) takes its host's standing; a block added, changed or
+    // lifted updates the actors it covers (the only place hosts are matched).
+    await db.schema.alterTable("actors").addColumn("domain_severity", "text").execute();
+    await sql`create index actors_domain_severity on actors (domain_severity) where domain_severity is not null`.execute(
+      db,
+    );
+    await sql`
+      create function actors_domain_severity() returns trigger language plpgsql as $$
+      begin
+        new.domain_severity := case
+          when new.kind = 'remote' and new.host is not null then clique_domain_severity(new.host)
+        end;
+        return new;
+      end $$`.execute(db);
+    await sql`
+      create trigger actors_domain_severity before insert or update of host, kind on actors
+        for each row execute function actors_domain_severity()`.execute(db);
+    await sql`
+      create function remote_domain_blocks_changed() returns trigger language plpgsql as $$
+      declare
+        domains text[] := array[]::text[];
+      begin
+        if tg_op in ('UPDATE', 'DELETE') then domains := domains || old.domain; end if;
+        if tg_op in ('UPDATE', 'INSERT') then domains := domains || new.domain; end if;
+        update actors a set domain_severity = clique_domain_severity(a.host)
+        where a.kind = 'remote' and a.host is not null
+          and exists (select 1 from unnest(domains) d where clique_domain_covers(d, a.host));
+        return null;
+      end $$`.execute(db);
+    await sql`
+      create trigger remote_domain_blocks_changed after insert or update or delete on remote_domain_blocks
+        for each row execute function remote_domain_blocks_changed()`.execute(db);
+  },
+};
+
 const MIGRATIONS: Record<string, Migration> = {
   "001_foundation": m001_foundation,
   "002_federation": m002_federation,
@@ -487,6 +604,8 @@ const MIGRATIONS: Record<string, Migration> = {
   "008_outbox": m008_outbox,
   "009_media": m009_media,
   "010_avatars": m010_avatars,
+  "012_remote_moderation": m012_remote_moderation,
+  "011_member_moderation": m011_member_moderation,
 };
 
 class StaticProvider implements MigrationProvider {

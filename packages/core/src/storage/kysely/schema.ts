@@ -7,6 +7,12 @@ import type { Audience, InteractionPolicy, MediaFile, ProfileField } from "../..
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type Json<T> = ColumnType<T, string, string>;
+/** A nullable timestamp column that inserts may leave out (it defaults to null). */
+type OptionalTimestamp = ColumnType<
+  Date | null,
+  Date | string | null | undefined,
+  Date | string | null
+>;
 
 export interface CliqueSettingsTable {
   id: Generated<number>;
@@ -42,6 +48,10 @@ export interface ActorsTable {
   /** A member's uploaded profile images (010_avatars). */
   avatar: Json<MediaFile> | null;
   header: Json<MediaFile> | null;
+  /** When the actor's own server said it is suspended (011_member_moderation). */
+  origin_suspended_at: OptionalTimestamp;
+  /** The most severe block of its server, kept by triggers (012_remote_moderation). */
+  domain_severity: Generated<"block" | "limit" | null>;
 }
 
 export interface MembersTable {
@@ -60,6 +70,8 @@ export interface MembersTable {
   follows_audience: Generated<string>;
   follows_circle_id: string | null;
   default_audience: Generated<string>;
+  /** When a suspension ends by itself (011_member_moderation). */
+  suspended_until: OptionalTimestamp;
 }
 
 export interface ActorKeysTable {
@@ -141,6 +153,8 @@ export interface PostsTable {
   deleted_at: Timestamp | null;
   audience_owner_id: string | null;
   interaction_policy: Json<InteractionPolicy>;
+  /** When a moderator hid it from the Clique (011_member_moderation). */
+  hidden_at: OptionalTimestamp;
 }
 
 export interface PostLinkTable {
@@ -238,6 +252,37 @@ export interface BlocksTable {
   created_at: Timestamp;
 }
 
+export interface NotificationsTable {
+  id: string;
+  recipient_id: string;
+  type: string;
+  account_id: string | null;
+  post_id: string | null;
+  data: Json<Record<string, unknown>>;
+  created_at: Timestamp;
+}
+
+/** A decision about a whole server (012_remote_moderation). */
+export interface RemoteDomainBlocksTable {
+  id: string;
+  domain: string;
+  severity: "block" | "limit" | "noop";
+  reason: string;
+  public_comment: string;
+  created_by: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** A suspension or silence of one remote account (012_remote_moderation). */
+export interface RemoteActorSanctionsTable {
+  actor_id: string;
+  kind: "suspend" | "silence";
+  reason: string;
+  created_by: string | null;
+  created_at: Timestamp;
+}
+
 /** The whole schema, as Kysely sees it. */
 export interface Database {
   clique_settings: CliqueSettingsTable;
@@ -263,4 +308,7 @@ export interface Database {
   server_secrets: ServerSecretsTable;
   blocks: BlocksTable;
   mutes: MutesTable;
+  notifications: NotificationsTable;
+  remote_domain_blocks: RemoteDomainBlocksTable;
+  remote_actor_sanctions: RemoteActorSanctionsTable;
 }

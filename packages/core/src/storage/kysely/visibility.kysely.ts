@@ -3,6 +3,7 @@
  * its own: each grant kind maps to exactly one condition.
  */
 import { type Expression, type ExpressionBuilder, type Kysely, type SqlBool, sql } from "kysely";
+import type { RemoteStandingKind } from "../../domain/remote-moderation.ts";
 import {
   type Grant,
   OPEN_AUDIENCES,
@@ -124,18 +125,95 @@ function grantCondition(eb: PostsEb, grant: Grant): Expression<SqlBool> {
   }
 }
 
+/**
+ * Remote actors remote moderation holds at `standing`: those whose server is
+ * blocked (limited), kept on each actor by triggers, and those suspended
+ * (silenced) one by one.
+ */
+function actorsStanding(any: AnyEb, standing: "blocked" | "limited") {
+  return any
+    .selectFrom("actors as ra")
+    .select("ra.id")
+    .where("ra.domain_severity", "=", standing === "blocked" ? "block" : "limit")
+    .union(
+      any
+        .selectFrom("remote_actor_sanctions as rs")
+        .select("rs.actor_id as id")
+        .where("rs.kind", "=", standing === "blocked" ? "suspend" : "silence"),
+    );
+}
+
+/** The remote moderation guards of `canView`, as SQL. */
+function remoteModerationConditions(eb: PostsEb, filter: VisibilityFilter): Expression<SqlBool>[] {
+  const any = eb as unknown as AnyEb;
+  const conditions: Expression<SqlBool>[] = [];
+  const viewer = filter.remoteViewer;
+  if (viewer) {
+    // A blocked server and its accounts, and a suspended account, see nothing.
+    conditions.push(
+      "actorId" in viewer
+        ? eb.not(eb(eb.val(viewer.actorId), "in", actorsStanding(any, "blocked")))
+        : sql<boolean>`clique_domain_severity(${viewer.host.toLowerCase()}) is distinct from 'block'`,
+    );
+  }
+  // Nothing of a blocked server or a suspended account is shown.
+  conditions.push(eb("p.author_id", "not in", actorsStanding(any, "blocked")));
+  // A limited server's and a silenced account's posts reach only the members
+  // who follow their author, and the members they are addressed to.
+  const notLimited = eb("p.author_id", "not in", actorsStanding(any, "limited"));
+  const member = filter.memberActorId;
+  conditions.push(
+    member === null
+      ? notLimited
+      : eb.or([
+          notLimited,
+          eb(
+            "p.author_id",
+            "in",
+            any
+              .selectFrom("follows as lf")
+              .select("lf.followee_id")
+              .where("lf.follower_id", "=", member)
+              .where("lf.state", "=", "accepted"),
+          ),
+          eb(
+            "p.id",
+            "in",
+            any
+              .selectFrom("post_recipients as lr")
+              .select("lr.post_id")
+              .where("lr.actor_id", "=", member),
+          ),
+        ]),
+  );
+  return conditions;
+}
+
 /** The SQL form of `canView`, for a query over `posts as p`. */
 export function visibleCondition(eb: PostsEb, filter: VisibilityFilter): Expression<SqlBool> {
   const any = eb as unknown as AnyEb;
   const conditions: Expression<SqlBool>[] = [
+    // Deleted posts, and posts a moderator hid from the Clique, are gone for everyone.
     eb("p.deleted_at", "is", null),
-    // Posts of suspended or removed members are hidden with them.
+    eb("p.hidden_at", "is", null),
+    // Posts of suspended or removed members are hidden with them (and those of
+    // accounts their own server suspended).
     eb(
       "p.author_id",
       "not in",
-      any.selectFrom("members as am").select("am.id").where("am.status", "<>", "active"),
+      any
+        .selectFrom("members as am")
+        .select("am.id")
+        .where("am.status", "<>", "active")
+        .union(
+          any
+            .selectFrom("actors as sa")
+            .select("sa.id")
+            .where("sa.origin_suspended_at", "is not", null),
+        ),
     ),
     eb.or(filter.grants.map((g) => grantCondition(eb, g))),
+    ...remoteModerationConditions(eb, filter),
   ];
   if (filter.viewerActorId !== null) {
     // Someone the author (or the owner of a borrowed audience) blocks sees
@@ -169,11 +247,13 @@ export class KyselyVisibilityFacts implements VisibilityFacts {
 
   async authorIsActive(authorId: string): Promise<boolean> {
     const row = await this.db
-      .selectFrom("members")
-      .select("status")
-      .where("id", "=", authorId)
+      .selectFrom("actors")
+      .leftJoin("members", "members.id", "actors.id")
+      .select(["members.status", "actors.origin_suspended_at"])
+      .where("actors.id", "=", authorId)
       .executeTakeFirst();
-    return row === undefined || row.status === "active";
+    if (!row) return true;
+    return (row.status ?? "active") === "active" && row.origin_suspended_at === null;
   }
 
   async isActiveMember(actorId: string): Promise<boolean> {
@@ -231,6 +311,36 @@ export class KyselyVisibilityFacts implements VisibilityFacts {
       .where((eb) => whoMatches(eb as unknown as AnyEb, "fa.follower_id", who))
       .executeTakeFirst();
     return row !== undefined;
+  }
+
+  async remoteStanding(actorId: string): Promise<RemoteStandingKind> {
+    const row = await this.db
+      .selectFrom("actors as a")
+      .select([
+        "a.domain_severity",
+        (eb) =>
+          eb
+            .selectFrom("remote_actor_sanctions as s")
+            .select(sql<string>`string_agg(s.kind, ',')`.as("kinds"))
+            .whereRef("s.actor_id", "=", "a.id")
+            .as("kinds"),
+      ])
+      .where("a.id", "=", actorId)
+      .executeTakeFirst();
+    const kinds = (row?.kinds ?? "").split(",");
+    if (row?.domain_severity === "block" || kinds.includes("suspend")) return "blocked";
+    if (row?.domain_severity === "limit" || kinds.includes("silence")) return "limited";
+    return "ok";
+  }
+
+  async hostStanding(host: string): Promise<RemoteStandingKind> {
+    const row = await this.db
+      .selectNoFrom(
+        sql<string | null>`clique_domain_severity(${host.toLowerCase()})`.as("severity"),
+      )
+      .executeTakeFirst();
+    if (row?.severity === "block") return "blocked";
+    return row?.severity === "limit" ? "limited" : "ok";
   }
 
   async blocks(blockerId: string, actorId: string): Promise<boolean> {
