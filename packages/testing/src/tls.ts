@@ -114,6 +114,16 @@ export async function createTestCertificates(
 
 // ---------------------------------------------------------------- the proxy
 
+/** A request that went through a recording proxy, as it arrived. */
+export interface ProxiedRequest {
+  method: string;
+  /** Path and query. */
+  path: string;
+  /** Lower-cased header names. */
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
 /** A TLS-terminating reverse proxy on loopback. */
 export interface TlsProxy {
   port: number;
@@ -125,6 +135,12 @@ export interface TlsProxy {
    * the proxy answers 502.
    */
   upstream: string | null;
+  /**
+   * What came through, oldest first, when started with `record: true` (what a
+   * server was sent, exactly as sent: the test reads another server's
+   * deliveries here); otherwise always empty.
+   */
+  requests: ProxiedRequest[];
   /** Stops listening and drops open connections. Idempotent. */
   close(): Promise<void>;
 }
@@ -139,12 +155,15 @@ export async function startTlsProxy(options: {
   cert: string;
   key: string;
   upstream?: string;
+  /** Keep every request (with its body) in `requests`. */
+  record?: boolean;
 }): Promise<TlsProxy> {
   const sockets = new Set<import("node:stream").Duplex>();
   const proxy: TlsProxy = {
     port: 0,
     origin: "",
     upstream: options.upstream ?? null,
+    requests: [],
     close: async () => {},
   };
 
@@ -174,6 +193,18 @@ export async function startTlsProxy(options: {
       if (!res.headersSent) res.writeHead(502, { "content-type": "text/plain" });
       res.end(`upstream failed: ${error.message}\n`);
     });
+    if (options.record) {
+      const chunks: Buffer[] = [];
+      req.on("data", (chunk: Buffer) => chunks.push(chunk));
+      req.on("end", () => {
+        proxy.requests.push({
+          method: req.method ?? "GET",
+          path: req.url ?? "/",
+          headers: req.headers,
+          body: Buffer.concat(chunks).toString("utf8"),
+        });
+      });
+    }
     req.pipe(upstream);
   };
 

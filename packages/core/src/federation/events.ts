@@ -36,7 +36,22 @@ export type FederationEvent =
   /** An upload waits to be processed; its bytes are in the blob store under `sourceKey`. */
   | { kind: "media-uploaded"; mediaId: string; sourceKey: string }
   /** Media rows are gone (their post or owner was deleted, or they were never attached): delete these files. */
-  | { kind: "media-deleted"; keys: readonly string[] };
+  | { kind: "media-deleted"; keys: readonly string[] }
+  /**
+   * A moderator forwarded a report about a remote account to its server: a
+   * `Flag` from the instance actor. Anonymised by construction: the event
+   * names no reporter, only what was reported, and the comment when the
+   * moderator chose to send it.
+   */
+  | {
+      kind: "report-forwarded";
+      /** The reported remote account (an actor id). */
+      targetActorId: string;
+      /** Its reported posts, by their ActivityPub ids. */
+      postUris: readonly string[];
+      /** The report's comment, or `null` to send none. */
+      comment: string | null;
+    };
 
 /** The kinds of events, for subscribers that want only some. */
 export type FederationEventKind = FederationEvent["kind"];

@@ -1,22 +1,9 @@
 import { type Kysely, sql } from "kysely";
 import type { AuditEntry, AuditStore, AuditSubject } from "../audit.ts";
 
-/** The audit log's table, as Kysely sees it. */
-export interface AuditLogTable {
-  id: string;
-  actor_id: string | null;
-  action: string;
-  subject_kind: string;
-  subject: string;
-  reason: string;
-  details: unknown;
-  created_at: Date | string;
-}
+import type { ModerationDatabase } from "./schema.ts";
 
-/** Moderation's tables. */
-export interface ModerationDatabase {
-  moderation_audit_log: AuditLogTable;
-}
+export type { AuditLogTable, ModerationDatabase } from "./schema.ts";
 
 function subjectKey(subject: AuditSubject): { kind: string; value: string } {
   switch (subject.kind) {

@@ -44,8 +44,64 @@ const m001_audit_log: Migration = {
   },
 };
 
+// No foreign keys to core's tables: a report outlives what it names (a
+// removed post, a remote account its server deleted) — it is the record of why.
+const m002_reports: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable("moderation_reports")
+      .addColumn("id", "uuid", (c) => c.primaryKey())
+      .addColumn("target_account_id", "uuid", (c) => c.notNull())
+      .addColumn("target_account_uri", "text", (c) => c.notNull())
+      .addColumn("posts", "jsonb", (c) => c.notNull().defaultTo(sql`'[]'::jsonb`))
+      .addColumn("comment", "text", (c) => c.notNull().defaultTo(""))
+      .addColumn("category", "text", (c) =>
+        c.notNull().check(sql`category in ('spam', 'legal', 'violation', 'other')`),
+      )
+      .addColumn("reporter_member_id", "uuid")
+      .addColumn("reporter_actor_uri", "text")
+      .addColumn("reporter_host", "text")
+      .addColumn("reporter_actor_id", "uuid")
+      .addColumn("forward_requested", "boolean", (c) => c.notNull().defaultTo(false))
+      .addColumn("flag_uri", "text", (c) => c.unique())
+      .addColumn("state", "text", (c) =>
+        c.notNull().defaultTo("open").check(sql`state in ('open', 'resolved', 'dismissed')`),
+      )
+      .addColumn("assignee_id", "uuid")
+      .addColumn("action_taken", "text")
+      .addColumn("action_taken_at", "timestamptz")
+      .addColumn("action_taken_by", "uuid")
+      .addColumn("forwarded_at", "timestamptz")
+      .addColumn("forwarded_by", "uuid")
+      .addColumn("created_at", "timestamptz", (c) => c.notNull())
+      .addColumn("updated_at", "timestamptz", (c) => c.notNull())
+      // Filed by a member or by another server: exactly one.
+      .addCheckConstraint(
+        "moderation_reports_one_reporter",
+        sql`(reporter_member_id is null) <> (reporter_actor_uri is null)`,
+      )
+      .execute();
+    await db.schema
+      .createIndex("moderation_reports_state")
+      .on("moderation_reports")
+      .columns(["state", "id"])
+      .execute();
+    await db.schema
+      .createIndex("moderation_reports_reporter")
+      .on("moderation_reports")
+      .columns(["reporter_member_id", "id"])
+      .execute();
+    await db.schema
+      .createIndex("moderation_reports_target")
+      .on("moderation_reports")
+      .columns(["target_account_id", "id"])
+      .execute();
+  },
+};
+
 const MIGRATIONS: Record<string, Migration> = {
   "001_audit_log": m001_audit_log,
+  "002_reports": m002_reports,
 };
 
 class Provider implements MigrationProvider {
