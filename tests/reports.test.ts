@@ -783,4 +783,40 @@ describe("Flags from a Mastodon-shaped server", () => {
     );
     assert.equal(sent.status, 401);
   });
+
+  test("a blocked server's Flag files nothing", async () => {
+    await runCliOk(["domain", "block", mastodon.host, "--reason", "Reports in bad faith"], {
+      env: A.env,
+    });
+    // The block reaches the running server through PostgreSQL's NOTIFY: wait until its door
+    // refuses the server (a Flag about no one here files nothing either way).
+    await eventually("the server to refuse the blocked server", async () => {
+      const probe = await deliver(
+        `${A.server.url}/inbox`,
+        {
+          "@context": AS,
+          id: `${mastodon.origin}/${randomUUID()}`,
+          type: "Flag",
+          actor: `${mastodon.origin}/actor`,
+          object: [`${mastodon.origin}/users/moderator`],
+        },
+        { as: mastodonActor },
+      );
+      return probe.status === 403;
+    });
+    const before = (await api<AdminReport[]>(A, "alice", "GET", "/api/v1/admin/reports")).length;
+    const activity = {
+      "@context": AS,
+      id: `${mastodon.origin}/${randomUUID()}`,
+      type: "Flag",
+      actor: `${mastodon.origin}/actor`,
+      content: "from a blocked server",
+      object: [`${A.origin}/users/amy`],
+    };
+    const sent = await deliver(`${A.server.url}/inbox`, activity, { as: mastodonActor });
+    assert.equal(sent.status, 403, sent.text);
+    const after = await api<AdminReport[]>(A, "alice", "GET", "/api/v1/admin/reports");
+    assert.equal(after.length, before);
+    assert.ok(!after.some((r) => r.comment === "from a blocked server"));
+  });
 });

@@ -55,10 +55,11 @@ async function reportedMember(
  * Another server's `Flag` becomes a report in the queue, when it is about one
  * of our members or their posts (Mastodon's and GoToSocial's shape: `object`
  * is the account, then its posts; `content` the comment). Fedify has checked
- * the signature and that the signer is the `actor`. Posts are kept only if the
- * account wrote them and the sender's server may see them: a `Flag` cannot
- * show the moderators what its server could not see. The same `Flag` twice
- * (two inboxes, a retry) files one report.
+ * the signature and that the signer is the `actor`; nothing of a blocked
+ * server or a suspended account is filed. Posts are kept only if the account
+ * wrote them and the sender's server may see them: a `Flag` cannot show the
+ * moderators what its server could not see. The same `Flag` twice (two
+ * inboxes, a retry) files one report.
  */
 export function flagListener(rctx: ReportContext): InboxListener<Flag> {
   return {
@@ -66,8 +67,10 @@ export function flagListener(rctx: ReportContext): InboxListener<Flag> {
     async handle(deps, ctx, flag) {
       if (!flag.id || !flag.actorId) return;
       const sender = flag.actorId;
-      // TODO(remote moderation, issue 10): a blocked domain's Flag files nothing — ask the
-      // domain-block store (`012_remote_moderation`) here once it lands.
+      // A blocked server (or a suspended account) files nothing. The edge refuses its
+      // POSTs already; this catches a Flag queued before the decision.
+      if ((await deps.standing.ofActor({ uri: sender.href, host: sender.host })) === "blocked")
+        return;
       const { usernames, postIds } = namedHere(ctx, flag);
       const found: Post[] = [];
       for (const id of new Set(postIds)) {
