@@ -74,6 +74,11 @@ interface Fixtures {
   report: string;
   /** A decision about a server nobody here knows (Mastodon's admin domain blocks). */
   domainBlock: string;
+  /** Members moderated by the fuzz: dora is suspended, warned and given roles; ed is removed. */
+  dora: string;
+  ed: string;
+  /** bob's post, removed by a moderator. */
+  removableStatus: string;
 }
 
 let db: TestDatabase | undefined;
@@ -148,9 +153,21 @@ before(async () => {
     tokens[name] = made.json.access_token as string;
   };
   await Promise.all([join("bob"), join("carol")]);
+  // Dora and Ed join too; moderation acts on them (they need no tokens).
+  for (const name of ["dora", "ed"]) {
+    const invite = await ok("POST", "/api/v1/clique/invites", { max_uses: 1 });
+    await ok(
+      "POST",
+      "/api/v1/clique/invites/redeem",
+      { code: invite.json.code, username: name, password: `${name}-password-44` },
+      {},
+    );
+  }
   const id = async (name: string) =>
     (await ok("GET", `/api/v1/accounts/lookup?acct=${name}`, undefined)).json.id as string;
-  const [alice, bob, carol] = await Promise.all(["alice", "bob", "carol"].map(id));
+  const [alice, bob, carol, dora, ed] = await Promise.all(
+    ["alice", "bob", "carol", "dora", "ed"].map(id),
+  );
   const post = (status: string) =>
     ok("POST", "/api/v1/statuses", { status, visibility: "public" }).then(
       (r) => r.json.id as string,
@@ -257,6 +274,16 @@ before(async () => {
     malloryStatus: remoteStatus.id,
     report: report.json.id as string,
     domainBlock: domainBlock.json.id as string,
+    dora: dora!,
+    ed: ed!,
+    removableStatus: (
+      await ok(
+        "POST",
+        "/api/v1/statuses",
+        { status: "bob's post a moderator removes", visibility: "public" },
+        { authorization: `Bearer ${tokens.bob}` },
+      )
+    ).json.id as string,
   };
 });
 
@@ -464,7 +491,73 @@ const ROUTE_TABLE: Record<string, (f: Fixtures) => RouteCase> = {
   "PATCH /api/v1/clique/members/:id": () => ({
     params: { id: "bob" },
     body: { status: "active" },
-    extraFields: ["role"],
+    extraFields: ["role", "reason", "delete_content"],
+  }),
+  // Carol's wrong password: no request of the fuzz makes her leave.
+  "POST /api/v1/clique/leave": () => ({
+    as: "carol",
+    body: { password: "not-carols-password" },
+    last: true,
+  }),
+  "POST /api/v1/clique/moderation/posts/:id/remove": () => ({
+    params: { id: "removableStatus" },
+    body: { reason: "Fuzzed away" },
+    last: true,
+  }),
+  "POST /api/v1/clique/moderation/posts/:id/hide": () => ({
+    params: { id: "malloryStatus" },
+    body: { reason: "Fuzzed" },
+  }),
+  "POST /api/v1/clique/moderation/posts/:id/unhide": () => ({
+    params: { id: "malloryStatus" },
+    body: { reason: "Fuzzed" },
+  }),
+  "POST /api/v1/clique/moderation/members/:id/remove": () => ({
+    params: { id: "ed" },
+    body: { reason: "Fuzzed away", delete_content: true },
+    last: true,
+  }),
+  "POST /api/v1/clique/moderation/members/:id/suspend": () => ({
+    params: { id: "dora" },
+    body: { reason: "Fuzzed", until: new Date(Date.now() + 86_400_000).toISOString() },
+  }),
+  "POST /api/v1/clique/moderation/members/:id/unsuspend": () => ({
+    params: { id: "dora" },
+    body: { reason: "Fuzzed" },
+  }),
+  "POST /api/v1/clique/moderation/members/:id/warn": () => ({
+    params: { id: "dora" },
+    body: { reason: "Fuzzed" },
+  }),
+  "POST /api/v1/clique/moderation/members/:id/role": () => ({
+    params: { id: "dora" },
+    body: { role: "moderator", reason: "Fuzzed" },
+  }),
+  "GET /api/v1/clique/moderation/audit": (f) => ({
+    query: { max_id: "", member_id: f.dora, limit: "20" },
+  }),
+  "GET /api/v1/admin/accounts": () => ({
+    query: {
+      ...page,
+      local: "true",
+      active: "true",
+      suspended: "false",
+      staff: "false",
+      username: "do",
+      display_name: "",
+      by_domain: "",
+    },
+  }),
+  "GET /api/v1/admin/accounts/:id": () => ({ params: { id: "dora" } }),
+  "POST /api/v1/admin/accounts/:id/action": () => ({
+    params: { id: "dora" },
+    body: { type: "none", text: "Fuzzed warning" },
+    extraFields: ["report_id", "warning_preset_id", "send_email_notification"],
+  }),
+  "POST /api/v1/admin/accounts/:id/unsuspend": () => ({ params: { id: "dora" } }),
+  "POST /api/v1/admin/accounts/:id/enable": () => ({ params: { id: "dora" } }),
+  "GET /api/v1/notifications": () => ({
+    query: { ...page, types: ["moderation_warning"], exclude_types: ["mention"] },
   }),
   "GET /api/v1/clique/circles": () => ({}),
   "POST /api/v1/clique/circles": (f) => ({ body: { name: "Fuzzed", member_ids: [f.bob] } }),

@@ -38,5 +38,10 @@ export interface AuditStore {
     limit: number;
     before?: string | undefined;
     about?: AuditSubject | undefined;
+    /**
+     * Entries concerning one member: about them, or about their posts (whose
+     * entries name the author as `details.member_id`).
+     */
+    concerning?: string | undefined;
   }): Promise<AuditEntry[]>;
 }

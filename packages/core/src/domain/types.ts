@@ -63,6 +63,12 @@ export interface Actor {
   avatar: MediaFile | null;
   /** A member's uploaded header image; `null`: none (clients show a plain one). */
   header: MediaFile | null;
+  /**
+   * Since when the account's own server says it is suspended (Mastodon's
+   * `toot:suspended` on the actor document); `null` otherwise, and always for
+   * members (their standing is `Member.status`). Its posts are hidden meanwhile.
+   */
+  originSuspendedAt: Date | null;
 }
 
 /**
@@ -133,6 +139,8 @@ export interface Member {
   avatar: MediaFile | null;
   /** Uploaded header image (3:1); `null`: none. Public, like the actor document. */
   header: MediaFile | null;
+  /** When a suspension ends by itself; `null`: not suspended, or until a moderator lifts it. */
+  suspendedUntil: Date | null;
   createdAt: Date;
 }
 
@@ -182,6 +190,11 @@ export interface Post {
   createdAt: Date;
   editedAt: Date | null;
   deletedAt: Date | null;
+  /**
+   * When a moderator hid this (remote) post from the Clique: to every viewer it
+   * is as gone as a deleted post. Absent or `null`: not hidden.
+   */
+  hiddenAt?: Date | null;
   interactionPolicy: InteractionPolicy;
 }
 
@@ -272,5 +285,42 @@ export interface Media {
   remoteMediaType: string | null;
   /** Why processing refused it. */
   error: string | null;
+  createdAt: Date;
+}
+
+/** What a notification is about (Mastodon's notification types; more arrive with the apps' work). */
+export const NOTIFICATION_TYPES = ["moderation_warning"] as const;
+/** What a notification is about. */
+export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
+
+/**
+ * What a moderator did about a member or their posts, as the member is told
+ * (Mastodon's `AccountWarning` actions, those Clique takes).
+ */
+export type ModerationWarningAction = "none" | "delete_statuses" | "suspend";
+
+/** What a `moderation_warning` notification carries. */
+export interface ModerationWarning {
+  action: ModerationWarningAction;
+  /** The reason the moderator gave. */
+  text: string;
+  /** The posts it was about (removed ones included). */
+  statusIds: string[];
+  /** For a suspension: when it ends by itself, if it does. */
+  until?: string | null;
+}
+
+/** Something a member is told about. */
+export interface Notification {
+  id: string;
+  /** The member told. */
+  recipientId: string;
+  type: NotificationType;
+  /** Who caused it; `null` when nobody in particular did (the Clique's moderation). */
+  accountId: string | null;
+  /** The post it is about, if it still exists. */
+  postId: string | null;
+  /** What the type carries (`ModerationWarning` for `moderation_warning`). */
+  data: Record<string, unknown>;
   createdAt: Date;
 }

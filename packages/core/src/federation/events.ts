@@ -31,7 +31,9 @@ export type FederationEvent =
   | { kind: "actor-updated"; actorId: string }
   /** A member was suspended: they keep their seat but cannot sign in. */
   | { kind: "member-suspended"; memberId: string }
-  /** A member was removed from the Clique: their seat is free again. */
+  /** A member's suspension was lifted (by a moderator, or because it ended). */
+  | { kind: "member-unsuspended"; memberId: string }
+  /** A member was removed from the Clique, or left it: their seat is free again. */
   | { kind: "member-removed"; memberId: string }
   /** An upload waits to be processed; its bytes are in the blob store under `sourceKey`. */
   | { kind: "media-uploaded"; mediaId: string; sourceKey: string }
@@ -96,7 +98,7 @@ export const NO_RESOLVER: RemoteResolver = {
 };
 
 // Fields of the domain objects inside events that are dates.
-const DATE_FIELDS = new Set(["createdAt", "editedAt", "deletedAt"]);
+const DATE_FIELDS = new Set(["createdAt", "editedAt", "deletedAt", "hiddenAt"]);
 
 /** An event as JSON, for the outbox table. */
 export function encodeEvent(event: FederationEvent): string {

@@ -177,7 +177,7 @@ describe("the transactional outbox", () => {
     assert.equal(new Set(seen).size, 20, "each event handed over once");
   });
 
-  it("records members' suspension and removal, and profile edits that other servers show", async () => {
+  it("records members' suspension, its end and removal, and profile edits that other servers show", async () => {
     const dave = world.members.dave_moderator;
     await t.clique.updateProfile(dave, { defaultAudience: "followers" });
     await t.clique.updateProfile(dave, { displayName: "Dave" });
@@ -191,6 +191,7 @@ describe("the transactional outbox", () => {
       [
         { kind: "actor-updated", actorId: dave.id },
         { kind: "member-suspended", memberId: dave.id },
+        { kind: "member-unsuspended", memberId: dave.id },
         { kind: "member-removed", memberId: dave.id },
       ],
       "a default-audience change is private: no Update(Person) for it",

@@ -450,7 +450,12 @@ function interactionPolicyOf(deps: Deps, post: Post, author: Member): Interactio
  * sender's `@context` says; Fedify reads through JSON-LD, which drops a term
  * the sender's context does not define.
  */
-export type MastodonFlag = "manuallyApprovesFollowers" | "sensitive" | "discoverable" | "indexable";
+export type MastodonFlag =
+  | "manuallyApprovesFollowers"
+  | "sensitive"
+  | "discoverable"
+  | "indexable"
+  | "suspended";
 
 /**
  * A Mastodon flag of a remote object, read as Mastodon reads it: the typed
@@ -535,6 +540,8 @@ export function remoteActorInput(
     outboxUrl: actor.outboxId?.href ?? null,
     featuredUrl: actor.featuredId?.href ?? null,
     manuallyApprovesFollowers: mastodonFlag(actor, "manuallyApprovesFollowers", container) ?? false,
+    // The document as it stands is the truth: a suspension not mentioned is over.
+    suspended: mastodonFlag(actor, "suspended", container) ?? false,
     raw: null,
   };
 }

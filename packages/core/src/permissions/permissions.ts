@@ -13,7 +13,7 @@ import type { Role } from "../domain/types.ts";
 
 /** Everything the table rules on. */
 export const ACTIONS = [
-  /** Remove another member's post (with a reason). */
+  /** Remove another member's post (with a reason); needs rank over its author. */
   "post.remove",
   /** Hide a remote post from the Clique. */
   "post.hide",
@@ -21,6 +21,8 @@ export const ACTIONS = [
   "member.suspend",
   /** Remove a member from the Clique. */
   "member.remove",
+  /** Warn a member (a notification saying why, nothing else changes). */
+  "member.warn",
   /** Give a member a role (which must be below one's own, unless one is an owner). */
   "member.role",
   /** See the member list with every member's standing. */
@@ -37,8 +39,10 @@ export const ACTIONS = [
   "audit.read",
   /** Change the Clique's settings. */
   "settings.update",
-  /** Revoke invites other people made. */
+  /** Revoke invites other people made (and see them all). */
   "invite.revoke_any",
+  /** Invite people even when the settings keep inviting to staff (`membersCanInvite` off). */
+  "invite.create",
 ] as const;
 /** Something the table rules on. */
 export type Action = (typeof ACTIONS)[number];
@@ -57,6 +61,7 @@ const LEAST_ROLE: Readonly<Record<Action, Role>> = {
   "post.hide": "moderator",
   "member.suspend": "moderator",
   "member.remove": "moderator",
+  "member.warn": "moderator",
   "member.role": "admin",
   "member.list_all": "moderator",
   "report.handle": "moderator",
@@ -66,10 +71,21 @@ const LEAST_ROLE: Readonly<Record<Action, Role>> = {
   "audit.read": "moderator",
   "settings.update": "admin",
   "invite.revoke_any": "admin",
+  "invite.create": "admin",
 };
 
 /** Actions that are about another member, and so need rank over them. */
-const ON_A_MEMBER = new Set<Action>(["member.suspend", "member.remove", "member.role"]);
+const ON_A_MEMBER = new Set<Action>([
+  // A post's removal acts on its author: a moderator removes no admin's post.
+  "post.remove",
+  "member.suspend",
+  "member.remove",
+  "member.warn",
+  "member.role",
+]);
+
+/** Actions on a member that take an owner away (the last one is kept). */
+const TAKES_AN_OWNER = new Set<Action>(["member.suspend", "member.remove"]);
 
 /** Why the table says no. */
 export type Refusal =
@@ -114,7 +130,9 @@ export function decide(d: Decision): Refusal | null {
     if (target.role === "owner" && newRole !== "owner" && (d.owners ?? 1) <= 1) return "last_owner";
     return null;
   }
-  if (target.role === "owner" && (d.owners ?? 1) <= 1) return "last_owner";
+  // Suspending or removing would leave no owner; warning them or removing a post would not.
+  if (TAKES_AN_OWNER.has(action) && target.role === "owner" && (d.owners ?? 1) <= 1)
+    return "last_owner";
   return null;
 }
 
@@ -122,3 +140,10 @@ export function decide(d: Decision): Refusal | null {
 export function mayTake(role: Role, action: Action): boolean {
   return RANK[role] >= RANK[LEAST_ROLE[action]];
 }
+
+/**
+ * The server itself, as the table sees it: who acts when an operator runs the
+ * CLI (or a worker lifts an expired suspension). It has an owner's reach, so
+ * only the last-owner rule binds it; its id is no member's.
+ */
+export const SERVER_ACTOR: Readonly<{ id: string; role: Role }> = { id: "server", role: "owner" };

@@ -3,6 +3,7 @@ import type { Deps } from "../deps.ts";
 import type { Invite, Member } from "../domain/types.ts";
 import { fail, ok, type Result } from "../errors.ts";
 import { newId } from "../ids.ts";
+import { mayTake } from "../permissions/permissions.ts";
 import { urlsFor } from "../urls.ts";
 
 /** Input of `createInvite`. */
@@ -23,7 +24,8 @@ export type CreateInviteProblem =
 /** Whether a member may invite people, given the Clique's settings. */
 export function mayInvite(member: Member, membersCanInvite: boolean): boolean {
   if (member.status !== "active") return false;
-  if (member.role === "owner" || member.role === "admin") return true;
+  // Staff the table names invite whatever the setting says.
+  if (mayTake(member.role, "invite.create")) return true;
   return membersCanInvite;
 }
 

@@ -51,6 +51,7 @@ export class KyselyAuditStore implements AuditStore {
     limit: number;
     before?: string | undefined;
     about?: AuditSubject | undefined;
+    concerning?: string | undefined;
   }): Promise<AuditEntry[]> {
     let query = this.db
       .selectFrom("moderation_audit_log")
@@ -61,6 +62,15 @@ export class KyselyAuditStore implements AuditStore {
     if (options.about) {
       const subject = subjectKey(options.about);
       query = query.where("subject_kind", "=", subject.kind).where("subject", "=", subject.value);
+    }
+    if (options.concerning) {
+      const memberId = options.concerning;
+      query = query.where((eb) =>
+        eb.or([
+          eb.and([eb("subject_kind", "=", "member"), eb("subject", "=", memberId)]),
+          eb(sql`details->>'member_id'`, "=", memberId),
+        ]),
+      );
     }
     const rows = await query.execute();
     return rows.map((row) => ({

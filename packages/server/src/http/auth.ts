@@ -2,10 +2,11 @@
  * Who is asking: a bearer token (API clients) or the session cookie (the web
  * UI). Cookie-authenticated writes must come from our own origin (CSRF).
  */
-import { ANONYMOUS, CliqueError, type Member } from "@clique/core";
+import { type Action, ANONYMOUS, CliqueError, type Member, mayTake } from "@clique/core";
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import type { AppEnv } from "./env.ts";
+import { problem } from "./errors.ts";
 
 /** Name of the session cookie. */
 export const SESSION_COOKIE = "clique_session";
@@ -63,10 +64,13 @@ export function requireMember(c: Context<AppEnv>): Member {
   return member;
 }
 
-/** The signed-in member if their role is one of `roles`, or a 403. */
-export function requireRole(c: Context<AppEnv>, roles: readonly Member["role"][]): Member {
+/**
+ * The signed-in member if the permission table lets their role take `action`
+ * at all, or a 403 (whether it may be taken on a given member is the use
+ * case's to ask, with the target).
+ */
+export function requireAction(c: Context<AppEnv>, action: Action): Member {
   const member = requireMember(c);
-  if (!roles.includes(member.role))
-    throw new CliqueError("forbidden", "Your role does not allow this");
+  if (!mayTake(member.role, action)) throw problem("not_allowed", "Your role does not allow this");
   return member;
 }

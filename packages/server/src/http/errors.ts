@@ -30,7 +30,6 @@ const REASON_CODES: Record<string, CliqueErrorCode> = {
   not_initialized: "unavailable",
   not_allowed: "forbidden",
   not_author: "forbidden",
-  owner_protected: "forbidden",
   account_disabled: "forbidden",
   invalid_credentials: "unauthorized",
   too_many_attempts: "too_many_requests",
@@ -38,6 +37,11 @@ const REASON_CODES: Record<string, CliqueErrorCode> = {
   username_taken: "conflict",
   already_initialized: "conflict",
   too_many_processing: "too_many_requests",
+  // The permission table's refusals.
+  outranked: "forbidden",
+  last_owner: "forbidden",
+  self: "forbidden",
+  not_suspended: "conflict",
 };
 
 // What a person reads when a use case gives no detail of its own.
@@ -67,6 +71,14 @@ const REASON_MESSAGES: Record<string, string> = {
   too_many_attachments: "A post can have at most 8 photos or videos",
   description_too_long: "The description can have at most 1500 characters",
   invalid_focus: "A focal point is two numbers between -1 and 1",
+  outranked: "You cannot act on a member of your rank or above",
+  last_owner:
+    "The last owner cannot be suspended, removed or demoted, nor leave: make someone else an owner first",
+  self: "You cannot do that to yourself",
+  not_suspended: "This member is not suspended",
+  not_local: "Only this Clique's posts can be removed: hide a post from elsewhere instead",
+  not_remote: "Only posts from elsewhere can be hidden: remove a member's post instead",
+  invalid_until: "A suspension must end in the future",
 };
 
 /** Turns a use case's refusal into the error thrown at the edge. */

@@ -6,6 +6,36 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "./env.ts";
 
+/** A post's id (`FEDERATION_PATHS.post`): a deleted one answers with a Tombstone. */
+const POST_PATH = /^\/users\/[^/]+\/statuses\/[^/]+$/;
+
+/**
+ * Fedify serves whatever an object dispatcher returns with 200; core's post
+ * dispatcher returns a `Tombstone` for a post that is gone, which is answered
+ * here with 410 Gone, as ActivityPub says (the body stays the Tombstone).
+ */
+async function goneIfTombstone(path: string, response: Response): Promise<Response> {
+  if (response.status !== 200 || !POST_PATH.test(path)) return response;
+  const type = response.headers.get("content-type") ?? "";
+  if (!type.includes("json")) return response;
+  const body = await response.text();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    parsed = null;
+  }
+  const gone =
+    typeof parsed === "object" &&
+    parsed !== null &&
+    (parsed as { type?: unknown }).type === "Tombstone";
+  return new Response(body, {
+    status: gone ? 410 : response.status,
+    statusText: gone ? "Gone" : response.statusText,
+    headers: response.headers,
+  });
+}
+
 /** Paths that are never ActivityPub: Fedify is not asked (it would log each as a miss). */
 const NOT_ACTIVITYPUB = ["/api/", "/static/", "/media/", "/avatars/"];
 
@@ -50,6 +80,6 @@ export function federationMiddleware(): MiddlewareHandler<AppEnv> {
       onUnauthorized: () => new Response("Not Found", { status: 404 }),
     });
     if (fallThrough) return next();
-    return response;
+    return goneIfTombstone(path, response);
   };
 }

@@ -102,12 +102,31 @@ export class KyselyMemberStore implements MemberStore {
     return Number(row.n);
   }
 
-  async setStatus(id: string, status: Member["status"], at: Date): Promise<void> {
+  async setStatus(
+    id: string,
+    status: Member["status"],
+    at: Date,
+    suspendedUntil: Date | null = null,
+  ): Promise<void> {
     await this.db
       .updateTable("members")
-      .set({ status, status_changed_at: at })
+      .set({
+        status,
+        status_changed_at: at,
+        suspended_until: status === "suspended" ? suspendedUntil : null,
+      })
       .where("id", "=", id)
       .execute();
+  }
+
+  async countActiveOwners(): Promise<number> {
+    const row = await this.db
+      .selectFrom("members")
+      .select((eb) => eb.fn.countAll<string>().as("n"))
+      .where("status", "=", "active")
+      .where("role", "=", "owner")
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
   }
 
   async setRole(id: string, role: Member["role"]): Promise<void> {
@@ -268,6 +287,42 @@ export class KyselyActorStore implements ActorStore {
     return row ? toActor(row) : null;
   }
 
+  async remoteContactsOf(memberId: string): Promise<Actor[]> {
+    const rows = await this.db
+      .selectFrom("actors")
+      .selectAll()
+      .where("kind", "=", "remote")
+      .where("id", "in", (eb) =>
+        eb
+          .selectFrom("follows")
+          .select("follower_id as actor_id")
+          .where("followee_id", "=", memberId)
+          .union(
+            eb
+              .selectFrom("follows")
+              .select("followee_id as actor_id")
+              .where("follower_id", "=", memberId),
+          )
+          .union(
+            eb
+              .selectFrom("post_deliveries as d")
+              .innerJoin("posts as p", "p.id", "d.post_id")
+              .select("d.actor_id")
+              .where("p.author_id", "=", memberId),
+          )
+          .union(
+            eb
+              .selectFrom("post_interactions as i")
+              .innerJoin("posts as p", "p.id", "i.post_id")
+              .select("i.actor_id")
+              .where("p.author_id", "=", memberId),
+          ),
+      )
+      .orderBy("id")
+      .execute();
+    return rows.map(toActor);
+  }
+
   async upsertRemote(a: RemoteActorInput, at: Date): Promise<Actor> {
     const values = {
       kind: "remote" as const,
@@ -289,10 +344,24 @@ export class KyselyActorStore implements ActorStore {
       updated_at: at,
       fetched_at: at,
     };
+    // What the actor's own server says of its suspension, when the document says anything.
+    const suspension =
+      a.suspended === undefined
+        ? {}
+        : {
+            origin_suspended_at: a.suspended
+              ? sql<Date>`coalesce(actors.origin_suspended_at, ${at})`
+              : null,
+          };
     const row = await this.db
       .insertInto("actors")
-      .values({ id: newId(), created_at: at, ...values })
-      .onConflict((oc) => oc.column("uri").doUpdateSet(values))
+      .values({
+        id: newId(),
+        created_at: at,
+        ...values,
+        ...(a.suspended ? { origin_suspended_at: at } : {}),
+      })
+      .onConflict((oc) => oc.column("uri").doUpdateSet({ ...values, ...suspension }))
       .returningAll()
       .executeTakeFirstOrThrow();
     return toActor(row);

@@ -254,6 +254,26 @@ export class KyselyPostStore implements PostStore {
     await this.db.deleteFrom("post_tags").where("post_id", "=", id).execute();
   }
 
+  async markDeletedByAuthor(authorId: string, at: Date): Promise<number> {
+    const rows = await this.db
+      .updateTable("posts")
+      .set({ deleted_at: at, source: "", content_html: "", spoiler_text: "" })
+      .where("author_id", "=", authorId)
+      .where("deleted_at", "is", null)
+      .returning("id")
+      .execute();
+    const ids = rows.map((r) => r.id);
+    if (ids.length > 0) {
+      await this.db.deleteFrom("post_edits").where("post_id", "in", ids).execute();
+      await this.db.deleteFrom("post_tags").where("post_id", "in", ids).execute();
+    }
+    return ids.length;
+  }
+
+  async setHidden(id: string, at: Date | null): Promise<void> {
+    await this.db.updateTable("posts").set({ hidden_at: at }).where("id", "=", id).execute();
+  }
+
   private async linkMap(
     table: "post_mentions",
     postIds: readonly string[],

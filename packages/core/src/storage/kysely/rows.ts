@@ -52,6 +52,7 @@ export function toActor(row: Selectable<ActorsTable>): Actor {
     fetchedAt: row.fetched_at ? new Date(row.fetched_at) : null,
     avatar: row.avatar ?? null,
     header: row.header ?? null,
+    originSuspendedAt: row.origin_suspended_at ? new Date(row.origin_suspended_at) : null,
   };
 }
 
@@ -76,6 +77,7 @@ export function toMember(row: MemberRow): Member {
     defaultAudience: row.default_audience as Member["defaultAudience"],
     avatar: row.avatar ?? null,
     header: row.header ?? null,
+    suspendedUntil: row.suspended_until ? new Date(row.suspended_until) : null,
     createdAt: new Date(row.created_at),
   };
 }
@@ -135,6 +137,7 @@ export function toPost(row: Selectable<PostsTable>): Post {
     createdAt: new Date(row.created_at),
     editedAt: row.edited_at ? new Date(row.edited_at) : null,
     deletedAt: row.deleted_at ? new Date(row.deleted_at) : null,
+    hiddenAt: row.hidden_at ? new Date(row.hidden_at) : null,
     interactionPolicy: row.interaction_policy ?? OPEN_INTERACTIONS,
   };
 }

@@ -2,14 +2,22 @@
  * Clique's own operations, under `/api/v1/clique`. Unlike the Mastodon-shaped
  * endpoints these are strict: unknown fields are an error.
  */
-import { AUDIENCES, type Circle, canSeeMemberList, type Invite, ROLES } from "@clique/core";
+import {
+  AUDIENCES,
+  type Circle,
+  canSeeMemberList,
+  type Invite,
+  type Member,
+  mayTake,
+  ROLES,
+} from "@clique/core";
 import { type Context, Hono } from "hono";
 import { deleteCookie, setCookie } from "hono/cookie";
 import { z } from "zod";
-import { requireMember, requireRole, SESSION_COOKIE } from "../../http/auth.ts";
+import { requireAction, requireMember, SESSION_COOKIE } from "../../http/auth.ts";
 import { audienceRefSchema, readBody, toRef, validate } from "../../http/body.ts";
 import { clientAddress, throttleKey } from "../../http/client-address.ts";
-import type { AppEnv } from "../../http/env.ts";
+import type { AppEnv, AppServices } from "../../http/env.ts";
 import { notFound, problem } from "../../http/errors.ts";
 import { renderAccount, renderAccounts } from "../mastodon/render.ts";
 import { durationSchema } from "./schemas.ts";
@@ -86,7 +94,7 @@ const settingsPatch = z
   .strict();
 
 cliqueApi.patch("/", async (c) => {
-  requireRole(c, ["owner", "admin"]);
+  requireAction(c, "settings.update");
   const { clique } = c.get("services");
   const input = validate(settingsPatch, await readBody(c));
   await clique.updateSettings({
@@ -173,8 +181,9 @@ cliqueApi.post("/password", async (c) => {
 cliqueApi.get("/invites", async (c) => {
   const member = requireMember(c);
   const { clique } = c.get("services");
-  const staff = member.role === "owner" || member.role === "admin";
-  const invites = (await clique.listInvites()).filter((i) => staff || i.createdBy === member.id);
+  // Whoever may revoke anyone's invites sees them all; others see their own.
+  const all = mayTake(member.role, "invite.revoke_any");
+  const invites = (await clique.listInvites()).filter((i) => all || i.createdBy === member.id);
   return c.json(invites.map(serializeInvite));
 });
 
@@ -239,7 +248,7 @@ cliqueApi.post("/invites/redeem", async (c) => {
 cliqueApi.get("/members", async (c) => {
   const member = c.get("member");
   const { clique } = c.get("services");
-  const staff = member !== null && ["owner", "admin", "moderator"].includes(member.role);
+  const staff = member !== null && mayTake(member.role, "member.list_all");
   // The owner chooses who sees the member list; staff always do.
   const audience = (await clique.getSettings())?.memberListAudience ?? "clique";
   if (!canSeeMemberList(c.get("viewer"), audience)) throw notFound();
@@ -260,28 +269,77 @@ cliqueApi.get("/members", async (c) => {
 });
 
 cliqueApi.patch("/members/:id", async (c) => {
-  const actor = requireRole(c, ["owner", "admin", "moderator"]);
-  const { clique } = c.get("services");
+  const actor = requireMember(c);
+  const { clique, moderation } = c.get("services");
   const input = validate(
     z
       .object({
         status: z.enum(["active", "suspended", "removed"]).optional(),
         role: z.enum(ROLES).optional(),
+        reason: z.string().max(2000).optional(),
+        delete_content: z.boolean().optional(),
       })
       .strict(),
     await readBody(c),
   );
+  // A role that can take none of what is asked is told so before anything is looked up.
+  if (input.role !== undefined && !mayTake(actor.role, "member.role")) throw problem("not_allowed");
+  if (input.status !== undefined && !mayTake(actor.role, "member.suspend"))
+    throw problem("not_allowed");
   const target = await clique.getMember(c.req.param("id"));
-  if (!target) throw notFound();
-  if (input.role !== undefined)
-    throw problem("not_allowed", "Role changes arrive with the moderation package");
-  if (input.status !== undefined) {
-    // Moderators may not act on admins or the owner.
-    if (actor.role === "moderator" && target.role !== "member") throw problem("not_allowed");
-    if (target.id === actor.id) throw problem("not_allowed", "You cannot change your own status");
-    const result = await clique.setMemberStatus(target.id, input.status);
+  if (!target || target.status === "removed") throw notFound();
+  const reason = input.reason ?? "";
+  // The same workflows as /moderation (the table decides, the audit log records).
+  if (input.role !== undefined) {
+    const result = await moderation.members.setRole(actor, target.id, input.role, reason);
     if (!result.ok) throw problem(result.reason, result.detail);
   }
+  if (input.status !== undefined && input.status !== target.status) {
+    const result = await changeStatus(c.get("services").moderation, actor, target, input.status, {
+      reason,
+      deleteContent: input.delete_content ?? false,
+    });
+    if (!result.ok) throw problem(result.reason, result.detail);
+  }
+  return c.json({ ok: true });
+});
+
+function changeStatus(
+  moderation: AppServices["moderation"],
+  actor: Member,
+  target: Member,
+  status: "active" | "suspended" | "removed",
+  options: { reason: string; deleteContent: boolean },
+) {
+  switch (status) {
+    case "suspended":
+      return moderation.members.suspendMember(actor, target.id, {
+        reason: options.reason,
+        until: null,
+      });
+    case "removed":
+      return moderation.members.removeMember(actor, target.id, options);
+    case "active":
+      return moderation.members.unsuspendMember(actor, target.id, options.reason);
+    default: {
+      const unreachable: never = status;
+      throw new Error(`unknown status ${String(unreachable)}`);
+    }
+  }
+}
+
+// --- Leaving ---------------------------------------------------------------
+
+cliqueApi.post("/leave", async (c) => {
+  const member = requireMember(c);
+  const { moderation } = c.get("services");
+  const input = validate(z.object({ password }).strict(), await readBody(c));
+  const result = await moderation.members.leave(member, {
+    password: input.password,
+    ip: clientIp(c),
+  });
+  if (!result.ok) throw problem(result.reason, result.detail);
+  deleteCookie(c, SESSION_COOKIE, { path: "/" });
   return c.json({ ok: true });
 });
 

@@ -100,6 +100,8 @@ export function serializeAccount(
       verified_at: null,
     })),
     roles: [],
+    // Mastodon's flag, only when true: a suspended member, or an account its own server suspended.
+    ...(member?.status === "suspended" || actor.originSuspendedAt ? { suspended: true } : {}),
     // Clique extension: the member's role in this Clique.
     ...(member ? { clique_role: member.role } : {}),
   };

@@ -138,8 +138,14 @@ statusesApi.put("/:id", async (c) => {
 
 statusesApi.delete("/:id", async (c) => {
   const member = requireMember(c);
-  const { clique } = c.get("services");
-  const result = await clique.deletePost(member, c.req.param("id"));
+  const { clique, moderation } = c.get("services");
+  // A moderator deleting someone else's post from a Mastodon app removes it as
+  // moderation does: by the table, its author told, the audit log written.
+  const seen = await clique.getVisiblePost(c.get("viewer"), c.req.param("id"));
+  const result =
+    seen && seen.authorId !== member.id && seen.uri === null
+      ? await moderation.members.removePost(member, seen.id, "")
+      : await clique.deletePost(member, c.req.param("id"));
   if (!result.ok) throw problem(result.reason, result.detail);
   // Mastodon returns the deleted status with its source, for "delete and redraft".
   const [status] = await renderStatuses(c, [result.value], { withSource: true });
