@@ -196,8 +196,8 @@ export async function seedWorld(clique: Clique, db: Kysely<Database>): Promise<W
   const bob = await join("bob_member");
   const dave = await join("dave_moderator");
   const erin = await join("erin_removed");
-  // No use case sets roles yet.
-  await stores.members.setRole(dave.id, "moderator");
+  // Given by the server itself, as `clique member role` does.
+  expectOk(await clique.setMemberRole(null, dave.id, "moderator"), "setMemberRole(dave)");
   expectOk(await clique.setMemberStatus(erin.id, "removed"), "setMemberStatus(erin)");
 
   const carol = await insertRemoteActor(db, "carol_remote");
