@@ -33,7 +33,9 @@
  *   only), inbound replies, likes and boosts (`mayInteract`);
  * - outbound addressing (`federation/wire.ts`) sends each post only to those
  *   its audience names;
- * - HTML pages, media, feeds and notifications as they arrive (none exist yet);
+ * - notifications: one about a post is listed only while its member may see
+ *   the post (`listNotifications`);
+ * - HTML pages, media, feeds as they arrive (none exist yet);
  *   search answers accounts only.
  */
 
