@@ -26,7 +26,6 @@ type AnyEb = ExpressionBuilder<Database, keyof Database>;
  * are then `p.author_id` and `p.audience_owner_id`).
  */
 function whoMatches(
-  eb: AnyEb,
   column: string,
   who: Who,
   blockers: readonly (Expression<string | null> | string)[] | null = null,
@@ -71,7 +70,7 @@ function grantCondition(eb: PostsEb, grant: Grant): Expression<SqlBool> {
             .selectFrom("follows as f")
             .select("f.followee_id")
             .where("f.state", "=", "accepted")
-            .where(whoMatches(any, "f.follower_id", grant.who, author)),
+            .where(whoMatches("f.follower_id", grant.who, author)),
         ),
       ]);
     case "circle":
@@ -83,7 +82,7 @@ function grantCondition(eb: PostsEb, grant: Grant): Expression<SqlBool> {
           any
             .selectFrom("circle_members as cm")
             .select("cm.circle_id")
-            .where(whoMatches(any, "cm.actor_id", grant.who, author)),
+            .where(whoMatches("cm.actor_id", grant.who, author)),
         ),
       ]);
     case "recipient":
@@ -95,7 +94,7 @@ function grantCondition(eb: PostsEb, grant: Grant): Expression<SqlBool> {
           any
             .selectFrom("post_recipients as r")
             .select("r.post_id")
-            .where(whoMatches(any, "r.actor_id", grant.who, author)),
+            .where(whoMatches("r.actor_id", grant.who, author)),
         ),
       ]);
     case "friend":
@@ -115,7 +114,7 @@ function grantCondition(eb: PostsEb, grant: Grant): Expression<SqlBool> {
             .select("fa.followee_id")
             .where("fa.state", "=", "accepted")
             .where("fb.state", "=", "accepted")
-            .where(whoMatches(any, "fa.follower_id", grant.who, author)),
+            .where(whoMatches("fa.follower_id", grant.who, author)),
         ),
       ]);
     default: {
@@ -271,7 +270,7 @@ export class KyselyVisibilityFacts implements VisibilityFacts {
       .select("f.id")
       .where("f.followee_id", "=", followeeId)
       .where("f.state", "=", "accepted")
-      .where((eb) => whoMatches(eb as unknown as AnyEb, "f.follower_id", who))
+      .where(whoMatches("f.follower_id", who))
       .executeTakeFirst();
     return row !== undefined;
   }
@@ -281,7 +280,7 @@ export class KyselyVisibilityFacts implements VisibilityFacts {
       .selectFrom("circle_members as cm")
       .select("cm.actor_id")
       .where("cm.circle_id", "=", circleId)
-      .where((eb) => whoMatches(eb as unknown as AnyEb, "cm.actor_id", who))
+      .where(whoMatches("cm.actor_id", who))
       .executeTakeFirst();
     return row !== undefined;
   }
@@ -291,7 +290,7 @@ export class KyselyVisibilityFacts implements VisibilityFacts {
       .selectFrom("post_recipients as r")
       .select("r.actor_id")
       .where("r.post_id", "=", postId)
-      .where((eb) => whoMatches(eb as unknown as AnyEb, "r.actor_id", who))
+      .where(whoMatches("r.actor_id", who))
       .executeTakeFirst();
     return row !== undefined;
   }
@@ -308,7 +307,7 @@ export class KyselyVisibilityFacts implements VisibilityFacts {
       .where("fa.followee_id", "=", authorId)
       .where("fa.state", "=", "accepted")
       .where("fb.state", "=", "accepted")
-      .where((eb) => whoMatches(eb as unknown as AnyEb, "fa.follower_id", who))
+      .where(whoMatches("fa.follower_id", who))
       .executeTakeFirst();
     return row !== undefined;
   }
