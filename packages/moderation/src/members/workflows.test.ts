@@ -140,7 +140,17 @@ describe("the suspension worker", () => {
       assert.ok(Date.now() < deadline, "the suspension was lifted");
       await sleep(100);
     }
-    const lifted = (await entries("member.unsuspend")).find((e) => e.subject.kind === "member");
+    // The entry is written just after the lift commits: wait for it too.
+    let lifted = (await entries("member.unsuspend")).find(
+      (e) => e.subject.kind === "member" && e.subject.id === tess.id,
+    );
+    while (lifted === undefined) {
+      assert.ok(Date.now() < deadline, "the lift was logged");
+      await sleep(100);
+      lifted = (await entries("member.unsuspend")).find(
+        (e) => e.subject.kind === "member" && e.subject.id === tess.id,
+      );
+    }
     assert.deepEqual(
       [lifted?.actorId, lifted?.details.via, lifted?.details.until],
       [null, "worker", until.toISOString()],
