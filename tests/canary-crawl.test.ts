@@ -305,6 +305,30 @@ let domainBlockId = "";
 const canaries: Canary[] = [];
 /** The reports of the world (bob's two and a remote server's `Flag`), for `/…/reports/:id`. */
 const reportIds: string[] = [];
+/** Every member's notifications (issue 11), for `/api/v1/notifications/:id`: each viewer tries them all. */
+const notificationIds: string[] = [];
+/**
+ * Live updates (issue 11): alice's and bob's WebSockets, subscribed to every
+ * stream from before the world is seeded, and every message they received.
+ */
+const streams: { who: "alice" | "bob"; socket: WebSocket; messages: string[] }[] = [];
+
+/** Opens a WebSocket for `who` on every stream (`user` by query, the rest by message). */
+async function listen(who: "alice" | "bob"): Promise<void> {
+  const url = `${clique().url.replace(/^http/, "ws")}/api/v1/streaming?stream=user&access_token=${tokens[who]}`;
+  const socket = new WebSocket(url);
+  const entry = { who, socket, messages: [] as string[] };
+  socket.addEventListener("message", (m) => entry.messages.push(String(m.data)));
+  await new Promise<void>((resolve, reject) => {
+    socket.addEventListener("open", () => resolve());
+    socket.addEventListener("error", () => reject(new Error(`no stream for ${who}`)));
+  });
+  for (const stream of ["user:notification", "public:local", "public"])
+    socket.send(JSON.stringify({ type: "subscribe", stream }));
+  for (const stream of ["hashtag", "hashtag:local"])
+    socket.send(JSON.stringify({ type: "subscribe", stream, tag: CRAWL_TAG }));
+  streams.push(entry);
+}
 /** What each crawl found, by phase and identity. */
 const crawls: {
   phase: 1 | 2;
@@ -354,6 +378,9 @@ function mediaUrlsIn(body: string): MediaUrl[] {
 function prefixOf(route: Pick<CrawlRoute, "path">): string {
   return route.path.replace(/:file$/, "");
 }
+
+/** The hashtag alice's posts carry, so that the tag timeline has them to show (issue 11). */
+const CRAWL_TAG = "crawltag";
 
 function canary(label: string): string {
   return `canary-${label.replace(/[^a-z0-9]+/gi, "-").toLowerCase()}-${randomBytes(6).toString("hex")}`;
@@ -479,6 +506,8 @@ before(async () => {
     }),
   );
   const aliceUri = `${clique().origin}/users/alice`;
+  // Live updates (issue 11): every event alice and bob are streamed from now on is checked.
+  await Promise.all([listen("alice"), listen("bob")]);
 
   // Erin says something and leaves a bio before she is removed: both must go with her.
   await ok(tokens.erin, "PATCH", "/api/v1/accounts/update_credentials", {
@@ -581,6 +610,8 @@ before(async () => {
   ).id;
   inviteCode = (await ok<{ code: string }>(tokens.alice, "POST", "/api/v1/clique/invites", {}))
     .code;
+  // Anonymous visitors may read the Clique's timeline (its public posts): crawled that way (issue 11).
+  await ok(tokens.alice, "PATCH", "/api/v1/clique", { public_timeline_anonymous: true });
   // A server alice blocked: nobody of the world lives there, so no canary moves.
   domainBlockId = (
     await ok<{ id: string }>(tokens.alice, "POST", "/api/v1/clique/domains", {
@@ -620,7 +651,8 @@ before(async () => {
     const photo = photos.get(audience);
     const status = await ok<Status>(tokens.alice, "POST", "/api/v1/statuses", {
       ...body,
-      status: `${body.status ?? ""}${audience} post ${token}`,
+      // Every post carries the crawl's hashtag, for the tag timeline (issue 11).
+      status: `${body.status ?? ""}${audience} post ${token} #${CRAWL_TAG}`,
       ...(photo ? { media_ids: [photo] } : {}),
     });
     assert.equal(status.audience, audience);
@@ -659,7 +691,7 @@ before(async () => {
     author: "alice",
   });
   await ok(tokens.alice, "PUT", `/api/v1/statuses/${cliquePost.id}`, {
-    status: `clique post ${cliqueToken}`,
+    status: `clique post ${cliqueToken} #${CRAWL_TAG}`,
   });
   carriedBy(cliqueToken, cliquePost);
   await post("circle", { audience: "circle", circle_id: circleId });
@@ -676,13 +708,14 @@ before(async () => {
   });
   const reply = await ok<Status>(tokens.bob, "POST", "/api/v1/statuses", {
     in_reply_to_id: cliquePost.id,
-    status: `bob answers ${replyToken}`,
+    status: `bob answers ${replyToken} #${CRAWL_TAG}`,
   });
   assert.equal(reply.audience, "clique", "a reply to a Clique-only post stays in the Clique");
   statuses.push(reply);
   carriedBy(replyToken, reply);
 
   await receiveRemotePosts(followersPost);
+  await interactWithCanaries(followersPost);
 
   // Erin reads the Clique's photo while she is a member: she keeps the URLs she was handed.
   const erinsView = await ok<Status & { media_attachments: MediaAttachment[] }>(
@@ -741,6 +774,56 @@ const COLOURS: Record<string, [number, number, number]> = {
   "remote:direct to bob (stranger)": [100, 70, 20],
   "remote:reply to followers post (follower)": [10, 90, 60],
 };
+
+// ---------------------------------------------------------------- boosts, bookmarks, pins (issue 11)
+
+/** Alice's posts pinned to her profile (and her `featured` collection). */
+const PINNED_AUDIENCES = ["public", "followers", "friends", "clique", "circle"] as const;
+
+/**
+ * Gives the canary posts likes, boosts, bookmarks and pins, so that the
+ * favourites and bookmarks lists, `favourited_by`, `reblogged_by`, pinned
+ * lists and the `featured` collection have something to show, or to leak:
+ * alice pins five posts of five audiences and likes, bookmarks and boosts
+ * what she can; bob likes and bookmarks every post he may see, and the
+ * followers-only post while he follows alice, who then loses him as a
+ * follower: from then on that post must be in none of his lists.
+ */
+async function interactWithCanaries(followersPost: Status): Promise<void> {
+  const alicePosts = canaries.filter(
+    (c) => c.kind === "post" && c.author === "alice" && c.status !== undefined,
+  );
+  for (const audience of PINNED_AUDIENCES) {
+    const c = alicePosts.find((x) => x.audience === audience);
+    assert.ok(c?.status, `alice's ${audience} post`);
+    await ok(tokens.alice, "POST", `/api/v1/statuses/${c.status.id}/pin`);
+  }
+  for (const status of statuses) {
+    for (const who of ["alice", "bob"] as const) {
+      // What one may not see answers 404; the rest is liked and bookmarked.
+      const liked = await call(tokens[who], "POST", `/api/v1/statuses/${status.id}/favourite`);
+      if (liked.status === 404) continue;
+      assert.equal(liked.status, 200, `${who} likes ${status.id}`);
+      await ok(tokens[who], "POST", `/api/v1/statuses/${status.id}/bookmark`);
+      // Boosts of what is open to everyone.
+      if (status.audience === "public" || status.audience === "unlisted")
+        await ok(tokens[who], "POST", `/api/v1/statuses/${status.id}/reblog`);
+    }
+  }
+  // bob follows alice, keeps her followers-only post, and stops following her.
+  const asked = await ok<{ requested: boolean }>(
+    tokens.bob,
+    "POST",
+    `/api/v1/accounts/${ids.alice}/follow`,
+  );
+  if (asked.requested)
+    await ok(tokens.alice, "POST", `/api/v1/follow_requests/${ids.bob}/authorize`);
+  await ok(tokens.bob, "POST", `/api/v1/statuses/${followersPost.id}/favourite`);
+  await ok(tokens.bob, "POST", `/api/v1/statuses/${followersPost.id}/bookmark`);
+  await ok(tokens.alice, "POST", `/api/v1/accounts/${ids.bob}/remove_from_followers`);
+  const gone = await call(tokens.bob, "GET", `/api/v1/statuses/${followersPost.id}`);
+  assert.equal(gone.status, 404, "bob no longer sees alice's followers-only post");
+}
 
 /** Uploads a photo of `name`'s colour as the token's member; its media id once processed. */
 async function uploadPhoto(token: string, name: string): Promise<string> {
@@ -832,8 +915,12 @@ async function receiveRemotePosts(alicesFollowersPost: Status): Promise<void> {
       cc: note.cc ?? [],
       inReplyTo: note.inReplyTo ?? null,
       published: new Date().toISOString(),
-      content: `<p>${from} writes ${token}</p>`,
-      tag: (note.mention ?? []).map((href) => ({ type: "Mention", href })),
+      content: `<p>${from} writes ${token} #${CRAWL_TAG}</p>`,
+      tag: [
+        ...(note.mention ?? []).map((href) => ({ type: "Mention", href })),
+        // The crawl's hashtag, so that remote posts reach the tag timeline too (issue 11).
+        { type: "Hashtag", name: `#${CRAWL_TAG}`, href: `${remote().origin}/tags/${CRAWL_TAG}` },
+      ],
       attachment: [
         {
           type: "Document",
@@ -1001,6 +1088,7 @@ afterEach((t) => {
 });
 
 after(async () => {
+  for (const { socket } of streams) socket.close();
   // The server explains what a status cannot (the crawl makes it log many 404s: keep the end).
   if (someTestFailed && server) console.error(server.output().slice(-20_000));
   const steps: [string, (() => Promise<unknown>) | undefined][] = [
@@ -1061,6 +1149,13 @@ function plan(
           return [domainBlockId];
         case "report":
           return reportIds;
+        case "notification":
+          return notificationIds;
+        // Profile pages and tag timelines (issue 11).
+        case "at-username":
+          return locals.map((u) => `@${u}`);
+        case "hashtag":
+          return [CRAWL_TAG];
         case "media-file": {
           const prefix = prefixOf(route);
           return media.paths
@@ -1101,9 +1196,26 @@ function plan(
           return [accountIds.map((id) => `id[]=${id}`).join("&")];
         // Small pages, so that pagination is followed for real; and the media tab.
         case "/api/v1/accounts/:id/statuses":
-          return ["limit=2", "only_media=true&limit=2"];
+          // And the pinned posts (issue 11).
+          return ["limit=2", "only_media=true&limit=2", "pinned=true"];
+        // Bookmarks, favourites, and who liked or boosted, page by page (issue 11).
+        case "/api/v1/bookmarks":
+        case "/api/v1/favourites":
+        case "/api/v1/statuses/:id/favourited_by":
+        case "/api/v1/statuses/:id/reblogged_by":
+          return ["limit=1"];
         case "/api/v1/timelines/home":
           return ["limit=2"];
+        // The Clique's timeline and the tag timeline (issue 11), in small pages and for media.
+        case "/api/v1/timelines/public":
+          return ["local=true&limit=2", "limit=2", "only_media=true", "remote=true"];
+        case "/api/v1/timelines/tag/:hashtag":
+          return ["limit=2", "local=true", "any[]=nothing", "only_media=true"];
+        case "/api/v1/conversations":
+          return ["limit=1"];
+        // Notifications (issue 11): page by page, and filtered.
+        case "/api/v1/notifications":
+          return ["limit=2", "types[]=mention", "exclude_types[]=favourite&exclude_types[]=follow"];
         default:
           // Every file key with every grant this viewer was handed (the bare URL is made anyway).
           return route.params?.includes("media-file") ? media.grants : [];
@@ -1114,6 +1226,16 @@ function plan(
 
 async function crawlEverything(phase: 1 | 2): Promise<void> {
   const started = Date.now();
+  // Notifications of every type (issue 11): whatever the world's members were told by now.
+  notificationIds.length = 0;
+  for (const who of ["alice", "bob"] as const)
+    for (const n of await ok<{ id: string }[]>(
+      tokens[who],
+      "GET",
+      "/api/v1/notifications?limit=80",
+    ))
+      notificationIds.push(n.id);
+  if (notificationIds.length === 0) notificationIds.push("00000000-0000-7000-8000-000000000000");
   const apiTokens: Record<ApiIdentity, string | null> = {
     anonymous: null,
     alice: tokens.alice,
@@ -1308,6 +1430,95 @@ test("each viewer finds exactly the canaries the rules give it, on every surface
   printMatrix();
   assert.deepEqual(leaks, [], leaks.join("\n"));
   assert.deepEqual(actual, expected);
+});
+
+test("the Clique's timeline, tag timeline, conversations and pages had canaries to find (issue 11)", () => {
+  const where = (viewer: string, label: string) => {
+    const v = VIEWERS.find((x) => x.name === viewer);
+    assert.ok(v, viewer);
+    return findings(v, 1).get(label) ?? new Set<string>();
+  };
+  const expectFound = (viewer: string, label: string, route: string) =>
+    assert.ok(
+      where(viewer, label).has(`API GET ${route}`),
+      `${viewer} finds ${label} on ${route} (found on: ${[...where(viewer, label)].join(", ")})`,
+    );
+  // Members read Clique-only posts on the Clique's timeline and the tag timeline.
+  for (const route of ["/api/v1/timelines/public", "/api/v1/timelines/tag/:hashtag"]) {
+    expectFound("bob", "post:clique", route);
+    expectFound("alice", "post:circle", route);
+    // Anonymous visitors (the Clique opened its timeline to them) read the public post only.
+    expectFound("anonymous", "post:public", route);
+  }
+  // Conversations: the direct post, for its author and the member it names.
+  expectFound("alice", "post:direct", "/api/v1/conversations");
+  expectFound("bob", "post:direct", "/api/v1/conversations");
+  // The profile and post pages show what the viewer may see.
+  for (const route of [
+    "/:username{@[A-Za-z0-9_]+}",
+    "/:username{@[A-Za-z0-9_]+}/:id",
+    "/tags/:hashtag",
+  ]) {
+    expectFound("anonymous", "post:public", route);
+    expectFound("bob", "post:clique", route);
+    expectFound("alice", "post:circle", route);
+  }
+  // Never more than the rules give: the test above checks every surface, these included.
+});
+
+test("bookmarks, favourites, pins and featured had canaries to find; favourited_by and reblogged_by answer only for readable posts (issue 11)", () => {
+  const crawled = crawls.find((c) => c.phase === 1);
+  assert.ok(crawled, "phase 1 was crawled");
+  const found = (viewer: string, label: string, channel: "API" | "AP", route: string) => {
+    const v = VIEWERS.find((x) => x.name === viewer);
+    assert.ok(v, viewer);
+    return findings(v, 1).get(label)?.has(`${channel} GET ${route}`) ?? false;
+  };
+  // bob's lists hold what he may read (the Clique-only post, the direct one to him)...
+  for (const route of ["/api/v1/bookmarks", "/api/v1/favourites"]) {
+    assert.ok(found("bob", "post:clique", "API", route), `bob's ${route} list the Clique post`);
+    assert.ok(found("bob", "post:direct", "API", route), `bob's ${route} list the direct post`);
+    // ...and not the followers-only post he kept while he followed alice.
+    assert.ok(!found("bob", "post:followers", "API", route), `bob's ${route}: followers post`);
+  }
+  // Pinned lists: anonymous reads the public pin only, alice all of hers.
+  const pinnedVisits = (who: ApiIdentity) =>
+    crawled.api
+      .get(who)!
+      .filter((v) => v.url.includes("pinned=true") && v.url.includes(`/accounts/${ids.alice}/`));
+  const pinnedCarry = (who: ApiIdentity, label: string) => {
+    const c = canaries.find((x) => x.label === label);
+    assert.ok(c, label);
+    return pinnedVisits(who).some((v) => v.status === 200 && v.body.includes(c.token));
+  };
+  assert.ok(pinnedCarry("anonymous", "post:public"));
+  for (const label of ["post:followers", "post:friends", "post:clique", "post:circle"]) {
+    assert.ok(!pinnedCarry("anonymous", label), `anonymous sees no ${label} pin`);
+    assert.ok(pinnedCarry("alice", label), `alice sees her ${label} pin`);
+  }
+  assert.ok(pinnedCarry("bob", "post:clique") && !pinnedCarry("bob", "post:circle"));
+  // The featured collection, signed: each remote account reads its own share of the pins.
+  assert.ok(found("follower", "post:followers", "AP", "/users/:username/featured"));
+  assert.ok(found("circler", "post:circle", "AP", "/users/:username/featured"));
+  assert.ok(found("friend", "post:friends", "AP", "/users/:username/featured"));
+  assert.ok(found("anonymous", "post:public", "AP", "/users/:username/featured"));
+  // favourited_by and reblogged_by: 200 exactly for the posts the viewer may read, 404 otherwise.
+  const wrong: string[] = [];
+  let answered = 0;
+  for (const who of ["anonymous", "alice", "bob"] as const) {
+    for (const visit of crawled.api.get(who)!) {
+      if (visit.page !== 0 || !/\/(favourited_by|reblogged_by)(\?|$)/.test(visit.url)) continue;
+      const id = new URL(visit.url).pathname.split("/")[4];
+      const c = canaries.find((x) => x.kind === "post" && x.status?.id === id);
+      if (!c) continue;
+      const may = mayRead(who, c);
+      if (visit.status === 200) answered++;
+      if ((visit.status === 200) !== may || (visit.status !== 200 && visit.status !== 404))
+        wrong.push(`${who} ${visit.status} ${c.label} ${visit.url}`);
+    }
+  }
+  assert.ok(answered > 0, "some favourited_by/reblogged_by answered");
+  assert.deepEqual(wrong, [], wrong.join("\n"));
 });
 
 test("every variant of the circle post's photo is unreachable for every viewer outside the circle", () => {
@@ -1617,3 +1828,30 @@ function printMatrix(): void {
   );
   console.log(lines.join("\n"));
 }
+
+test("stream events carry only the canaries each member may read (issue 11)", async () => {
+  // Events still in flight when the crawl ended have long arrived.
+  const found: string[] = [];
+  const leaks: string[] = [];
+  for (const { who, messages } of streams) {
+    const text = messages.join("\n");
+    for (const c of canaries.filter((c) => c.kind === "post" || c.kind === "history")) {
+      // erin's posts were streamed while she was a member: the API hides them since.
+      if (c.author === "erin" || !text.includes(c.token)) continue;
+      found.push(`${c.label} → ${who}`);
+      if (!mayRead(who, c)) leaks.push(`LEAK ${c.label} → ${who} on a stream`);
+    }
+  }
+  assert.deepEqual(leaks, [], leaks.join("\n"));
+  // The check can fail: members were streamed canaries they may read (notifications among them).
+  assert.ok(
+    found.some((f) => f.endsWith("→ bob")),
+    `bob was streamed nothing: ${found.join(", ")}`,
+  );
+  const kinds = new Set(
+    streams.flatMap(({ messages }) =>
+      messages.map((m) => (JSON.parse(m) as { event?: string }).event),
+    ),
+  );
+  assert.ok(kinds.has("update"), `events seen: ${[...kinds].join(", ")}`);
+});

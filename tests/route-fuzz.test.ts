@@ -79,6 +79,9 @@ interface Fixtures {
   ed: string;
   /** bob's post, removed by a moderator. */
   removableStatus: string;
+  /** The `@alice` of profile pages, and a hashtag. */
+  atUsername: string;
+  hashtag: string;
 }
 
 let db: TestDatabase | undefined;
@@ -263,6 +266,8 @@ before(async () => {
     doomedInvite: doomed.id as string,
     inviteCode: kept.code as string,
     username: "alice",
+    atUsername: "@alice",
+    hashtag: "fuzz",
     avatarFile: `${alice}.png`,
     host: new URL(server!.origin).host,
     media: photo.id,
@@ -319,6 +324,14 @@ interface RouteCase {
 
 const page = { max_id: "", since_id: "", min_id: "", limit: "20" };
 const AUDIENCE_REF = { audience: "circle", circle_id: "" };
+
+/** Routes that are HTML pages for browsers (their errors are pages too). */
+const HTML_PAGES = new Set([
+  "GET /:username{@[A-Za-z0-9_]+}",
+  "GET /:username{@[A-Za-z0-9_]+}/:id",
+  "GET /authorize_interaction",
+  "GET /tags/:hashtag",
+]);
 
 /** Every route, by `METHOD /path`. A new route fails the coverage test until it is added here. */
 const ROUTE_TABLE: Record<string, (f: Fixtures) => RouteCase> = {
@@ -441,6 +454,15 @@ const ROUTE_TABLE: Record<string, (f: Fixtures) => RouteCase> = {
     body: { visibility: "public" },
   }),
   "POST /api/v1/statuses/:id/unreblog": () => ({ params: { id: "status" } }),
+  // Bookmarks, pins, who liked or boosted, the member's lists (issue 11).
+  "POST /api/v1/statuses/:id/bookmark": () => ({ params: { id: "status" } }),
+  "POST /api/v1/statuses/:id/unbookmark": () => ({ params: { id: "status" } }),
+  "POST /api/v1/statuses/:id/pin": () => ({ params: { id: "status" } }),
+  "POST /api/v1/statuses/:id/unpin": () => ({ params: { id: "status" } }),
+  "GET /api/v1/statuses/:id/favourited_by": () => ({ params: { id: "status" }, query: page }),
+  "GET /api/v1/statuses/:id/reblogged_by": () => ({ params: { id: "status" }, query: page }),
+  "GET /api/v1/bookmarks": () => ({ query: page }),
+  "GET /api/v1/favourites": () => ({ query: page }),
   "GET /api/v1/timelines/home": () => ({ query: page }),
   "GET /api/v1/clique": () => ({}),
   "PATCH /api/v1/clique": () => ({
@@ -466,6 +488,59 @@ const ROUTE_TABLE: Record<string, (f: Fixtures) => RouteCase> = {
   }),
   "DELETE /api/v1/clique/sessions/current": () => ({ spendsToken: true }),
   "POST /api/v1/clique/tokens": () => ({ body: { name: "fuzz" } }),
+  // OAuth apps (issue 11).
+  "POST /api/v1/apps": () => ({
+    body: {
+      client_name: "Fuzz",
+      redirect_uris: "http://127.0.0.1:9/cb",
+      scopes: "read write",
+      website: "https://fuzz.example",
+    },
+  }),
+  "GET /api/v1/apps/verify_credentials": () => ({}),
+  "GET /oauth/authorize": () => ({
+    query: {
+      response_type: "code",
+      client_id: "fuzz-client",
+      redirect_uri: "http://127.0.0.1:9/cb",
+      scope: "read",
+      state: "s",
+      code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+      code_challenge_method: "S256",
+      force_login: "true",
+      lang: "en",
+    },
+  }),
+  "POST /oauth/authorize": () => ({
+    body: {
+      response_type: "code",
+      client_id: "fuzz-client",
+      redirect_uri: "http://127.0.0.1:9/cb",
+      scope: "read",
+      step: "sign_in",
+      csrf_token: "x",
+      username: "bob",
+      password: PASSWORDS.bob,
+      decision: "authorize",
+    },
+  }),
+  "POST /oauth/token": () => ({
+    body: {
+      grant_type: "authorization_code",
+      code: "fuzz-code-fuzz-code-fuzz-code",
+      client_id: "fuzz-client",
+      client_secret: "fuzz-secret",
+      redirect_uri: "http://127.0.0.1:9/cb",
+      code_verifier: "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+      scope: "read",
+    },
+  }),
+  "POST /oauth/revoke": () => ({
+    body: { client_id: "fuzz-client", client_secret: "fuzz-secret", token: "fuzz-token" },
+  }),
+  "GET /.well-known/oauth-authorization-server": () => ({}),
+  "GET /api/v1/clique/apps": () => ({}),
+  "DELETE /api/v1/clique/apps/:id": () => ({ params: { id: "status" } }),
   // Carol's password: a hostile new password that happens to be valid changes only hers.
   "POST /api/v1/clique/password": () => ({
     as: "carol",
@@ -559,6 +634,65 @@ const ROUTE_TABLE: Record<string, (f: Fixtures) => RouteCase> = {
   "GET /api/v1/notifications": () => ({
     query: { ...page, types: ["moderation_warning"], exclude_types: ["mention"] },
   }),
+  // Notifications, streaming, timelines, start-up endpoints, pages (issue 11). Ids
+  // of kinds the fuzz keeps no fixture of (notifications, announcements,
+  // conversations) take a post's id: a well-formed id of nothing of that kind.
+  "GET /api/v1/notifications/unread_count": () => ({ query: { limit: "100" } }),
+  "GET /api/v1/notifications/:id": () => ({ params: { id: "status" } }),
+  "POST /api/v1/notifications/:id/dismiss": () => ({ params: { id: "status" } }),
+  "POST /api/v1/notifications/clear": () => ({ last: true }),
+  "GET /api/v1/streaming/health": () => ({}),
+  "GET /api/v1/timelines/public": () => ({
+    query: { ...page, local: "true", remote: "false", only_media: "false" },
+  }),
+  "GET /api/v1/timelines/tag/:hashtag": () => ({
+    params: { hashtag: "hashtag" },
+    query: { ...page, local: "true", only_media: "false" },
+  }),
+  "GET /api/v1/preferences": () => ({}),
+  "GET /api/v1/custom_emojis": () => ({}),
+  "GET /api/v1/filters": () => ({}),
+  "GET /api/v2/filters": () => ({}),
+  "GET /api/v1/lists": () => ({}),
+  "GET /api/v1/followed_tags": () => ({ query: page }),
+  "GET /api/v1/featured_tags": () => ({}),
+  "GET /api/v1/domain_blocks": () => ({ query: page }),
+  "GET /api/v1/trends": () => ({ query: { limit: "10" } }),
+  "GET /api/v1/trends/tags": () => ({ query: { limit: "10" } }),
+  "GET /api/v1/trends/statuses": () => ({ query: { limit: "10" } }),
+  "GET /api/v1/trends/links": () => ({ query: { limit: "10" } }),
+  "GET /api/v1/suggestions": () => ({ query: { limit: "10" } }),
+  "GET /api/v2/suggestions": () => ({ query: { limit: "10" } }),
+  "GET /api/v1/instance/rules": () => ({}),
+  "GET /api/v1/instance/peers": () => ({}),
+  "GET /api/v1/instance/activity": () => ({}),
+  "GET /api/v1/accounts/familiar_followers": (f) => ({ query: { id: [f.bob] } }),
+  "GET /api/v1/markers": () => ({ query: { timeline: ["home", "notifications"] } }),
+  "POST /api/v1/markers": (f) => ({
+    body: { home: { last_read_id: f.status }, notifications: { last_read_id: f.status } },
+  }),
+  "GET /api/v1/announcements": () => ({ query: { with_dismissed: "true" } }),
+  "POST /api/v1/announcements/:id/dismiss": () => ({ params: { id: "status" } }),
+  "POST /api/v1/clique/announcements": () => ({
+    body: { text: "A fuzzed announcement", all_day: false },
+    extraFields: ["starts_at", "ends_at"],
+  }),
+  "PATCH /api/v1/clique/announcements/:id": () => ({
+    params: { id: "status" },
+    body: { text: "Fuzzed again", all_day: true },
+  }),
+  "DELETE /api/v1/clique/announcements/:id": () => ({ params: { id: "status" } }),
+  "GET /api/v1/conversations": () => ({ query: page }),
+  "POST /api/v1/conversations/:id/read": () => ({ params: { id: "status" } }),
+  "DELETE /api/v1/conversations/:id": () => ({ params: { id: "status" } }),
+  "GET /:username{@[A-Za-z0-9_]+}": () => ({ params: { username: "atUsername" } }),
+  "GET /:username{@[A-Za-z0-9_]+}/:id": () => ({
+    params: { username: "atUsername", id: "status" },
+  }),
+  "GET /authorize_interaction": (f) => ({
+    query: { uri: `acct:alice@${f.host}` },
+  }),
+  "GET /tags/:hashtag": () => ({ params: { hashtag: "hashtag" } }),
   "GET /api/v1/clique/circles": () => ({}),
   "POST /api/v1/clique/circles": (f) => ({ body: { name: "Fuzzed", member_ids: [f.bob] } }),
   "GET /api/v1/clique/circles/:id": () => ({ params: { id: "circle" } }),
@@ -1062,6 +1196,9 @@ async function sendOnce(probe: Probe, spec: RouteCase): Promise<void> {
   if (status < 400) return;
   // Node answers an oversized request line itself, before any app: nothing to read there.
   if (status === 431) return;
+  // The pages people open in a browser answer their own errors as pages (what the
+  // edge refuses before them is JSON, as everywhere); the rest, in JSON.
+  if (HTML_PAGES.has(probe.route) && type?.startsWith("text/html")) return;
   if (!type?.includes("json")) return void finding(`an error that is not JSON (${type})`);
   let json: unknown;
   try {
@@ -1096,11 +1233,13 @@ async function pool(jobs: (() => Promise<void>)[]): Promise<void> {
 }
 
 function fillPath(route: RouteSpec, spec: RouteCase, override?: [string, string]): string {
-  return route.path.replace(/:([A-Za-z_]+)/g, (_m, name: string) => {
+  // A parameter may carry a pattern (`:username{@[A-Za-z0-9_]+}`): it goes too.
+  return route.path.replace(/:([A-Za-z_]+)(\{[^}]*\})?/g, (_m, name: string) => {
     if (override && override[0] === name) return override[1];
     const fixture = spec.params?.[name];
     assert.ok(fixture, `${route.method} ${route.path}: no fixture for :${name}`);
-    return encodeURIComponent(f[fixture]);
+    // The router matches `/@alice` as written, not `/%40alice`.
+    return encodeURIComponent(f[fixture]).replace(/^%40/, "@");
   });
 }
 

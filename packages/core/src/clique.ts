@@ -1,5 +1,5 @@
 import type { CliqueConfig, Deps } from "./deps.ts";
-import type { AudienceRef, MediaFile, Member } from "./domain/types.ts";
+import type { AudienceRef, MediaFile, Member, Post } from "./domain/types.ts";
 import { type EventSubscriber, NO_PUBLISHER, NO_RESOLVER } from "./federation/events.ts";
 import { buildFederation, type FederationOptions } from "./federation/federation.ts";
 import type { InboxListener } from "./federation/inbox.ts";
@@ -10,7 +10,23 @@ import { createRemoteStanding } from "./federation/remote-standing.ts";
 import { isId } from "./ids.ts";
 import type { OutboxEntry, ProcessedMedia, Stores } from "./stores/stores.ts";
 import { accountStats, countOpenLocalPosts } from "./usecases/account-stats.ts";
+import {
+  createAnnouncement,
+  deleteAnnouncement,
+  dismissAnnouncement,
+  listAnnouncements,
+  updateAnnouncement,
+} from "./usecases/announcements.ts";
 import { authenticate, revokeToken } from "./usecases/authenticate.ts";
+// OAuth apps (issue 11).
+import {
+  authenticateBearer,
+  findAuthorizationCode,
+  grantAuthorizationCode,
+  issueAppToken,
+  revokeAppToken,
+  useAuthorizationCode,
+} from "./usecases/authorize-app.ts";
 import {
   blockAccount,
   muteAccount,
@@ -18,6 +34,9 @@ import {
   unmuteAccount,
 } from "./usecases/block-account.ts";
 import { blockDomain, unblockDomain } from "./usecases/block-domain.ts";
+import { bookmarkPost, unbookmarkPost } from "./usecases/bookmark-post.ts";
+// Boosts, bookmarks, pins (issue 11).
+import { boostPost, unboostPost } from "./usecases/boost-post.ts";
 import { changePassword, resetPassword } from "./usecases/change-password.ts";
 import {
   createCircle,
@@ -26,6 +45,11 @@ import {
   listCircles,
   updateCircle,
 } from "./usecases/circles.ts";
+import {
+  hideConversation,
+  listConversations,
+  markConversationRead,
+} from "./usecases/conversations.ts";
 import { createInvite } from "./usecases/create-invite.ts";
 import { createPost } from "./usecases/create-post.ts";
 import { deletePost } from "./usecases/delete-post.ts";
@@ -44,7 +68,18 @@ import { hidePost, unhidePost } from "./usecases/hide-post.ts";
 import { initClique } from "./usecases/init-clique.ts";
 import { leaveClique } from "./usecases/leave-clique.ts";
 import { likePost, unlikePost } from "./usecases/like-post.ts";
+import {
+  listBookmarks,
+  listFavourites,
+  listHomeEntries,
+  listPinned,
+  listPostInteractors,
+} from "./usecases/list-interactions.ts";
 import { getPostHistory, listAccountPosts, listHomeFeed } from "./usecases/list-posts.ts";
+import { listLocalTimeline, listTagTimeline } from "./usecases/list-timelines.ts";
+// OAuth apps (issue 11).
+import { listAuthorizedApps, revokeAuthorizedApp } from "./usecases/manage-apps.ts";
+import { getMarkers, saveMarkers } from "./usecases/markers.ts";
 import {
   checkOwnMedia,
   describeMedia,
@@ -56,9 +91,16 @@ import {
   sweepUnattachedMedia,
   uploadMedia,
 } from "./usecases/media.ts";
-import { listNotifications } from "./usecases/notifications.ts";
+import {
+  clearNotifications,
+  dismissNotification,
+  getNotification,
+  listNotifications,
+} from "./usecases/notifications.ts";
+import { pinPost, unpinPost } from "./usecases/pin-post.ts";
 import { postExtras } from "./usecases/post-extras.ts";
 import { redeemInvite } from "./usecases/redeem-invite.ts";
+import { findClientApp, registerApp } from "./usecases/register-app.ts";
 import { removeMember } from "./usecases/remove-member.ts";
 import { removePost } from "./usecases/remove-post.ts";
 import { revokeInvite } from "./usecases/revoke-invite.ts";
@@ -79,7 +121,7 @@ import {
 import { updateProfile } from "./usecases/update-profile.ts";
 import { viewProfile } from "./usecases/view-profile.ts";
 import { warnMember } from "./usecases/warn-member.ts";
-import { ANONYMOUS, canSeePart, type Viewer } from "./visibility/visibility.ts";
+import { ANONYMOUS, canSeePart, canView, type Viewer } from "./visibility/visibility.ts";
 
 type Bound<F> = F extends (deps: Deps, ...args: infer A) => infer R ? (...args: A) => R : never;
 
@@ -174,6 +216,23 @@ export function createClique(options: CreateCliqueOptions) {
     canSeePart: (viewer: Viewer, ownerId: string, ref: AudienceRef) =>
       canSeePart(viewer, ownerId, ref, stores.facts),
     unlikePost: bind(deps, unlikePost),
+    // Boosts, bookmarks, pins and who liked or boosted (issue 11)
+    /** Boosts a post open to everyone; federated as an `Announce`. */
+    boostPost: bind(deps, boostPost),
+    unboostPost: bind(deps, unboostPost),
+    /** Private bookmarks. */
+    bookmarkPost: bind(deps, bookmarkPost),
+    unbookmarkPost: bind(deps, unbookmarkPost),
+    /** Pins one's own post to one's profile (and the `featured` collection). */
+    pinPost: bind(deps, pinPost),
+    unpinPost: bind(deps, unpinPost),
+    /** The home feed with the boosts of followed accounts (every post through the visibility module). */
+    listHomeEntries: bind(deps, listHomeEntries),
+    listBookmarks: bind(deps, listBookmarks),
+    listFavourites: bind(deps, listFavourites),
+    listPinned: bind(deps, listPinned),
+    /** Who liked or boosted a post the viewer may see; `null` for any other. */
+    listPostInteractors: bind(deps, listPostInteractors),
     /** Finds a remote account by handle, fetching it if needed. */
     resolveHandle: (username: string, host: string) => deps.resolver.resolveHandle(username, host),
     resolveUri: (uri: string) => deps.resolver.resolveUri(uri),
@@ -206,11 +265,43 @@ export function createClique(options: CreateCliqueOptions) {
     unhidePost: bind(deps, unhidePost),
     /** What a member was told (each about a post only while they may see it). */
     listNotifications: bind(deps, listNotifications),
+    // Notifications of every type (issue 11).
+    getNotification: bind(deps, getNotification),
+    dismissNotification: bind(deps, dismissNotification),
+    clearNotifications: bind(deps, clearNotifications),
+    /** Any notification by id, unchecked: live updates load it, then ask `getNotification` per subscriber. */
+    loadNotification: (id: string) =>
+      isId(id) ? stores.notifications.getAnyById(id) : Promise.resolve(null),
+    /**
+     * Whether `viewer` may see a post already loaded (live updates load each
+     * post once, then ask this for every subscriber; the visibility module decides).
+     */
+    canViewPost: (viewer: Viewer, post: Post) => canView(viewer, post, stores.facts),
+    /** A post's hashtags, lower-cased as stored (the hashtag streams match them). */
+    hashtagsOf: async (postId: string) =>
+      (await stores.posts.hashtagsOf([postId])).get(postId) ?? [],
     // Credentials
     signIn: bind(deps, signIn),
     issueToken: bind(deps, issueToken),
     authenticate: bind(deps, authenticate),
     revokeToken: bind(deps, revokeToken),
+    // OAuth apps (issue 11): registration, codes, app tokens, members' authorised apps.
+    /** Registers a client app (`POST /api/v1/apps`); the secret is returned once. */
+    registerApp: bind(deps, registerApp),
+    /** The app with a client id (and secret, when given and right). */
+    findClientApp: bind(deps, findClientApp),
+    /** A member's consent, as a single-use authorization code. */
+    grantAuthorizationCode: bind(deps, grantAuthorizationCode),
+    findAuthorizationCode: bind(deps, findAuthorizationCode),
+    useAuthorizationCode: bind(deps, useAuthorizationCode),
+    /** A token for an app, on behalf of a member or (member `null`) of the app itself. */
+    issueAppToken: bind(deps, issueAppToken),
+    /** Who a bearer token speaks for: a member (and the app), or an app alone. */
+    authenticateBearer: bind(deps, authenticateBearer),
+    /** RFC 7009 revocation by the app the token was issued to. */
+    revokeAppToken: bind(deps, revokeAppToken),
+    listAuthorizedApps: bind(deps, listAuthorizedApps),
+    revokeAuthorizedApp: bind(deps, revokeAuthorizedApp),
     /** A member changes their own password; other sessions and tokens end unless kept. */
     changePassword: bind(deps, changePassword),
     /** An operator sets a member's password; all their sessions and tokens end. */
@@ -224,6 +315,22 @@ export function createClique(options: CreateCliqueOptions) {
     getPostHistory: bind(deps, getPostHistory),
     listHomeFeed: bind(deps, listHomeFeed),
     listAccountPosts: bind(deps, listAccountPosts),
+    // Timelines, start-up reads, conversations (issue 11)
+    /** The Clique's own timeline (members' posts the viewer may see); anonymous only if allowed. */
+    listLocalTimeline: bind(deps, listLocalTimeline),
+    /** Posts with a hashtag that the viewer may see. */
+    listTagTimeline: bind(deps, listTagTimeline),
+    getMarkers: bind(deps, getMarkers),
+    saveMarkers: bind(deps, saveMarkers),
+    createAnnouncement: bind(deps, createAnnouncement),
+    updateAnnouncement: bind(deps, updateAnnouncement),
+    deleteAnnouncement: bind(deps, deleteAnnouncement),
+    listAnnouncements: bind(deps, listAnnouncements),
+    dismissAnnouncement: bind(deps, dismissAnnouncement),
+    /** A member's direct conversations (each post through the visibility module). */
+    listConversations: bind(deps, listConversations),
+    markConversationRead: bind(deps, markConversationRead),
+    hideConversation: bind(deps, hideConversation),
     // Circles
     createCircle: bind(deps, createCircle),
     listCircles: bind(deps, listCircles),

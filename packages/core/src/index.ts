@@ -7,6 +7,8 @@
 export { checkPassword } from "./auth/secrets.ts";
 export { type Clique, type CreateCliqueOptions, createClique } from "./clique.ts";
 export type { CliqueConfig, Deps } from "./deps.ts";
+// OAuth apps, codes and scopes (issue 11).
+export * from "./domain/oauth.ts";
 export {
   type ActorSanction,
   type ActorSanctionKind,
@@ -18,6 +20,7 @@ export {
   normalizeDomain,
   type RemoteStandingKind,
 } from "./domain/remote-moderation.ts";
+export * from "./domain/timelines.ts";
 export * from "./domain/types.ts";
 export { checkUsername, type UsernameProblem } from "./domain/username.ts";
 export { CliqueError, type CliqueErrorCode, fail, ok, type Result } from "./errors.ts";
@@ -63,16 +66,25 @@ export {
   urlsFor,
 } from "./urls.ts";
 export { type AccountStats, NO_STATS } from "./usecases/account-stats.ts";
+// OAuth apps (issue 11).
+export {
+  AUTHORIZATION_CODE_TTL_MS,
+  type AuthorizationGrant,
+  type BearerIdentity,
+} from "./usecases/authorize-app.ts";
 export type {
   BlockDomainProblem,
   BlockedDomain,
   DomainBlockInput,
 } from "./usecases/block-domain.ts";
+// Boosts and pins (issue 11).
+export type { BoostProblem, BoostResult } from "./usecases/boost-post.ts";
 export type {
   ChangePasswordInput,
   ChangePasswordProblem,
   ResetPasswordProblem,
 } from "./usecases/change-password.ts";
+export type { Conversation } from "./usecases/conversations.ts";
 export { mayInvite } from "./usecases/create-invite.ts";
 export {
   type CreatePostInput,
@@ -83,6 +95,7 @@ export {
 export type { HidePostProblem } from "./usecases/hide-post.ts";
 export type { InitCliqueProblem } from "./usecases/init-clique.ts";
 export type { LeaveCliqueProblem } from "./usecases/leave-clique.ts";
+export type { TimelineProblem } from "./usecases/list-timelines.ts";
 export {
   MAX_ATTACHMENTS,
   MAX_DESCRIPTION,
@@ -93,9 +106,18 @@ export {
   type VisibleMediaFile,
 } from "./usecases/media.ts";
 export type { NotificationFilters, NotificationPage } from "./usecases/notifications.ts";
+// Notifications of every type (issue 11): for other packages' workflows (reports, boosts).
+export {
+  type NotificationInput,
+  notifyReportFiled,
+  recordNotification,
+} from "./usecases/notifications.ts";
+export { MAX_PINS, type PinProblem } from "./usecases/pin-post.ts";
 export type { PostExtras, ViewableMedia } from "./usecases/post-extras.ts";
 export type { PurgeSummary } from "./usecases/purge-remote-actors.ts";
 export type { RedeemInviteProblem } from "./usecases/redeem-invite.ts";
+// OAuth apps (issue 11).
+export type { RegisterAppInput, RegisterAppProblem } from "./usecases/register-app.ts";
 export type { RemovalOptions, RemoveMemberProblem } from "./usecases/remove-member.ts";
 export type { RemovePostProblem } from "./usecases/remove-post.ts";
 export type { Sanctioned, SanctionProblem } from "./usecases/sanction-remote-account.ts";

@@ -1,3 +1,4 @@
+import type { Server as HttpServer } from "node:http";
 import { type AddressInfo, createServer, isIPv6 } from "node:net";
 import { serve } from "@hono/node-server";
 import { getLogger } from "@logtape/logtape";
@@ -5,6 +6,8 @@ import { Hono } from "hono";
 import { compose } from "./compose.ts";
 import { type Config, describeDatabase } from "./config.ts";
 import { createApp } from "./http/app.ts";
+import type { AppServices } from "./http/env.ts";
+import { type Streaming, startStreaming } from "./streaming/hub.ts";
 
 const log = getLogger(["clique", "server"]);
 
@@ -87,17 +90,15 @@ export async function startServer(config: Config): Promise<RunningServer> {
     throw error;
   });
   // A worker answers only /health: it runs the relay and the queues, not the API.
-  const app =
-    config.role === "worker"
-      ? workerApp()
-      : createApp({
-          clique: composition.clique,
-          config,
-          blobs: composition.blobs,
-          mediaProxy: composition.mediaProxy,
-          scratch: composition.scratch,
-          moderation: composition.moderation,
-        });
+  const services: AppServices = {
+    clique: composition.clique,
+    config,
+    blobs: composition.blobs,
+    mediaProxy: composition.mediaProxy,
+    scratch: composition.scratch,
+    moderation: composition.moderation,
+  };
+  const app = config.role === "worker" ? workerApp() : createApp(services);
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
@@ -108,6 +109,21 @@ export async function startServer(config: Config): Promise<RunningServer> {
     if (error.code === "EADDRINUSE") throw await portInUse(config);
     throw error;
   });
+  // Live updates (issue 11): the streaming API's WebSocket on the same port, in every role that serves the API.
+  let streaming: Streaming | null = null;
+  if (config.role !== "worker") {
+    try {
+      streaming = await startStreaming(
+        server as HttpServer,
+        services,
+        composition.storage.connectionString,
+      );
+    } catch (error) {
+      server.close();
+      await composition.close();
+      throw error;
+    }
+  }
   if (config.role !== "web") await composition.startWorkers();
   const port = (server.address() as AddressInfo).port;
   const url = displayUrl(config.host, port);
@@ -131,6 +147,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     url,
     close() {
       closing ??= (async () => {
+        await streaming?.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           // Keep-alive connections would hold the close open.

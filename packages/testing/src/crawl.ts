@@ -70,7 +70,8 @@ export function routeKey(route: Pick<CrawlRoute, "method" | "path">): string {
 
 /** Every starting URL for a route: the cartesian product of its parameter values. */
 export function expandRoute(route: CrawlRoute, plan: CrawlPlan): string[] {
-  const slots = route.path.match(/:[A-Za-z_]+/g) ?? [];
+  // A parameter may carry a Hono pattern (`/:username{@[A-Za-z0-9_]+}`): the value replaces both.
+  const slots = route.path.match(/:[A-Za-z_]+(?:\{[^}]*\})?/g) ?? [];
   const kinds = route.params ?? [];
   if (slots.length !== kinds.length)
     throw new Error(`${routeKey(route)} has ${slots.length} parameters but names ${kinds.length}`);
@@ -79,7 +80,10 @@ export function expandRoute(route: CrawlRoute, plan: CrawlPlan): string[] {
     const values = plan.paramValues(kinds[i]!, route);
     if (values.length === 0)
       throw new Error(`no values for parameter ${slot} (${kinds[i]}) of ${routeKey(route)}`);
-    paths = paths.flatMap((p) => values.map((v) => p.replace(slot, encodeURIComponent(v))));
+    // `@` may stand unencoded in a path segment (RFC 3986's pchar): profile pages are `/@name`.
+    paths = paths.flatMap((p) =>
+      values.map((v) => p.replace(slot, encodeURIComponent(v).replaceAll("%40", "@"))),
+    );
   });
   let queries = [new URLSearchParams()];
   for (const [name, kind] of Object.entries(route.query ?? {})) {

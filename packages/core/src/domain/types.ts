@@ -34,6 +34,8 @@ export interface CliqueSettings {
   membersCanInvite: boolean;
   /** Who may see the member list: everyone, the Clique (default), or only its staff. */
   memberListAudience?: "public" | "clique" | "staff";
+  /** Whether anonymous visitors see the public posts of the Clique's timeline (default: no, they get 401). */
+  publicTimelineAnonymous?: boolean;
   createdAt: Date;
 }
 
@@ -237,6 +239,10 @@ export interface AccessToken {
   name: string;
   createdAt: Date;
   lastUsedAt: Date | null;
+  /** OAuth (issue 11): the app the token was issued to (`null` for sessions and personal tokens). */
+  appId: string | null;
+  /** OAuth (issue 11): what the token may do (`read write follow push` unless narrowed). */
+  scopes: readonly string[];
 }
 
 /** What kind of media an attachment is. */
@@ -289,7 +295,18 @@ export interface Media {
 }
 
 /** What a notification is about (Mastodon's notification types; more arrive with the apps' work). */
-export const NOTIFICATION_TYPES = ["moderation_warning"] as const;
+export const NOTIFICATION_TYPES = [
+  // Notifications of every type (the apps' issue).
+  "mention",
+  "status",
+  "reblog",
+  "follow",
+  "follow_request",
+  "favourite",
+  "update",
+  "admin.report",
+  "moderation_warning",
+] as const;
 /** What a notification is about. */
 export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
 

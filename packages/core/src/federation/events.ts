@@ -27,6 +27,22 @@ export type FederationEvent =
   | { kind: "post-recalled"; post: Post; actorIds: readonly string[] }
   | { kind: "liked"; likeId: string; actorId: string; post: Post }
   | { kind: "unliked"; likeId: string; actorId: string; post: Post }
+  // Boosts (issue 11): an `Announce` and its `Undo`, to the booster's
+  // followers and the post's author; `audience` says whether it is public.
+  | {
+      kind: "boosted";
+      boostId: string;
+      actorId: string;
+      post: Post;
+      audience: "public" | "followers";
+    }
+  | {
+      kind: "unboosted";
+      boostId: string;
+      actorId: string;
+      post: Post;
+      audience: "public" | "followers";
+    }
   /** A member's profile changed (name, bio, fields, approval of followers...). */
   | { kind: "actor-updated"; actorId: string }
   /** A member was suspended: they keep their seat but cannot sign in. */

@@ -451,10 +451,24 @@ export function buildFederation(
       return member ? deps.stores.follows.countFollowing(member.id) : null;
     });
 
-  federation.setFeaturedDispatcher(FEDERATION_PATHS.featured, async (_ctx, identifier) => {
+  // Pinned posts (issue 11): each requester sees the pins it may see (signed
+  // fetches identify it; anonymous ones get the public ones), as Notes.
+  federation.setFeaturedDispatcher(FEDERATION_PATHS.featured, async (ctx, identifier) => {
     if (identifier === INSTANCE_IDENTIFIER) return { items: [] };
     const member = await memberNamed(identifier);
-    return member ? { items: [] } : null;
+    if (!member) return null;
+    if (member.status !== "active") return { items: [] };
+    const viewer = await signedViewer(ctx);
+    const items: Note[] = [];
+    for (const post of await deps.stores.pins.list(member.id, visibilityFilter(viewer))) {
+      if (!federates(post)) continue;
+      const audience = await addressingFor(deps, post, member);
+      if (!audience) continue;
+      items.push(
+        await postToNote(deps, post, member, narrowFor(audience, viewer, member.id), viewer),
+      );
+    }
+    return { items };
   });
 
   // --- Inbox ---------------------------------------------------------------

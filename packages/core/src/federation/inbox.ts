@@ -26,6 +26,7 @@ import type { Deps } from "../deps.ts";
 import type { Actor, Follow as FollowRecord, Media, Post } from "../domain/types.ts";
 import { newId } from "../ids.ts";
 import { recordBlock } from "../usecases/block-account.ts";
+import { notifyEdit, notifyMentions, recordNotification } from "../usecases/notifications.ts";
 import { mayInteract, replyAudience } from "../visibility/visibility.ts";
 import { type RemoteAttachment, remoteMediaRows } from "./attachments.ts";
 import { handledOnce, idempotencyKey } from "./inbox-idempotency.ts";
@@ -129,6 +130,14 @@ async function onFollow(deps: Deps, ctx: Ctx, follow: Follow): Promise<void> {
     if (!existing) {
       // The same Follow may arrive at two inboxes at once: the first one stores it.
       if (!(await tx.follows.create(record))) stored = await tx.follows.get(sender.id, member.id);
+      // The member is told of a new follower or request (notifications, issue 11).
+      else
+        await recordNotification(tx, {
+          recipientId: member.id,
+          type: record.state === "accepted" ? "follow" : "follow_request",
+          accountId: sender.id,
+          now: deps.now(),
+        });
     } else if (existing.uri !== followId && !(await tx.follows.getByUri(followId))) {
       // A follow repeated under a new id: an Accept (now or on approval) names the latest.
       await tx.follows.setUri(existing.id, followId);
@@ -224,6 +233,8 @@ async function ingestPost(
   object: APObject,
   sender: Actor,
   activity: Activity,
+  /** Boosts (issue 11): a public post boosted by an account a member follows is kept too. */
+  options: { boosted?: boolean } = {},
 ): Promise<void> {
   if (!object.id || object.attributionId?.href !== sender.uri) return;
   if (await deps.stores.posts.getByUri(object.id.href)) return; // already have it
@@ -259,7 +270,7 @@ async function ingestPost(
   );
   // Keep only what concerns someone here: followed accounts, posts addressed to
   // a member, and replies to local posts the replier may see.
-  if (!followed && recipients.length === 0 && !parentIsLocal) return;
+  if (!followed && recipients.length === 0 && !parentIsLocal && !options.boosted) return;
 
   // The same rule as a member's reply (visibility.ts), except that another
   // server cannot confirm: a reply wider than its parent takes the parent's audience.
@@ -321,6 +332,8 @@ async function ingestPost(
     if (!created) return;
     for (const media of remoteMediaRows(attachments, postId, sender.id, deps.now()))
       await tx.media.create(media);
+    // Mentioned members are told, each only if they may see it (notifications, issue 11).
+    await notifyMentions(tx, { id: postId, authorId: sender.id }, mentionIds, deps.now());
   });
 }
 
@@ -409,6 +422,8 @@ async function onUpdate(deps: Deps, ctx: Ctx, update: Update): Promise<void> {
       recipientIds: await tx.posts.recipientsOf(post.id),
       hashtags: (await tx.posts.hashtagsOf([post.id])).get(post.id) ?? [],
     });
+    // Members who liked or boosted it are told (notifications, issue 11).
+    await notifyEdit(tx, post, deps.now());
   });
 }
 
@@ -448,7 +463,9 @@ async function onInteraction(
 ): Promise<void> {
   const sender = await senderOf(deps, ctx, activity);
   if (sender?.kind !== "remote" || !activity.objectId || !activity.id) return;
-  const post = await postByUri(deps, activity.objectId.href);
+  const post =
+    (await postByUri(deps, activity.objectId.href)) ??
+    (activity instanceof Announce ? await fetchBoosted(deps, ctx, activity, sender) : null);
   // Nobody can like or boost what they may not see, nor against the post's
   // interaction policy (which lets nobody boost a post that is not open to everyone).
   if (
@@ -461,14 +478,77 @@ async function onInteraction(
     ))
   )
     return;
-  await deps.stores.interactions.add({
-    id: newId(),
-    kind,
-    actorId: sender.id,
-    postId: post.id,
-    uri: activity.id.href,
-    createdAt: deps.now(),
+  const uri = activity.id.href;
+  await deps.stores.transaction(async (tx) => {
+    const added = await tx.interactions.add({
+      id: newId(),
+      kind,
+      actorId: sender.id,
+      postId: post.id,
+      uri,
+      createdAt: deps.now(),
+      // Boosts (issue 11): one addressed to nobody in public is for the booster's followers.
+      ...(kind === "boost" && !isOpenlyAddressed(deps, activity)
+        ? { audience: "followers" as const }
+        : {}),
+    });
+    // The author is told, once per like or boost (notifications, issue 11).
+    if (added)
+      await recordNotification(tx, {
+        recipientId: post.authorId,
+        type: kind === "like" ? "favourite" : "reblog",
+        accountId: sender.id,
+        postId: post.id,
+        now: deps.now(),
+      });
   });
+}
+
+// --- Boosts of posts from elsewhere (issue 11) ---------------------------------
+
+/** Whether an activity is addressed to the public (in `to` or `cc`). */
+function isOpenlyAddressed(deps: Deps, activity: APObject): boolean {
+  const { audience } = remoteAudience(deps.config.origin, activity, null);
+  return audience === "public" || audience === "unlisted";
+}
+
+/**
+ * The remote post an `Announce` boosts, when it is not stored here yet:
+ * fetched (through the instance actor's document loader, which keeps to the
+ * server's address rules) and stored, only when a member follows the booster,
+ * the post is public or unlisted, and its author (on the post's own server)
+ * is not shut out by remote moderation. `null` otherwise: the boost is ignored.
+ */
+async function fetchBoosted(
+  deps: Deps,
+  ctx: Ctx,
+  announce: Announce,
+  sender: Actor,
+): Promise<Post | null> {
+  const uri = announce.objectId?.href;
+  if (!uri || new URL(uri).origin === new URL(deps.config.origin).origin) return null;
+  const followed = (await deps.stores.follows.listFollowers(sender.id, "accepted")).some(
+    (f) => f.followerId !== sender.id,
+  );
+  if (!followed) return null;
+  const documentLoader = await loader(ctx);
+  const object = await announce.getObject({ documentLoader, suppressError: true });
+  if (!isPostObject(object) || !object.id) return null;
+  const origin = new URL(object.id.href).origin;
+  if (new URL(uri).origin !== origin) return null;
+  // Only what is open to everyone travels by boost.
+  if (!isOpenlyAddressed(deps, object)) return null;
+  const authorUri = object.attributionId?.href;
+  if (!authorUri || new URL(authorUri).origin !== origin) return null;
+  if ((await deps.standing.ofActor({ uri: authorUri })) === "blocked") return null;
+  let author = await deps.stores.actors.getByUri(authorUri);
+  if (!author) {
+    const fetched = await object.getAttribution({ documentLoader, suppressError: true });
+    author = fetched && isActor(fetched) ? await persistActor(deps, fetched) : null;
+  }
+  if (author?.kind !== "remote" || (await deps.standing.ofActor(author)) === "blocked") return null;
+  await ingestPost(deps, ctx, object, author, announce, { boosted: true });
+  return deps.stores.posts.getByUri(object.id.href);
 }
 
 function onLike(deps: Deps, ctx: Ctx, like: Like): Promise<void> {

@@ -10,6 +10,7 @@
 import type { Context } from "@fedify/fedify";
 import {
   Accept,
+  Announce,
   type Object as APObject,
   Block,
   Create,
@@ -28,7 +29,7 @@ import type { Deps } from "../deps.ts";
 import { hostOfUrl } from "../domain/remote-moderation.ts";
 import type { Actor, Follow as FollowRecord, Member, Post } from "../domain/types.ts";
 import { urlsFor } from "../urls.ts";
-import { ANONYMOUS, canView } from "../visibility/visibility.ts";
+import { ANONYMOUS, canView, federates, OPEN_AUDIENCES } from "../visibility/visibility.ts";
 import { MediaCreate, MediaNote, MediaUpdate } from "./attachments.ts";
 import type { Publisher, RecordedEvent } from "./events.ts";
 import { INSTANCE_IDENTIFIER } from "./remote-actors.ts";
@@ -263,6 +264,50 @@ export function createPublisher(
             ? like
             : new Undo({ id: new URL(`${like.id!.href}/undo`), actor: like.actorId, object: like });
         await send(liker.username, [author], activity);
+        return;
+      }
+      // Boosts (issue 11): an `Announce` of the post to the booster's remote
+      // followers and the post's remote author, and its `Undo`.
+      case "boosted":
+      case "unboosted": {
+        const [booster, author] = await Promise.all([
+          deps.stores.members.getById(event.actorId),
+          deps.stores.actors.getById(event.post.authorId),
+        ]);
+        if (!booster || !author) return;
+        // Only posts open to everyone are boosted (effectivePermission); never send any other.
+        if (!OPEN_AUDIENCES.includes(event.post.audience) || !federates(event.post)) return;
+        const objectUri =
+          author.kind === "local" ? urls.post(author.username, event.post.id) : event.post.uri;
+        if (!objectUri) return;
+        const actor = new URL(urls.actor(booster.username));
+        const followers = new URL(`${actor.href}/followers`);
+        const authorUri = new URL(actorUri(urls, author));
+        const to = event.audience === "public" ? [PUBLIC_COLLECTION] : [followers];
+        const cc = event.audience === "public" ? [followers, authorUri] : [authorUri];
+        const recipients = await deps.stores.follows.remoteFollowers(booster.id);
+        if (author.kind === "remote" && !recipients.some((a) => a.id === author.id))
+          recipients.push(author);
+        if (recipients.length === 0) return;
+        const announce = new Announce({
+          id: new URL(`${actor.href}/boosts/${event.boostId}`),
+          actor,
+          tos: to,
+          ccs: cc,
+          object: new URL(objectUri),
+          published: instant(deps.now()),
+        });
+        const activity =
+          event.kind === "boosted"
+            ? announce
+            : new Undo({
+                id: new URL(`${announce.id!.href}/undo`),
+                actor,
+                tos: to,
+                ccs: cc,
+                object: announce,
+              });
+        await send(booster.username, recipients, activity);
         return;
       }
       case "blocked":

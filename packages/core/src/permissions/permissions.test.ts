@@ -36,6 +36,7 @@ const MAY: Readonly<Record<Action, readonly [boolean, boolean, boolean, boolean]
   "settings.update": [Y, Y, N, N],
   "invite.revoke_any": [Y, Y, N, N],
   "invite.create": [Y, Y, N, N],
+  "announcement.manage": [Y, Y, N, N],
 };
 
 const actor = (role: Role) => ({ id: `actor-${role}`, role });

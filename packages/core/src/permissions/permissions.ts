@@ -43,6 +43,8 @@ export const ACTIONS = [
   "invite.revoke_any",
   /** Invite people even when the settings keep inviting to staff (`membersCanInvite` off). */
   "invite.create",
+  /** Write, edit and delete the Clique's announcements (issue 11). */
+  "announcement.manage",
 ] as const;
 /** Something the table rules on. */
 export type Action = (typeof ACTIONS)[number];
@@ -72,6 +74,7 @@ const LEAST_ROLE: Readonly<Record<Action, Role>> = {
   "settings.update": "admin",
   "invite.revoke_any": "admin",
   "invite.create": "admin",
+  "announcement.manage": "admin",
 };
 
 /** Actions that are about another member, and so need rank over them. */

@@ -4,12 +4,21 @@
  * the implementation (Kysely over PostgreSQL, in `storage/kysely`).
  */
 
+// OAuth (issue 11).
+import type { AppToken, AuthorizationCode, AuthorizedApp, OAuthApp } from "../domain/oauth.ts";
 import type {
   ActorSanction,
   ActorSanctionKind,
   DomainBlock,
   DomainSeverity,
 } from "../domain/remote-moderation.ts";
+import type {
+  Announcement,
+  ConversationState,
+  Marker,
+  MarkerTimeline,
+  MemberAnnouncement,
+} from "../domain/timelines.ts";
 import type {
   AccessToken,
   Actor,
@@ -153,6 +162,71 @@ export interface ActorStore {
   remoteContactsOf(memberId: string): Promise<Actor[]>;
 }
 
+// --- Boosts, bookmarks, pins (issue 11) -------------------------------------
+
+/** Who a boost is shown to: everyone, or the booster's followers. */
+export type BoostAudience = "public" | "followers";
+
+/** A boost of a post; its id is the id of the boost's own status (Mastodon's reblog wrapper). */
+export interface Boost {
+  id: string;
+  actorId: string;
+  postId: string;
+  audience: BoostAudience;
+  /** The `Announce`'s id, for a boost from another server. */
+  uri: string | null;
+  createdAt: Date;
+}
+
+/** One entry of a list of posts; `id` is the entry's own (a like's, a bookmark's), for paging. */
+export interface PostEntry {
+  id: string;
+  post: Post;
+}
+
+/** One entry of a home feed: a post, or a boost of one (then `id` is the boost's). */
+export interface FeedEntry {
+  id: string;
+  post: Post;
+  boost: Boost | null;
+}
+
+/** Who liked or boosted a post: `id` is the like's or boost's, for paging. */
+export interface InteractionActor {
+  id: string;
+  actorId: string;
+}
+
+/** A member's private bookmarks. */
+export interface BookmarkStore {
+  /** Idempotent; whether a bookmark was written. */
+  add(input: { id: string; memberId: string; postId: string; createdAt: Date }): Promise<boolean>;
+  remove(memberId: string, postId: string): Promise<void>;
+  /** Bookmarked posts the filter lets through, newest bookmark first (paged by bookmark id). */
+  list(memberId: string, filter: VisibilityFilter, page: Page): Promise<PostEntry[]>;
+  /** Which of these posts the member bookmarked. */
+  among(memberId: string, postIds: readonly string[]): Promise<Set<string>>;
+}
+
+/** Posts members pinned to their profiles. */
+export interface PinStore {
+  /**
+   * Pins a post unless the member already pinned `max` others: `"pinned"`,
+   * `"already"` (it was pinned) or `"full"`. Call it in a transaction: it
+   * locks the member's pins while it counts.
+   */
+  add(
+    input: { id: string; memberId: string; postId: string; createdAt: Date },
+    max: number,
+  ): Promise<"pinned" | "already" | "full">;
+  /** Whether there was a pin to remove. */
+  remove(memberId: string, postId: string): Promise<boolean>;
+  /** A member's pinned posts the filter lets through, newest pin first. */
+  list(memberId: string, filter: VisibilityFilter): Promise<Post[]>;
+  /** Which of these posts their authors pinned. */
+  among(postIds: readonly string[]): Promise<Set<string>>;
+}
+
 /** Likes and boosts of posts. */
 export interface InteractionStore {
   /** Idempotent: a repeated like/boost changes nothing. Returns false when it already existed. */
@@ -163,7 +237,32 @@ export interface InteractionStore {
     postId: string;
     uri: string | null;
     createdAt: Date;
+    /** For boosts: who it is shown to (default everyone). */
+    audience?: BoostAudience;
   }): Promise<boolean>;
+  /** The actor's boost of a post, if any. */
+  getBoost(actorId: string, postId: string): Promise<Boost | null>;
+  /**
+   * Boosts for a member's home feed: by the member and the accounts they
+   * follow (approved), not by muted accounts nor of muted authors' posts, nor
+   * by suspended or removed members; only of posts the filter lets through.
+   * Newest first (paged by boost id; oldest first with `minId`, then reversed).
+   */
+  listHomeBoosts(memberId: string, filter: VisibilityFilter, page: Page): Promise<FeedEntry[]>;
+  /** Posts the actor liked that the filter lets through, newest like first (paged by like id). */
+  listLiked(actorId: string, filter: VisibilityFilter, page: Page): Promise<PostEntry[]>;
+  /**
+   * Who liked/boosted a post, newest first (paged by interaction id), leaving
+   * out suspended and removed members, accounts their server suspended, and
+   * anyone who blocks `viewerActorId` or whom it blocks. Followers-only boosts
+   * are listed only to their booster.
+   */
+  listActors(
+    postId: string,
+    kind: "like" | "boost",
+    viewerActorId: string | null,
+    page: Page,
+  ): Promise<InteractionActor[]>;
   /** Removes a like/boost; returns its id, or `null` when there was none. */
   remove(kind: "like" | "boost", actorId: string, postId: string): Promise<string | null>;
   /** Removes the like/boost with this activity id, if its actor matches. */
@@ -225,7 +324,14 @@ export interface InviteStore {
 
 /** Browser sessions and API tokens. Tokens are stored hashed. */
 export interface TokenStore {
-  create(token: AccessToken & { tokenHash: string }): Promise<void>;
+  /** `appId` and `scopes` (OAuth, issue 11) default to none and `read write follow push`. */
+  create(
+    token: Omit<AccessToken, "appId" | "scopes"> & {
+      tokenHash: string;
+      appId?: string | null;
+      scopes?: readonly string[];
+    },
+  ): Promise<void>;
   /** The live token with this hash and its member. */
   findActive(tokenHash: string): Promise<{ token: AccessToken; member: Member } | null>;
   touch(id: string, at: Date): Promise<void>;
@@ -233,6 +339,32 @@ export interface TokenStore {
   /** Revokes every live token of a member but `exceptId` (if given); returns how many. */
   revokeAllFor(memberId: string, at: Date, exceptId?: string): Promise<number>;
   listFor(memberId: string): Promise<AccessToken[]>;
+  /** OAuth (issue 11): revokes every live token of a member issued to an app; returns how many. */
+  revokeAllForApp(memberId: string, appId: string, at: Date): Promise<number>;
+}
+
+// --- OAuth apps, authorization codes and app tokens (issue 11) ---
+
+/** Client apps, the codes members hand them, and the tokens apps hold for themselves. */
+export interface OAuthStore {
+  createApp(app: OAuthApp & { clientSecretHash: string }): Promise<void>;
+  /** The app with this client id, with its secret's hash. */
+  findApp(clientId: string): Promise<(OAuthApp & { clientSecretHash: string }) | null>;
+  getApp(id: string): Promise<OAuthApp | null>;
+  createCode(code: AuthorizationCode & { codeHash: string }): Promise<void>;
+  /** The unused, unexpired code with this hash. */
+  findCode(codeHash: string, now: Date): Promise<AuthorizationCode | null>;
+  /** Marks a code used; false if it already was (only one redemption wins). */
+  useCode(id: string, at: Date): Promise<boolean>;
+  /** Deletes codes that expired before `before`; returns how many. */
+  deleteExpiredCodes(before: Date): Promise<number>;
+  createAppToken(token: AppToken & { tokenHash: string }): Promise<void>;
+  /** The live app token with this hash, and its app. */
+  findActiveAppToken(tokenHash: string): Promise<{ token: AppToken; app: OAuthApp } | null>;
+  touchAppToken(id: string, at: Date): Promise<void>;
+  revokeAppToken(id: string, at: Date): Promise<void>;
+  /** The apps a member holds live tokens for, most recently authorised first. */
+  listAuthorized(memberId: string): Promise<AuthorizedApp[]>;
 }
 
 /** Failed sign-ins counted since some moment, three ways. */
@@ -285,7 +417,24 @@ export type PostScope =
   /** A member's home feed: members' posts, followed accounts' posts and posts addressed to them. */
   | { kind: "home"; actorId: string }
   | { kind: "replies-to"; postId: string }
-  | { kind: "ids"; ids: readonly string[] };
+  | { kind: "ids"; ids: readonly string[] }
+  // Timelines (issue 11):
+  /** The Clique's own timeline: posts by its members; `onlyMedia`: those carrying a photo or video. */
+  | { kind: "local"; onlyMedia?: boolean }
+  /**
+   * Posts carrying hashtags (normalised names): any of `any` (at least one
+   * required), all of `all`, none of `none`; `localOnly`: by members only.
+   */
+  | {
+      kind: "tag";
+      any: readonly string[];
+      all?: readonly string[];
+      none?: readonly string[];
+      localOnly?: boolean;
+      onlyMedia?: boolean;
+    }
+  /** Direct posts an actor wrote or is addressed to (their conversations). */
+  | { kind: "direct"; actorId: string };
 
 /** Posts, their edits, mentions and hashtags. */
 export interface PostStore {
@@ -334,6 +483,8 @@ export interface PostStore {
   listInCircle(circleId: string): Promise<Post[]>;
   mentionsOf(postIds: readonly string[]): Promise<Map<string, string[]>>;
   recipientsOf(postId: string): Promise<string[]>;
+  /** The recipients of these posts, by post id (one query; conversations, issue 11). */
+  recipientsOfPosts(postIds: readonly string[]): Promise<Map<string, string[]>>;
   hashtagsOf(postIds: readonly string[]): Promise<Map<string, string[]>>;
   /**
    * For each author, how many of their posts the filter lets through and when
@@ -540,13 +691,68 @@ export interface RemoteModerationStore {
 
 /** What members are told. */
 export interface NotificationStore {
-  create(notification: Notification): Promise<void>;
+  /**
+   * Stores a notification; `false` when it repeats one already there (one per
+   * like, boost, follow, request or mention), and nothing is written.
+   */
+  create(notification: Notification): Promise<boolean>;
   /** A member's notifications, newest first (oldest first when paging with `minId`, then reversed). */
   list(
     recipientId: string,
     page: Page,
-    options?: { types?: readonly string[]; excludeTypes?: readonly string[] },
+    options?: { types?: readonly string[]; excludeTypes?: readonly string[]; accountId?: string },
   ): Promise<Notification[]>;
+  // Notifications of every type (issue 11).
+  /** One of a member's notifications, or `null`. */
+  getById(recipientId: string, id: string): Promise<Notification | null>;
+  /** Any notification by id (live updates load it once, then ask who may see it). */
+  getAnyById(id: string): Promise<Notification | null>;
+  /** Dismisses one of a member's notifications; whether there was one. */
+  dismiss(recipientId: string, id: string): Promise<boolean>;
+  /** Dismisses all of a member's notifications. */
+  clear(recipientId: string): Promise<void>;
+  /** The local members who liked or boosted a post (told when it is edited). */
+  interactedWith(postId: string): Promise<string[]>;
+}
+
+// --- Markers, announcements, conversations (issue 11) ---
+
+/** Members' read positions, one per timeline. */
+export interface MarkerStore {
+  list(memberId: string): Promise<Marker[]>;
+  /** Saves a position: the version goes up by one on each save. */
+  save(memberId: string, timeline: MarkerTimeline, lastReadId: string, at: Date): Promise<Marker>;
+}
+
+/** The Clique's announcements and who dismissed them. */
+export interface AnnouncementStore {
+  create(announcement: Announcement): Promise<void>;
+  getById(id: string): Promise<Announcement | null>;
+  update(
+    id: string,
+    patch: Partial<
+      Pick<Announcement, "text" | "contentHtml" | "startsAt" | "endsAt" | "allDay">
+    > & {
+      updatedAt: Date;
+    },
+  ): Promise<void>;
+  /** Whether there was one to delete. */
+  delete(id: string): Promise<boolean>;
+  /** Every announcement, newest first, with whether `memberId` dismissed it. */
+  list(memberId: string): Promise<MemberAnnouncement[]>;
+  /** Idempotent. */
+  dismiss(id: string, memberId: string, at: Date): Promise<void>;
+}
+
+/** Members' read state of their direct conversations. */
+export interface ConversationStore {
+  /** The member's states of these conversations, by conversation id. */
+  states(
+    memberId: string,
+    conversationIds: readonly string[],
+  ): Promise<Map<string, ConversationState>>;
+  markRead(memberId: string, conversationId: string, upTo: string): Promise<void>;
+  hide(memberId: string, conversationId: string, upTo: string): Promise<void>;
 }
 
 /** All stores, plus a way to run several writes atomically. */
@@ -557,11 +763,16 @@ export interface Stores {
   keys: KeyStore;
   invites: InviteStore;
   tokens: TokenStore;
+  // OAuth apps and codes (issue 11).
+  oauth: OAuthStore;
   loginAttempts: LoginAttemptStore;
   posts: PostStore;
   circles: CircleStore;
   follows: FollowStore;
   interactions: InteractionStore;
+  // Bookmarks and pins (issue 11).
+  bookmarks: BookmarkStore;
+  pins: PinStore;
   blocks: BlockStore;
   mutes: MuteStore;
   outbox: OutboxStore;
@@ -571,6 +782,10 @@ export interface Stores {
   notifications: NotificationStore;
   /** Domain blocks and remote accounts' suspensions and silences. */
   remoteModeration: RemoteModerationStore;
+  // Markers, announcements, conversations (issue 11).
+  markers: MarkerStore;
+  announcements: AnnouncementStore;
+  conversations: ConversationStore;
   /** The relationships the visibility rules ask about. */
   facts: VisibilityFacts;
   /** Runs `fn` in one database transaction; everything it writes lands or nothing does. */

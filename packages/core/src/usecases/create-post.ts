@@ -18,6 +18,7 @@ import {
 import { composeText } from "./compose-text.ts";
 import { getVisiblePost } from "./get-visible-post.ts";
 import { checkAttachments } from "./media.ts";
+import { notifyMentions } from "./notifications.ts";
 
 /** Longest post, in characters. */
 export const MAX_POST_LENGTH = 5000;
@@ -183,6 +184,8 @@ export async function createPost(
       if ((await tx.media.attach(created.id, author.id, mediaIds)) !== mediaIds.length)
         throw new AttachmentTaken();
       await tx.outbox.record({ kind: "post-created", post: created }, deps.now());
+      // Mentioned members are told, each only if they may see the post.
+      await notifyMentions(tx, created, text.mentionIds, deps.now());
       return created;
     })
     .catch((error: unknown) => {

@@ -6,6 +6,7 @@ import { composeText } from "./compose-text.ts";
 import { checkText } from "./create-post.ts";
 import { getVisiblePost } from "./get-visible-post.ts";
 import { checkAttachments } from "./media.ts";
+import { notifyEdit, notifyMentions } from "./notifications.ts";
 
 /** Why `editPost` refused. */
 export type EditPostProblem =
@@ -87,6 +88,9 @@ export async function editPost(
     await tx.media.attach(post.id, author.id, mediaIds);
     const updated = (await tx.posts.getById(post.id))!;
     await tx.outbox.record({ kind: "post-updated", post: updated }, now);
+    // Those who liked or boosted it are told; members newly mentioned too (once each).
+    await notifyEdit(tx, updated, now);
+    await notifyMentions(tx, updated, text.mentionIds, now);
     return updated;
   });
   return ok(edited);

@@ -3,6 +3,7 @@ import type { Follow, Member } from "../domain/types.ts";
 import { fail, ok, type Result } from "../errors.ts";
 import { newId } from "../ids.ts";
 import { urlsFor } from "../urls.ts";
+import { recordNotification } from "./notifications.ts";
 
 /** Why a follow operation refused. */
 export type FollowProblem = "not_found" | "self_follow" | "blocked";
@@ -55,6 +56,14 @@ export async function followAccount(
     if (!(await tx.follows.create(follow))) return false;
     if (target.kind === "remote")
       await tx.outbox.record({ kind: "follow-requested", follow }, deps.now());
+    // The member followed is told (a request when they approve followers).
+    else
+      await recordNotification(tx, {
+        recipientId: target.id,
+        type: follow.state === "accepted" ? "follow" : "follow_request",
+        accountId: member.id,
+        now: deps.now(),
+      });
     return true;
   });
   if (!created) {

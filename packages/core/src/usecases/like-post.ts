@@ -4,6 +4,7 @@ import { fail, ok, type Result } from "../errors.ts";
 import { newId } from "../ids.ts";
 import { mayInteract } from "../visibility/visibility.ts";
 import { getVisiblePost } from "./get-visible-post.ts";
+import { recordNotification } from "./notifications.ts";
 
 /** Likes (favourites) a post the member can see; remote authors get a `Like`. */
 export async function likePost(
@@ -26,8 +27,17 @@ export async function likePost(
       uri: null,
       createdAt: deps.now(),
     });
-    if (added)
+    if (added) {
       await tx.outbox.record({ kind: "liked", likeId, actorId: member.id, post }, deps.now());
+      // The author is told, once per like.
+      await recordNotification(tx, {
+        recipientId: post.authorId,
+        type: "favourite",
+        accountId: member.id,
+        postId: post.id,
+        now: deps.now(),
+      });
+    }
   });
   return ok(post);
 }

@@ -21,6 +21,10 @@ export interface PostExtras {
   likedByViewer: Set<string>;
   /** Posts the viewer boosted. */
   boostedByViewer: Set<string>;
+  /** Posts the viewer bookmarked (issue 11). */
+  bookmarkedByViewer: Set<string>;
+  /** Posts the viewer wrote and pinned to their profile (issue 11). */
+  pinnedByViewer: Set<string>;
   /** Each post's photos and videos, with the paths this viewer may fetch them at. */
   media: Map<string, ViewableMedia[]>;
 }
@@ -88,6 +92,8 @@ export async function postExtras(
     boosted,
     authorStats,
     mediaByPost,
+    bookmarked,
+    pinned,
   ] = await Promise.all([
     stores.posts.mentionsOf(ids),
     stores.posts.hashtagsOf(ids),
@@ -100,6 +106,11 @@ export async function postExtras(
     viewerId ? stores.interactions.byActor(viewerId, ids, "boost") : none,
     accountStats(deps, viewer, authorIds),
     stores.media.listByPosts(ids),
+    // Bookmarks and pins (issue 11): the viewer's own.
+    viewerId ? stores.bookmarks.among(viewerId, ids) : none,
+    viewerId
+      ? stores.pins.among(posts.filter((p) => p.authorId === viewerId).map((p) => p.id))
+      : none,
   ]);
   const actorIds = new Set<string>(authorIds);
   for (const list of mentions.values()) for (const id of list) actorIds.add(id);
@@ -120,6 +131,8 @@ export async function postExtras(
     replies,
     likedByViewer: liked,
     boostedByViewer: boosted,
+    bookmarkedByViewer: bookmarked,
+    pinnedByViewer: pinned,
     media,
   };
 }

@@ -52,12 +52,16 @@ function dummyPasswordHash(): Promise<string> {
   return dummyHash;
 }
 
-/** Creates a session or API token for a member; returns the secret once. */
+/**
+ * Creates a session or API token for a member; returns the secret once.
+ * `scopes` (OAuth, issue 11) narrows what it may do (default: everything, `read write follow push`).
+ */
 export async function issueToken(
   deps: Deps,
   member: Member,
   kind: "session" | "api",
   name: string,
+  scopes?: readonly string[],
 ): Promise<string> {
   const secret = randomSecret(32);
   await deps.stores.tokens.create({
@@ -68,6 +72,7 @@ export async function issueToken(
     tokenHash: hashSecret(secret),
     createdAt: deps.now(),
     lastUsedAt: null,
+    ...(scopes ? { scopes } : {}),
   });
   return secret;
 }

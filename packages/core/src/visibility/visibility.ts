@@ -34,9 +34,19 @@
  * - outbound addressing (`federation/wire.ts`) sends each post only to those
  *   its audience names;
  * - notifications: one about a post is listed only while its member may see
- *   the post (`listNotifications`);
- * - HTML pages, media, feeds as they arrive (none exist yet);
- *   search answers accounts only.
+ *   the post (`listNotifications`), and one is written only about a post its
+ *   member may see (`recordNotification`);
+ * - live updates (the server's `streaming/`): every streamed post, edit,
+ *   deletion and notification is judged per subscriber (`canView`);
+ * - boosts in home feeds, bookmarks, favourites, pinned posts (and the
+ *   actor's `featured` collection), `favourited_by`/`reblogged_by` (a post
+ *   the viewer may see): every list filters its posts when it is read, so a
+ *   post that became invisible leaves them (`list-interactions.ts`);
+ * - the Clique's timeline and tag timelines (`list-timelines.ts`, a public
+ *   listing: no unlisted posts), direct conversations (`conversations.ts`),
+ *   and the profile and post HTML pages (`/@username`, through the same use
+ *   cases as the API);
+ * - media and feeds as they arrive; search answers accounts only.
  */
 
 import type { RemoteStandingKind } from "../domain/remote-moderation.ts";

@@ -97,6 +97,9 @@ export async function fileReport(
     createdAt: now,
     updatedAt: now,
   };
-  await ctx.storage.reports.create(report);
+  // The moderators are told in the same transaction (admin.report notifications).
+  await ctx.storage.transaction(async (tx) => {
+    if (await tx.reports.create(report)) await tx.notifyFiled(report, now);
+  });
   return ok(report);
 }

@@ -127,7 +127,13 @@ export function flagListener(rctx: ReportContext): InboxListener<Flag> {
         createdAt: now,
         updatedAt: now,
       };
-      if (await rctx.storage.reports.create(report))
+      // The moderators are told in the same transaction (admin.report notifications).
+      const filed = await rctx.storage.transaction(async (tx) => {
+        if (!(await tx.reports.create(report))) return false;
+        await tx.notifyFiled(report, now);
+        return true;
+      });
+      if (filed)
         log.info("Report {id} filed from a Flag by {sender} about {username}", {
           id: report.id,
           sender: sender.href,

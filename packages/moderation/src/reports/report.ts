@@ -122,6 +122,8 @@ export interface ReportTransaction {
   audit(entry: AuditEntry): Promise<void>;
   /** Records an event in core's outbox (the publisher sends what it says). */
   record(event: FederationEvent, at: Date): Promise<void>;
+  /** Tells the moderators a report was filed (core's `admin.report` notifications, issue 11). */
+  notifyFiled(report: Report, at: Date): Promise<void>;
 }
 
 /** Moderation's storage for reports: the store, and transactions over it with the audit log and core's outbox. */

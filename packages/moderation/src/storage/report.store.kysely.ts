@@ -1,4 +1,4 @@
-import type { FederationEvent } from "@clique/core";
+import { type FederationEvent, notifyReportFiled } from "@clique/core";
 import { createKyselyStores, type Database } from "@clique/core/kysely";
 import { type Kysely, type Selectable, sql } from "kysely";
 import type {
@@ -167,11 +167,26 @@ export class KyselyReportStore implements ReportStore {
 export function kyselyReportStorage(db: Kysely<ModerationDatabase>): ReportStorage {
   const tx = (trx: Kysely<ModerationDatabase>): ReportTransaction => {
     const audit = new KyselyAuditStore(trx);
-    const outbox = createKyselyStores(trx as unknown as Kysely<Database>).outbox;
+    const core = createKyselyStores(trx as unknown as Kysely<Database>);
+    const outbox = core.outbox;
     return {
       reports: new KyselyReportStore(trx),
       audit: (entry) => audit.append(entry),
       record: (event: FederationEvent, at: Date) => outbox.record(event, at),
+      // Notifications of every type (issue 11): the moderators learn of a report with it.
+      notifyFiled: (report, at) =>
+        notifyReportFiled(
+          core,
+          {
+            id: report.id,
+            reporterId:
+              report.reporter.kind === "member"
+                ? report.reporter.memberId
+                : report.reporter.actorId,
+            targetAccountId: report.targetAccountId,
+          },
+          at,
+        ),
     };
   };
   return {

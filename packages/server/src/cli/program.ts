@@ -4,6 +4,7 @@
  * database too: it joins the running one).
  */
 
+import { parseScopes } from "@clique/core";
 import { migrateToLatest } from "@clique/core/kysely";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { parseDuration } from "../api/clique/schemas.ts";
@@ -206,13 +207,17 @@ export function buildProgram(): Command {
     .command("create <username>")
     .description("create a bearer token for the API; prints it alone on the last line")
     .option("--name <name>", "what the token is for", "cli")
-    .action(async (username: string, opts: { name: string }) => {
+    // OAuth scopes (issue 11): a token may do less than a session.
+    .option("--scopes <scopes>", 'what it may do, e.g. "read write:statuses" (default: everything)')
+    .action(async (username: string, opts: { name: string; scopes?: string }) => {
       await withClique(async ({ clique }) => {
         const member = await clique.getMemberByUsername(username);
         if (!member) throw new CliError(`no member named ${username}`);
         if (member.status !== "active")
           throw new CliError(`@${member.username} is ${member.status}`);
-        const secret = await clique.issueToken(member, "api", opts.name);
+        const scopes = opts.scopes === undefined ? undefined : parseScopes(opts.scopes);
+        if (scopes === null) throw new CliError(`unknown scope in "${opts.scopes}"`);
+        const secret = await clique.issueToken(member, "api", opts.name, scopes);
         console.log(`Token for @${member.username} (use it as "Authorization: Bearer <token>"):`);
         console.log(secret);
       });

@@ -20,11 +20,14 @@ export interface ChangeListener {
   stop(): Promise<void>;
 }
 
-/** Listens on `channel`, calling `onChange` for each notification (and when it may have missed some). */
+/**
+ * Listens on `channel`, calling `onChange` for each notification with its
+ * payload (live updates read it), and with none when it may have missed some.
+ */
 export async function listenForChanges(
   connectionString: string,
   channel: string,
-  onChange: () => void,
+  onChange: (payload?: string) => void,
 ): Promise<ChangeListener> {
   if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`not a channel name: ${channel}`);
   let stopping = false;
@@ -34,7 +37,7 @@ export async function listenForChanges(
 
   async function connect(): Promise<void> {
     const next = new pg.Client({ connectionString });
-    next.on("notification", () => onChange());
+    next.on("notification", (message) => onChange(message.payload ?? ""));
     const lost = (error?: unknown) => {
       if (client !== next) return;
       client = null;

@@ -13,13 +13,27 @@ import { cliqueApi } from "../api/clique/routes.ts";
 import { accountsApi, isProfileUpload, profileApi } from "../api/mastodon/accounts.ts";
 import { adminAccountsApi } from "../api/mastodon/admin-accounts.ts";
 import { adminDomainBlocksApi } from "../api/mastodon/admin-domain-blocks.ts";
+import { announcementsApi, cliqueAnnouncementsApi } from "../api/mastodon/announcements.ts";
+import { conversationsApi } from "../api/mastodon/conversations.ts";
 import { blocksApi, followRequestsApi, searchApi } from "../api/mastodon/follows.ts";
 import { instanceV1Api, instanceV2Api } from "../api/mastodon/instance.ts";
+// Boosts, bookmarks, pins (issue 11).
+import { interactionListsApi, statusInteractionsApi } from "../api/mastodon/interactions.ts";
+import { markersApi } from "../api/mastodon/markers.ts";
 import { mediaApi, mediaUploadApi } from "../api/mastodon/media.ts";
 import { notificationsApi } from "../api/mastodon/notifications.ts";
 import { adminReportsApi, reportsApi } from "../api/mastodon/reports.ts";
+import { startupApi, startupV2Api } from "../api/mastodon/startup.ts";
 import { statusesApi } from "../api/mastodon/statuses.ts";
 import { timelinesApi } from "../api/mastodon/timelines.ts";
+// OAuth apps, scopes and CORS (issue 11).
+import { appsApi, memberAppsApi, metadataApi } from "../oauth/apps.ts";
+import { authorizeApi } from "../oauth/authorize.ts";
+import { cors } from "../oauth/cors.ts";
+import { scopeGuard } from "../oauth/scopes.ts";
+import { tokenApi } from "../oauth/token.ts";
+// Live updates (issue 11): the streaming API's HTTP side; the WebSocket is streaming/hub.ts.
+import { streamingApi } from "../streaming/streams.ts";
 import { authentication } from "./auth.ts";
 import { avatars } from "./avatars.ts";
 import { activityGuard, inputGuard, isUnreadableActivity, jsonErrors } from "./edge.ts";
@@ -28,6 +42,7 @@ import { errorBody, statusOf } from "./errors.ts";
 import { federationMiddleware } from "./federation.ts";
 import { mediaFiles } from "./media-files.ts";
 import { mediaProxyFiles } from "./media-proxy.ts";
+import { pages } from "./pages.ts";
 import { remoteRefusal } from "./remote-refusal.ts";
 import { staticAssets } from "./static.ts";
 
@@ -69,6 +84,8 @@ export function createApp(services: AppServices): Hono<AppEnv> {
     c.header("X-Content-Type-Options", "nosniff");
     c.header("Referrer-Policy", "same-origin");
   });
+  // CORS (issue 11): preflights answered before anything else; bearer tokens only.
+  app.use("*", cors());
   app.use("*", jsonErrors());
   app.use("*", inputGuard());
   const limit = bodyLimit({
@@ -95,12 +112,32 @@ export function createApp(services: AppServices): Hono<AppEnv> {
   // Blocked servers and suspended accounts are turned away before Fedify reads their requests.
   app.use("*", remoteRefusal());
   app.use("/api/*", authentication());
+  // OAuth scopes (issue 11): a bearer token reaches only the routes its scopes cover.
+  app.use("/api/*", scopeGuard());
   app.use("/media/*", authentication());
   app.use("*", federationMiddleware());
 
+  // OAuth apps (issue 11): registration, authorization, tokens, members' apps.
+  app.route("/api/v1/apps", appsApi);
+  app.route("/api/v1/clique/apps", memberAppsApi);
+  app.route("/oauth/authorize", authorizeApi);
+  app.route("/oauth", tokenApi);
+  app.route("/.well-known/oauth-authorization-server", metadataApi);
+
+  // What apps call at start-up (issue 11); before the accounts routes, whose
+  // `/:id` would take `accounts/familiar_followers`.
+  app.route("/api/v1", startupApi);
+  app.route("/api/v2", startupV2Api);
+  app.route("/api/v1/markers", markersApi);
+  app.route("/api/v1/announcements", announcementsApi);
+  app.route("/api/v1/clique/announcements", cliqueAnnouncementsApi);
+  app.route("/api/v1/conversations", conversationsApi);
   app.route("/api/v1/accounts", accountsApi);
   app.route("/api/v1/profile", profileApi);
   app.route("/api/v1/statuses", statusesApi);
+  // Boosts, bookmarks, pins, favourited_by/reblogged_by (issue 11).
+  app.route("/api/v1/statuses", statusInteractionsApi);
+  app.route("/api/v1", interactionListsApi);
   app.route("/api/v1/follow_requests", followRequestsApi);
   app.route("/api/v2", searchApi);
   app.route("/api/v1", blocksApi);
@@ -114,6 +151,7 @@ export function createApp(services: AppServices): Hono<AppEnv> {
   app.route("/api/v1/clique", cliqueApi);
   app.route("/api/v1/admin/accounts", adminAccountsApi);
   app.route("/api/v1/notifications", notificationsApi);
+  app.route("/api/v1/streaming", streamingApi);
   app.route("/api/v1/admin/domain_blocks", adminDomainBlocksApi);
   app.route("/api/v1/reports", reportsApi);
   app.route("/api/v1/admin/reports", adminReportsApi);
@@ -125,6 +163,8 @@ export function createApp(services: AppServices): Hono<AppEnv> {
   app.route("/static", staticAssets);
   app.route("/avatars", avatars);
   app.get("/health", (c) => c.json({ ok: true }));
+  // Profile and post pages, remote follow (issue 11).
+  app.route("/", pages);
   // Invite links land here until the web interface exists: say how to join,
   // without telling whether the code is valid (redeeming does that).
   app.get("/invite/:code", async (c) => {

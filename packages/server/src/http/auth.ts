@@ -1,6 +1,9 @@
 /**
- * Who is asking: a bearer token (API clients) or the session cookie (the web
- * UI). Cookie-authenticated writes must come from our own origin (CSRF).
+ * Who is asking: a bearer token (API clients, OAuth apps) or the session
+ * cookie (the web UI). Cookie-authenticated writes must come from our own
+ * origin (CSRF); a cookie sent with another origin's `Origin` header is
+ * ignored on reads, so a cross-origin page never reads as the member (CORS
+ * allows bearer tokens only).
  */
 import { type Action, ANONYMOUS, CliqueError, type Member, mayTake } from "@clique/core";
 import type { Context, MiddlewareHandler } from "hono";
@@ -21,21 +24,30 @@ export function authentication(): MiddlewareHandler<AppEnv> {
     c.set("viewer", ANONYMOUS);
     c.set("authKind", null);
     c.set("tokenId", null);
+    c.set("scopes", null);
+    c.set("oauthApp", null);
     const header = c.req.header("authorization");
     if (header !== undefined) {
       const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-      const found = match ? await clique.authenticate(match[1]!, "api") : null;
+      const found = match ? await clique.authenticateBearer(match[1]!) : null;
       // Mastodon answers an unusable token with 401 rather than treating the caller as anonymous.
       if (!found) throw new CliqueError("unauthorized", "The access token is invalid");
-      setMember(c, found.member, "api");
+      // OAuth (issue 11): the token's scopes bound every route (oauth/scopes.ts);
+      // an app's own token (client_credentials) speaks for no member.
+      c.set("scopes", found.token.scopes);
+      c.set("oauthApp", found.app);
       c.set("tokenId", found.token.id);
+      if (found.kind === "member") setMember(c, found.member, "api");
     } else {
       const cookie = getCookie(c, SESSION_COOKIE);
-      if (cookie) {
+      const origin = c.req.header("origin");
+      // A read from another origin's page carries the cookie too (same site, other port):
+      // it is answered as anonymous.
+      const foreign = origin !== undefined && origin !== config.origin;
+      if (cookie && !(foreign && SAFE_METHODS.has(c.req.method))) {
         const found = await clique.authenticate(cookie, "session");
         if (found) {
           if (!SAFE_METHODS.has(c.req.method)) {
-            const origin = c.req.header("origin");
             if (origin !== config.origin)
               throw new CliqueError(
                 "forbidden",

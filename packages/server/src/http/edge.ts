@@ -120,7 +120,10 @@ export function jsonErrors(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     await next();
     const status = c.res.status;
-    if (status < 400 || (c.res.headers.get("content-type") ?? "").includes("json")) return;
+    const type = c.res.headers.get("content-type") ?? "";
+    if (status < 400 || type.includes("json")) return;
+    // Pages written for people (the OAuth sign-in and error pages, issue 11) stay HTML.
+    if (type.includes("text/html")) return;
     const text = (await c.res.text()).trim().slice(0, 500);
     const code = CODES[status] ?? (status >= 500 ? "internal" : "error");
     const error = status === 404 || text === "" ? (MESSAGES[code] ?? `HTTP ${status}`) : text;

@@ -1,4 +1,4 @@
-import type { Clique, Member, Viewer } from "@clique/core";
+import type { Clique, Member, OAuthApp, Viewer } from "@clique/core";
 import type { Moderation } from "@clique/moderation";
 import type { Config } from "../config.ts";
 import type { BlobStore } from "../media/blob-store.ts";
@@ -29,5 +29,12 @@ export interface AppEnv {
     authKind: "session" | "api" | null;
     /** The session or token the member authenticated with (its id, never the secret). */
     tokenId: string | null;
+    /**
+     * OAuth (issue 11): what the bearer token may do; `null` when no token
+     * limits the request (anonymous, or a session cookie, which has every scope).
+     */
+    scopes: readonly string[] | null;
+    /** OAuth (issue 11): the app the bearer token was issued to, if any. */
+    oauthApp: OAuthApp | null;
   };
 }

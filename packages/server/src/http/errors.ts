@@ -42,6 +42,8 @@ const REASON_CODES: Record<string, CliqueErrorCode> = {
   last_owner: "forbidden",
   self: "forbidden",
   not_suspended: "conflict",
+  // Timelines (issue 11): anonymous visitors while the Clique keeps its timelines to members.
+  members_only: "unauthorized",
 };
 
 // What a person reads when a use case gives no detail of its own.
@@ -79,6 +81,7 @@ const REASON_MESSAGES: Record<string, string> = {
   not_local: "Only this Clique's posts can be removed: hide a post from elsewhere instead",
   not_remote: "Only posts from elsewhere can be hidden: remove a member's post instead",
   invalid_until: "A suspension must end in the future",
+  members_only: "This method requires an authenticated user",
 };
 
 /** Turns a use case's refusal into the error thrown at the edge. */

@@ -37,7 +37,16 @@ async function goneIfTombstone(path: string, response: Response): Promise<Respon
 }
 
 /** Paths that are never ActivityPub: Fedify is not asked (it would log each as a miss). */
-const NOT_ACTIVITYPUB = ["/api/", "/static/", "/media/", "/avatars/"];
+const NOT_ACTIVITYPUB = [
+  "/api/",
+  "/static/",
+  "/media/",
+  "/avatars/",
+  // Pages (issue 11): they redirect ActivityPub clients to the ids themselves.
+  "/@",
+  "/authorize_interaction",
+  "/tags/",
+];
 
 /**
  * The request as it was made to the public origin. Behind a proxy it arrives

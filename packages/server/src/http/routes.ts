@@ -28,7 +28,13 @@ export type RouteParam =
   /** A decision about a server (a domain block's id). */
   | "domain-block"
   /** A report (its id). */
-  | "report";
+  | "report"
+  /** A member's profile page: `@username` (issue 11). */
+  | "at-username"
+  /** A hashtag's name (issue 11). */
+  | "hashtag"
+  /** A notification (its id; notifications of every type, issue 11). */
+  | "notification";
 
 /** One route. */
 export interface RouteSpec {
@@ -92,6 +98,15 @@ export const API_ROUTES: readonly RouteSpec[] = [
   { method: "POST", path: "/api/v1/statuses/:id/unfavourite" },
   { method: "POST", path: "/api/v1/statuses/:id/reblog" },
   { method: "POST", path: "/api/v1/statuses/:id/unreblog" },
+  // Bookmarks, pins, favourited_by/reblogged_by and the member's lists (issue 11).
+  { method: "POST", path: "/api/v1/statuses/:id/bookmark" },
+  { method: "POST", path: "/api/v1/statuses/:id/unbookmark" },
+  { method: "POST", path: "/api/v1/statuses/:id/pin" },
+  { method: "POST", path: "/api/v1/statuses/:id/unpin" },
+  { method: "GET", path: "/api/v1/statuses/:id/favourited_by", params: ["status"] },
+  { method: "GET", path: "/api/v1/statuses/:id/reblogged_by", params: ["status"] },
+  { method: "GET", path: "/api/v1/bookmarks" },
+  { method: "GET", path: "/api/v1/favourites" },
   { method: "GET", path: "/api/v1/timelines/home" },
   { method: "GET", path: "/api/v1/clique" },
   { method: "PATCH", path: "/api/v1/clique" },
@@ -128,6 +143,14 @@ export const API_ROUTES: readonly RouteSpec[] = [
   { method: "POST", path: "/api/v1/admin/accounts/:id/unsuspend" },
   { method: "POST", path: "/api/v1/admin/accounts/:id/enable" },
   { method: "GET", path: "/api/v1/notifications" },
+  // Notifications of every type and live updates (issue 11).
+  { method: "GET", path: "/api/v1/notifications/unread_count" },
+  { method: "GET", path: "/api/v1/notifications/:id", params: ["notification"] },
+  { method: "POST", path: "/api/v1/notifications/:id/dismiss" },
+  { method: "POST", path: "/api/v1/notifications/clear" },
+  // The WebSocket `/api/v1/streaming` is an upgrade that never reaches the router
+  // (streaming/hub.ts takes it): the canary crawl checks what it streams separately.
+  { method: "GET", path: "/api/v1/streaming/health" },
   // Reports: members file them (Mastodon's), moderators work the queue (Mastodon's admin API and Clique's).
   { method: "POST", path: "/api/v1/reports" },
   { method: "GET", path: "/api/v1/admin/reports" },
@@ -156,6 +179,51 @@ export const API_ROUTES: readonly RouteSpec[] = [
   { method: "POST", path: "/api/v1/admin/domain_blocks" },
   { method: "PUT", path: "/api/v1/admin/domain_blocks/:id" },
   { method: "DELETE", path: "/api/v1/admin/domain_blocks/:id" },
+  // Timelines, what apps call at start-up, conversations, pages (issue 11).
+  { method: "GET", path: "/api/v1/timelines/public" },
+  { method: "GET", path: "/api/v1/timelines/tag/:hashtag", params: ["hashtag"] },
+  { method: "GET", path: "/api/v1/preferences" },
+  { method: "GET", path: "/api/v1/custom_emojis" },
+  { method: "GET", path: "/api/v1/filters" },
+  { method: "GET", path: "/api/v2/filters" },
+  { method: "GET", path: "/api/v1/lists" },
+  { method: "GET", path: "/api/v1/followed_tags" },
+  { method: "GET", path: "/api/v1/featured_tags" },
+  { method: "GET", path: "/api/v1/domain_blocks" },
+  { method: "GET", path: "/api/v1/trends" },
+  { method: "GET", path: "/api/v1/trends/tags" },
+  { method: "GET", path: "/api/v1/trends/statuses" },
+  { method: "GET", path: "/api/v1/trends/links" },
+  { method: "GET", path: "/api/v1/suggestions" },
+  { method: "GET", path: "/api/v2/suggestions" },
+  { method: "GET", path: "/api/v1/instance/rules" },
+  { method: "GET", path: "/api/v1/instance/peers" },
+  { method: "GET", path: "/api/v1/instance/activity" },
+  { method: "GET", path: "/api/v1/accounts/familiar_followers" },
+  { method: "GET", path: "/api/v1/markers" },
+  { method: "POST", path: "/api/v1/markers" },
+  { method: "GET", path: "/api/v1/announcements" },
+  { method: "POST", path: "/api/v1/announcements/:id/dismiss" },
+  { method: "POST", path: "/api/v1/clique/announcements" },
+  { method: "PATCH", path: "/api/v1/clique/announcements/:id" },
+  { method: "DELETE", path: "/api/v1/clique/announcements/:id" },
+  { method: "GET", path: "/api/v1/conversations" },
+  { method: "POST", path: "/api/v1/conversations/:id/read" },
+  { method: "DELETE", path: "/api/v1/conversations/:id" },
+  { method: "GET", path: "/:username{@[A-Za-z0-9_]+}", params: ["at-username"] },
+  { method: "GET", path: "/:username{@[A-Za-z0-9_]+}/:id", params: ["at-username", "status"] },
+  { method: "GET", path: "/authorize_interaction", query: { uri: "actor-url" } },
+  { method: "GET", path: "/tags/:hashtag", params: ["hashtag"] },
+  // OAuth apps (issue 11): registration, the authorization pages, tokens, a member's apps.
+  { method: "POST", path: "/api/v1/apps" },
+  { method: "GET", path: "/api/v1/apps/verify_credentials" },
+  { method: "GET", path: "/oauth/authorize" },
+  { method: "POST", path: "/oauth/authorize" },
+  { method: "POST", path: "/oauth/token" },
+  { method: "POST", path: "/oauth/revoke" },
+  { method: "GET", path: "/.well-known/oauth-authorization-server" },
+  { method: "GET", path: "/api/v1/clique/apps" },
+  { method: "DELETE", path: "/api/v1/clique/apps/:id" },
 ];
 
 /** ActivityPub, WebFinger and NodeInfo (Fedify's router; paths as in core's `FEDERATION_PATHS`). */

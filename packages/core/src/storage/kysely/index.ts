@@ -9,21 +9,32 @@ import { KyselyCircleStore } from "./circle.store.kysely.ts";
 import { KyselyFollowStore } from "./follow.store.kysely.ts";
 import {
   KyselyBlockStore,
+  KyselyBookmarkStore,
   KyselyInteractionStore,
   KyselyMuteStore,
+  KyselyPinStore,
 } from "./interaction.store.kysely.ts";
 import { KyselyInviteStore } from "./invite.store.kysely.ts";
 import { KyselyMediaStore, KyselySecretStore } from "./media.store.kysely.ts";
 import { KyselyActorStore, KyselyKeyStore, KyselyMemberStore } from "./member.store.kysely.ts";
 import { KyselyNotificationStore } from "./notification.store.kysely.ts";
+// OAuth apps and codes (issue 11).
+import { KyselyOAuthStore } from "./oauth.store.kysely.ts";
 import { KyselyOutboxStore } from "./outbox.store.kysely.ts";
 import { KyselyPostStore } from "./post.store.kysely.ts";
 import { KyselyRemoteModerationStore } from "./remote-moderation.store.kysely.ts";
 import type { Database } from "./schema.ts";
 import { KyselySettingsStore } from "./settings.store.kysely.ts";
+import {
+  KyselyAnnouncementStore,
+  KyselyConversationStore,
+  KyselyMarkerStore,
+} from "./timelines.store.kysely.ts";
 import { KyselyLoginAttemptStore, KyselyTokenStore } from "./token.store.kysely.ts";
 import { KyselyVisibilityFacts } from "./visibility.kysely.ts";
 
+// Live updates between server processes (issue 11).
+export { STREAM_CHANNEL } from "./migration-014.ts";
 export { migrateToLatest } from "./migrations.ts";
 export { OUTBOX_CHANNEL } from "./outbox.store.kysely.ts";
 export { REMOTE_MODERATION_CHANNEL } from "./remote-moderation.store.kysely.ts";
@@ -49,11 +60,16 @@ export function createKyselyStores(db: Kysely<Database>): Stores {
     keys: new KyselyKeyStore(db),
     invites: new KyselyInviteStore(db),
     tokens: new KyselyTokenStore(db),
+    // OAuth apps and codes (issue 11).
+    oauth: new KyselyOAuthStore(db),
     loginAttempts: new KyselyLoginAttemptStore(db),
     posts: new KyselyPostStore(db),
     circles: new KyselyCircleStore(db),
     follows: new KyselyFollowStore(db),
     interactions: new KyselyInteractionStore(db),
+    // Bookmarks and pins (issue 11).
+    bookmarks: new KyselyBookmarkStore(db),
+    pins: new KyselyPinStore(db),
     blocks: new KyselyBlockStore(db),
     mutes: new KyselyMuteStore(db),
     outbox: new KyselyOutboxStore(db),
@@ -61,6 +77,10 @@ export function createKyselyStores(db: Kysely<Database>): Stores {
     secrets: new KyselySecretStore(db),
     remoteModeration: new KyselyRemoteModerationStore(db),
     notifications: new KyselyNotificationStore(db),
+    // Markers, announcements, conversations (issue 11).
+    markers: new KyselyMarkerStore(db),
+    announcements: new KyselyAnnouncementStore(db),
+    conversations: new KyselyConversationStore(db),
     facts: new KyselyVisibilityFacts(db),
     transaction: (fn) =>
       db.isTransaction

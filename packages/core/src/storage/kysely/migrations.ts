@@ -4,6 +4,14 @@
  */
 import { type Kysely, sql } from "kysely";
 import { type Migration, type MigrationProvider, Migrator } from "kysely/migration";
+// OAuth apps, codes and token scopes (issue 11).
+import { m013_oauth } from "./migration-013.ts";
+// Notifications of every type and the live-updates channel (issue 11).
+import { m014_notifications } from "./migration-014.ts";
+// Bookmarks, pins and boost audiences (issue 11).
+import { m015_bookmarks_pins } from "./migration-015.ts";
+// Timelines, markers, announcements, conversations (issue 11).
+import { m016_timelines_markers } from "./migration-016.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run against the database as it was then, not today's types.
 type AnyDb = Kysely<any>;
@@ -606,6 +614,13 @@ const MIGRATIONS: Record<string, Migration> = {
   "010_avatars": m010_avatars,
   "012_remote_moderation": m012_remote_moderation,
   "011_member_moderation": m011_member_moderation,
+  // OAuth apps, codes and token scopes (issue 11).
+  "013_oauth": m013_oauth,
+  // Notifications of every type and the live-updates channel (issue 11).
+  "014_notifications": m014_notifications,
+  // Timelines, markers, announcements, conversations (issue 11).
+  "015_bookmarks_pins": m015_bookmarks_pins,
+  "016_timelines_markers": m016_timelines_markers,
 };
 
 class StaticProvider implements MigrationProvider {

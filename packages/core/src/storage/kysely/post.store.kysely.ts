@@ -1,4 +1,4 @@
-import { type Kysely, sql } from "kysely";
+import { type ExpressionBuilder, type Kysely, sql } from "kysely";
 import { OPEN_INTERACTIONS, type Post, type PostEdit } from "../../domain/types.ts";
 import type { AuthorPostStats, NewPost, Page, PostScope, PostStore } from "../../stores/stores.ts";
 import type { VisibilityFilter } from "../../visibility/visibility.ts";
@@ -154,6 +154,53 @@ export class KyselyPostStore implements PostStore {
         if (scope.ids.length === 0) return [];
         q = q.where("p.id", "in", [...scope.ids]);
         break;
+      // Timelines (issue 11): the Clique's timeline, tags, conversations.
+      case "local":
+        q = q.where("p.author_id", "in", (eb) => eb.selectFrom("members as lm").select("lm.id"));
+        if (scope.onlyMedia) q = q.where((eb) => eb.exists(readyMediaOf(eb)));
+        break;
+      case "tag": {
+        if (scope.any.length === 0) return [];
+        q = q.where("p.id", "in", (eb) =>
+          eb
+            .selectFrom("post_tags as ta")
+            .select("ta.post_id")
+            .where("ta.tag", "in", [...scope.any]),
+        );
+        for (const tag of scope.all ?? [])
+          q = q.where("p.id", "in", (eb) =>
+            eb.selectFrom("post_tags as tl").select("tl.post_id").where("tl.tag", "=", tag),
+          );
+        const none = scope.none ?? [];
+        if (none.length > 0)
+          q = q.where("p.id", "not in", (eb) =>
+            eb
+              .selectFrom("post_tags as tn")
+              .select("tn.post_id")
+              .where("tn.tag", "in", [...none]),
+          );
+        if (scope.localOnly)
+          q = q.where("p.author_id", "in", (eb) => eb.selectFrom("members as tm").select("tm.id"));
+        if (scope.onlyMedia) q = q.where((eb) => eb.exists(readyMediaOf(eb)));
+        break;
+      }
+      case "direct":
+        q = q
+          .where("p.audience", "=", "direct")
+          .where((eb) =>
+            eb.or([
+              eb("p.author_id", "=", scope.actorId),
+              eb(
+                "p.id",
+                "in",
+                eb
+                  .selectFrom("post_recipients as dr")
+                  .select("dr.post_id")
+                  .where("dr.actor_id", "=", scope.actorId),
+              ),
+            ]),
+          );
+        break;
       default: {
         const unreachable: never = scope;
         throw new Error(`unknown scope ${JSON.stringify(unreachable)}`);
@@ -275,7 +322,7 @@ export class KyselyPostStore implements PostStore {
   }
 
   private async linkMap(
-    table: "post_mentions",
+    table: "post_mentions" | "post_recipients",
     postIds: readonly string[],
   ): Promise<Map<string, string[]>> {
     const map = new Map<string, string[]>();
@@ -326,6 +373,11 @@ export class KyselyPostStore implements PostStore {
 
   mentionsOf(postIds: readonly string[]): Promise<Map<string, string[]>> {
     return this.linkMap("post_mentions", postIds);
+  }
+
+  /** Conversations (issue 11): the recipients of many posts at once. */
+  recipientsOfPosts(postIds: readonly string[]): Promise<Map<string, string[]>> {
+    return this.linkMap("post_recipients", postIds);
   }
 
   async recipientsOf(postId: string): Promise<string[]> {
@@ -420,4 +472,13 @@ function postValues(p: NewPost) {
     language: p.language,
     created_at: p.createdAt,
   };
+}
+
+/** A post's processed photos and videos, for `only_media` (timelines, issue 11). */
+function readyMediaOf(eb: ExpressionBuilder<Database & { p: Database["posts"] }, "p">) {
+  return eb
+    .selectFrom("media as tmm")
+    .select("tmm.id")
+    .whereRef("tmm.post_id", "=", "p.id")
+    .where("tmm.state", "=", "ready");
 }

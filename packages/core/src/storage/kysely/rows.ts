@@ -103,6 +103,9 @@ export function toAccessToken(row: Selectable<AccessTokensTable>): AccessToken {
     name: row.name,
     createdAt: new Date(row.created_at),
     lastUsedAt: row.last_used_at ? new Date(row.last_used_at) : null,
+    // OAuth (issue 11).
+    appId: row.app_id,
+    scopes: row.scopes.split(" ").filter((s) => s.length > 0),
   };
 }
 

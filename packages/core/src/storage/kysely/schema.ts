@@ -22,6 +22,8 @@ export interface CliqueSettingsTable {
   members_can_invite: boolean;
   created_at: Timestamp;
   member_list_audience: Generated<string>;
+  /** Timelines (issue 11): whether anonymous visitors see the Clique timeline's public posts. */
+  public_timeline_anonymous: Generated<boolean>;
 }
 
 export interface ActorsTable {
@@ -100,6 +102,47 @@ export interface AccessTokensTable {
   kind: "session" | "api";
   name: string;
   token_hash: string;
+  created_at: Timestamp;
+  last_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+  /** OAuth (issue 11, migration 013): the app the token was issued to. */
+  app_id: string | null;
+  /** OAuth (issue 11): space-separated scopes. */
+  scopes: Generated<string>;
+}
+
+// --- OAuth apps, codes and app tokens (issue 11, migration 013) ---
+
+export interface OAuthAppsTable {
+  id: string;
+  client_id: string;
+  client_secret_hash: string;
+  name: string;
+  website: string | null;
+  redirect_uris: string;
+  scopes: string;
+  created_at: Timestamp;
+}
+
+export interface OAuthAuthorizationCodesTable {
+  id: string;
+  code_hash: string;
+  app_id: string;
+  member_id: string;
+  redirect_uri: string;
+  scopes: string;
+  code_challenge: string | null;
+  code_challenge_method: "S256" | null;
+  expires_at: Timestamp;
+  created_at: Timestamp;
+  used_at: Timestamp | null;
+}
+
+export interface OAuthAppTokensTable {
+  id: string;
+  app_id: string;
+  token_hash: string;
+  scopes: string;
   created_at: Timestamp;
   last_used_at: Timestamp | null;
   revoked_at: Timestamp | null;
@@ -190,6 +233,23 @@ export interface PostInteractionsTable {
   actor_id: string;
   post_id: string;
   uri: string | null;
+  created_at: Timestamp;
+  /** Who a boost is shown to (likes keep `public`); migration 015. */
+  audience: Generated<"public" | "followers">;
+}
+
+// Bookmarks and pins (issue 11, migration 015).
+export interface BookmarksTable {
+  id: string;
+  member_id: string;
+  post_id: string;
+  created_at: Timestamp;
+}
+
+export interface PinsTable {
+  id: string;
+  member_id: string;
+  post_id: string;
   created_at: Timestamp;
 }
 
@@ -284,6 +344,41 @@ export interface RemoteActorSanctionsTable {
 }
 
 /** The whole schema, as Kysely sees it. */
+// --- Timelines, markers, announcements, conversations (issue 11) ---
+
+export interface MarkersTable {
+  member_id: string;
+  timeline: "home" | "notifications";
+  last_read_id: string;
+  version: Generated<number>;
+  updated_at: Timestamp;
+}
+
+export interface AnnouncementsTable {
+  id: string;
+  text: string;
+  content_html: string;
+  starts_at: Timestamp | null;
+  ends_at: Timestamp | null;
+  all_day: Generated<boolean>;
+  created_by: string | null;
+  published_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface AnnouncementDismissalsTable {
+  announcement_id: string;
+  member_id: string;
+  dismissed_at: Timestamp;
+}
+
+export interface ConversationStatesTable {
+  member_id: string;
+  conversation_id: string;
+  read_up_to: string | null;
+  hidden_up_to: string | null;
+}
+
 export interface Database {
   clique_settings: CliqueSettingsTable;
   actors: ActorsTable;
@@ -291,6 +386,10 @@ export interface Database {
   actor_keys: ActorKeysTable;
   invites: InvitesTable;
   access_tokens: AccessTokensTable;
+  // OAuth (issue 11).
+  oauth_apps: OAuthAppsTable;
+  oauth_authorization_codes: OAuthAuthorizationCodesTable;
+  oauth_app_tokens: OAuthAppTokensTable;
   login_failures: LoginFailuresTable;
   circles: CirclesTable;
   circle_members: CircleMembersTable;
@@ -311,4 +410,12 @@ export interface Database {
   notifications: NotificationsTable;
   remote_domain_blocks: RemoteDomainBlocksTable;
   remote_actor_sanctions: RemoteActorSanctionsTable;
+  // Bookmarks and pins (issue 11).
+  bookmarks: BookmarksTable;
+  pins: PinsTable;
+  // Timelines, markers, announcements, conversations (issue 11).
+  markers: MarkersTable;
+  announcements: AnnouncementsTable;
+  announcement_dismissals: AnnouncementDismissalsTable;
+  conversation_states: ConversationStatesTable;
 }

@@ -10,6 +10,7 @@ function toSettings(row: Selectable<CliqueSettingsTable>): CliqueSettings {
     memberCap: row.member_cap,
     membersCanInvite: row.members_can_invite,
     memberListAudience: row.member_list_audience as CliqueSettings["memberListAudience"],
+    publicTimelineAnonymous: row.public_timeline_anonymous,
     createdAt: new Date(row.created_at),
   };
 }
@@ -55,6 +56,8 @@ export class KyselySettingsStore implements SettingsStore {
     if (patch.memberCap !== undefined) set.member_cap = patch.memberCap;
     if (patch.membersCanInvite !== undefined) set.members_can_invite = patch.membersCanInvite;
     if (patch.memberListAudience !== undefined) set.member_list_audience = patch.memberListAudience;
+    if (patch.publicTimelineAnonymous !== undefined)
+      set.public_timeline_anonymous = patch.publicTimelineAnonymous;
     if (Object.keys(set).length === 0) return;
     await this.db.updateTable("clique_settings").set(set).execute();
   }

@@ -11,7 +11,13 @@ export class KyselyTokenStore implements TokenStore {
     this.db = db;
   }
 
-  async create(t: AccessToken & { tokenHash: string }): Promise<void> {
+  async create(
+    t: Omit<AccessToken, "appId" | "scopes"> & {
+      tokenHash: string;
+      appId?: string | null;
+      scopes?: readonly string[];
+    },
+  ): Promise<void> {
     await this.db
       .insertInto("access_tokens")
       .values({
@@ -22,6 +28,8 @@ export class KyselyTokenStore implements TokenStore {
         token_hash: t.tokenHash,
         created_at: t.createdAt,
         last_used_at: t.lastUsedAt,
+        app_id: t.appId ?? null,
+        ...(t.scopes ? { scopes: t.scopes.join(" ") } : {}),
       })
       .execute();
   }
@@ -40,6 +48,8 @@ export class KyselyTokenStore implements TokenStore {
         "t.created_at as token_created_at",
         "t.last_used_at",
         "t.revoked_at",
+        "t.app_id",
+        "t.scopes",
       ])
       .selectAll("members")
       .select([
@@ -63,6 +73,8 @@ export class KyselyTokenStore implements TokenStore {
         created_at: row.token_created_at,
         last_used_at: row.last_used_at,
         revoked_at: row.revoked_at,
+        app_id: row.app_id,
+        scopes: row.scopes,
       }),
       member: toMember(row as unknown as MemberRow),
     };
@@ -93,6 +105,17 @@ export class KyselyTokenStore implements TokenStore {
       .where("revoked_at", "is", null);
     if (exceptId !== undefined) query = query.where("id", "!=", exceptId);
     const res = await query.executeTakeFirst();
+    return Number(res.numUpdatedRows);
+  }
+
+  async revokeAllForApp(memberId: string, appId: string, at: Date): Promise<number> {
+    const res = await this.db
+      .updateTable("access_tokens")
+      .set({ revoked_at: at })
+      .where("member_id", "=", memberId)
+      .where("app_id", "=", appId)
+      .where("revoked_at", "is", null)
+      .executeTakeFirst();
     return Number(res.numUpdatedRows);
   }
 

@@ -5,11 +5,15 @@
 import {
   AUDIENCES,
   type Circle,
+  CliqueError,
   canSeeMemberList,
   type Invite,
   type Member,
   mayTake,
+  PERSONAL_TOKEN_SCOPES,
+  parseScopes,
   ROLES,
+  scopesWithin,
 } from "@clique/core";
 import { type Context, Hono } from "hono";
 import { deleteCookie, setCookie } from "hono/cookie";
@@ -79,6 +83,8 @@ cliqueApi.get("/", async (c) => {
     members: await clique.countSeated(),
     members_can_invite: settings.membersCanInvite,
     member_list_audience: settings.memberListAudience ?? "clique",
+    // Timelines (issue 11): whether anonymous visitors see the Clique timeline's public posts.
+    public_timeline_anonymous: settings.publicTimelineAnonymous ?? false,
     audiences: AUDIENCES,
   });
 });
@@ -90,6 +96,7 @@ const settingsPatch = z
     member_cap: z.number().int().min(1).max(10_000).optional(),
     members_can_invite: z.boolean().optional(),
     member_list_audience: z.enum(["public", "clique", "staff"]).optional(),
+    public_timeline_anonymous: z.boolean().optional(),
   })
   .strict();
 
@@ -106,6 +113,9 @@ cliqueApi.patch("/", async (c) => {
       : {}),
     ...(input.members_can_invite !== undefined
       ? { membersCanInvite: input.members_can_invite }
+      : {}),
+    ...(input.public_timeline_anonymous !== undefined
+      ? { publicTimelineAnonymous: input.public_timeline_anonymous }
       : {}),
   });
   return c.json({ ok: true });
@@ -140,12 +150,24 @@ cliqueApi.post("/tokens", async (c) => {
   const member = requireMember(c);
   const { clique } = c.get("services");
   const input = validate(
-    z.object({ name: z.string().trim().min(1).max(100) }).strict(),
+    z
+      .object({
+        name: z.string().trim().min(1).max(100),
+        // OAuth scopes (issue 11): fewer than a session's if asked.
+        scopes: z.string().max(2000).optional(),
+      })
+      .strict(),
     await readBody(c),
   );
-  const token = await clique.issueToken(member, "api", input.name);
+  // OAuth scopes (issue 11): a token never makes a token that may do more than it may.
+  const scopes = parseScopes(input.scopes, PERSONAL_TOKEN_SCOPES);
+  if (!scopes) throw problem("invalid_scope", "Unknown scope");
+  const held = c.get("scopes");
+  if (held !== null && !scopesWithin(held, scopes))
+    throw new CliqueError("forbidden", "This action is outside the authorized scopes");
+  const token = await clique.issueToken(member, "api", input.name, scopes);
   return c.json(
-    { access_token: token, token_type: "Bearer", scope: "read write follow", name: input.name },
+    { access_token: token, token_type: "Bearer", scope: scopes.join(" "), name: input.name },
     201,
   );
 });

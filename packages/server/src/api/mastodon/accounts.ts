@@ -179,8 +179,12 @@ accountsApi.get("/:id/statuses", async (c) => {
   const member = actor.kind === "local" ? await clique.getMember(actor.id) : null;
   if (member && member.status === "removed") throw notFound();
   const q = validate(statusesQuery, readQuery(c));
-  // Clique has no pinned posts yet: that list is empty, not an error.
-  if (q.pinned) return c.json([]);
+  // Pinned posts (issue 11): a handful, the ones this viewer may see, on one
+  // page (a later page is empty, as on Mastodon).
+  if (q.pinned) {
+    if (q.max_id || q.min_id || q.since_id) return c.json([]);
+    return c.json(await renderStatuses(c, await clique.listPinned(c.get("viewer"), actor.id)));
+  }
   // The media tab: posts with photos or videos, through the same visibility filter.
   const posts = await clique.listAccountPosts(c.get("viewer"), actor.id, toPage(q), {
     excludeReplies: q.exclude_replies ?? false,

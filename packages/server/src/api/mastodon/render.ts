@@ -1,7 +1,7 @@
-import { type Actor, NO_STATS, type Post, type VisibleProfile } from "@clique/core";
+import { type Actor, type FeedEntry, NO_STATS, type Post, type VisibleProfile } from "@clique/core";
 import type { Context } from "hono";
 import type { AppEnv } from "../../http/env.ts";
-import { serializeAccount, serializeStatus } from "./serializers.ts";
+import { serializeAccount, serializeReblog, serializeStatus } from "./serializers.ts";
 
 /** Serializes posts that the visibility module already let through. */
 export async function renderStatuses(
@@ -86,4 +86,32 @@ export async function profilesFor(
   const profiles = new Map<string, VisibleProfile>();
   for (const member of members) profiles.set(member.id, await clique.viewProfile(viewer, member));
   return profiles;
+}
+
+// --- Boosts (issue 11) --------------------------------------------------------
+
+/**
+ * Serializes feed entries: posts, and boosts as Mastodon's reblog wrapper (a
+ * status of the booster whose `reblog` is the original). Every original was
+ * let through by the visibility module; a boost whose booster is gone from
+ * the API (removed) is left out.
+ */
+export async function renderFeed(c: Context<AppEnv>, entries: readonly FeedEntry[]) {
+  const { config } = c.get("services");
+  const statuses = await renderStatuses(
+    c,
+    entries.map((e) => e.post),
+  );
+  const boosterIds = [...new Set(entries.flatMap((e) => (e.boost ? [e.boost.actorId] : [])))];
+  const boosters = new Map((await renderAccounts(c, boosterIds)).map((a) => [a.id, a]));
+  const rendered: (ReturnType<typeof serializeStatus> | ReturnType<typeof serializeReblog>)[] = [];
+  entries.forEach((entry, i) => {
+    const status = statuses[i]!;
+    if (!entry.boost) rendered.push(status);
+    else {
+      const account = boosters.get(entry.boost.actorId);
+      if (account) rendered.push(serializeReblog(config.origin, entry.boost, account, status));
+    }
+  });
+  return rendered;
 }

@@ -14,7 +14,15 @@ import type {
   PostExtras,
   VisibleProfile,
 } from "@clique/core";
-import { MAX_ATTACHMENTS, MAX_DESCRIPTION, NO_STATS, profileImagesOf, urlsFor } from "@clique/core";
+import {
+  type Boost,
+  MAX_ATTACHMENTS,
+  MAX_DESCRIPTION,
+  MAX_PINS,
+  NO_STATS,
+  profileImagesOf,
+  urlsFor,
+} from "@clique/core";
 
 /** Mastodon's four visibilities, from Clique's audiences. */
 export function mastodonVisibility(
@@ -189,8 +197,8 @@ export function serializeStatus(
     favourited: extras.likedByViewer.has(post.id),
     reblogged: extras.boostedByViewer.has(post.id),
     muted: false,
-    bookmarked: false,
-    pinned: false,
+    bookmarked: extras.bookmarkedByViewer.has(post.id),
+    pinned: extras.pinnedByViewer.has(post.id),
     content: post.contentHtml,
     filtered: [],
     reblog: null,
@@ -211,6 +219,51 @@ export function serializeStatus(
     // Clique extensions: the exact audience behind `visibility`.
     audience: post.audience,
     circle_id: post.circleId,
+  };
+}
+
+/**
+ * A boost as Mastodon shows it (issue 11): the booster's own status, with its
+ * own id and time, empty itself, whose `reblog` is the boosted status.
+ */
+export function serializeReblog(
+  origin: string,
+  boost: Boost,
+  account: ReturnType<typeof serializeAccount>,
+  original: ReturnType<typeof serializeStatus>,
+) {
+  const uri = boost.uri ?? `${account.uri}/boosts/${boost.id}`;
+  return {
+    id: boost.id,
+    created_at: iso(boost.createdAt),
+    in_reply_to_id: null,
+    in_reply_to_account_id: null,
+    sensitive: false,
+    spoiler_text: "",
+    visibility: boost.audience === "public" ? ("public" as const) : ("private" as const),
+    language: null,
+    uri,
+    url: account.url || `${origin}/`,
+    replies_count: 0,
+    reblogs_count: 0,
+    favourites_count: 0,
+    edited_at: null,
+    favourited: original.favourited,
+    reblogged: original.reblogged,
+    muted: false,
+    bookmarked: original.bookmarked,
+    pinned: false,
+    content: "",
+    filtered: [],
+    reblog: original,
+    application: null,
+    account,
+    media_attachments: [],
+    mentions: [],
+    tags: [],
+    emojis: [],
+    card: null,
+    poll: null,
   };
 }
 
@@ -271,7 +324,7 @@ export interface MediaLimits {
 
 function configuration(limits: MediaLimits) {
   return {
-    accounts: { max_featured_tags: 0, max_pinned_statuses: 0 },
+    accounts: { max_featured_tags: 0, max_pinned_statuses: MAX_PINS },
     statuses: {
       max_characters: 5000,
       max_media_attachments: MAX_ATTACHMENTS,

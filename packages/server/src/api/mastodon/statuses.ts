@@ -201,14 +201,4 @@ for (const [path, action] of [
   });
 }
 
-// Boosting is not built yet. Say so plainly, but only about a post the member
-// may see: for any other id the answer stays "not found", as everywhere.
-for (const path of ["reblog", "unreblog"]) {
-  statusesApi.post(`/:id/${path}`, async (c) => {
-    requireMember(c);
-    const { clique } = c.get("services");
-    const post = await clique.getVisiblePost(c.get("viewer"), c.req.param("id"));
-    if (!post) throw notFound();
-    throw problem("boosts_not_supported", "Boosting posts is not supported on this server yet");
-  });
-}
+// Boosts, bookmarks, pins, favourited_by and reblogged_by: see interactions.ts (issue 11).
