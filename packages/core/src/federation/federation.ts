@@ -36,6 +36,7 @@ import {
   canSeePart,
   canView,
   federates,
+  memberViewer,
   type Viewer,
   visibilityFilter,
 } from "../visibility/visibility.ts";
@@ -161,9 +162,7 @@ export function buildFederation(
     if (!actor) return ANONYMOUS;
     if (actor.kind === "local") {
       const member = await deps.stores.members.getById(actor.id);
-      return member && member.status === "active"
-        ? { kind: "member", actorId: member.id, role: member.role }
-        : ANONYMOUS;
+      return member && member.status === "active" ? memberViewer(member) : ANONYMOUS;
     }
     // Only a server's own instance actor stands for its whole host: an
     // Application named after the host (Mastodon, GoToSocial) or `instance.actor`

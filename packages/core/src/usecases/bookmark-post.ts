@@ -2,6 +2,7 @@ import type { Deps } from "../deps.ts";
 import type { Member, Post } from "../domain/types.ts";
 import { fail, ok, type Result } from "../errors.ts";
 import { newId } from "../ids.ts";
+import { memberViewer } from "../visibility/visibility.ts";
 import { getVisiblePost } from "./get-visible-post.ts";
 
 /**
@@ -13,11 +14,7 @@ export async function bookmarkPost(
   member: Member,
   postId: string,
 ): Promise<Result<Post, "not_found">> {
-  const post = await getVisiblePost(
-    deps,
-    { kind: "member", actorId: member.id, role: member.role },
-    postId,
-  );
+  const post = await getVisiblePost(deps, memberViewer(member), postId);
   if (!post) return fail("not_found");
   await deps.stores.bookmarks.add({
     id: newId(),
@@ -34,11 +31,7 @@ export async function unbookmarkPost(
   member: Member,
   postId: string,
 ): Promise<Result<Post, "not_found">> {
-  const post = await getVisiblePost(
-    deps,
-    { kind: "member", actorId: member.id, role: member.role },
-    postId,
-  );
+  const post = await getVisiblePost(deps, memberViewer(member), postId);
   if (!post) return fail("not_found");
   await deps.stores.bookmarks.remove(member.id, post.id);
   return ok(post);

@@ -3,7 +3,7 @@ import type { Member, Post } from "../domain/types.ts";
 import { fail, ok, type Result } from "../errors.ts";
 import { newId } from "../ids.ts";
 import type { Boost, BoostAudience } from "../stores/stores.ts";
-import { mayInteract, OPEN_AUDIENCES, type Viewer } from "../visibility/visibility.ts";
+import { mayInteract, memberViewer, OPEN_AUDIENCES } from "../visibility/visibility.ts";
 import { getVisiblePost } from "./get-visible-post.ts";
 import { recordNotification } from "./notifications.ts";
 
@@ -22,10 +22,6 @@ export interface BoostResult {
   post: Post;
 }
 
-function viewerOf(member: Member): Viewer {
-  return { kind: "member", actorId: member.id, role: member.role };
-}
-
 /**
  * Boosts (reblogs) a post the member may see. Only posts whose audience is
  * open to everyone (public, unlisted) can be boosted, and only as the author's
@@ -39,7 +35,7 @@ export async function boostPost(
   postId: string,
   options: { audience?: BoostAudience } = {},
 ): Promise<Result<BoostResult, BoostProblem>> {
-  const viewer = viewerOf(member);
+  const viewer = memberViewer(member);
   const post = await getVisiblePost(deps, viewer, postId);
   if (!post) return fail("not_found");
   // Circle, Clique-only, followers, friends and direct posts stay with their audience.
@@ -87,7 +83,7 @@ export async function unboostPost(
   member: Member,
   postId: string,
 ): Promise<Result<Post, "not_found">> {
-  const post = await getVisiblePost(deps, viewerOf(member), postId);
+  const post = await getVisiblePost(deps, memberViewer(member), postId);
   if (!post) return fail("not_found");
   await deps.stores.transaction(async (tx) => {
     const boost = await tx.interactions.getBoost(member.id, post.id);

@@ -4,7 +4,7 @@ import type { Member, Post } from "../domain/types.ts";
 import { fail, ok, type Result } from "../errors.ts";
 import { isId } from "../ids.ts";
 import type { Page } from "../stores/stores.ts";
-import { type Viewer, visibilityFilter } from "../visibility/visibility.ts";
+import { memberViewer, type Viewer, visibilityFilter } from "../visibility/visibility.ts";
 
 /** A member's direct conversation: the people in it and its newest post they may see. */
 export interface Conversation {
@@ -33,7 +33,7 @@ export function conversationIdOf(participantIds: Iterable<string>): string {
  * them see, grouped by who takes part (author and recipients).
  */
 async function allConversations(deps: Deps, member: Member): Promise<Conversation[]> {
-  const viewer: Viewer = { kind: "member", actorId: member.id, role: member.role };
+  const viewer: Viewer = memberViewer(member);
   const posts = await deps.stores.posts.list(
     { kind: "direct", actorId: member.id },
     visibilityFilter(viewer),

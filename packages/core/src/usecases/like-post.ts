@@ -2,7 +2,7 @@ import type { Deps } from "../deps.ts";
 import type { Member, Post } from "../domain/types.ts";
 import { fail, ok, type Result } from "../errors.ts";
 import { newId } from "../ids.ts";
-import { mayInteract } from "../visibility/visibility.ts";
+import { mayInteract, memberViewer } from "../visibility/visibility.ts";
 import { getVisiblePost } from "./get-visible-post.ts";
 import { recordNotification } from "./notifications.ts";
 
@@ -12,7 +12,7 @@ export async function likePost(
   member: Member,
   postId: string,
 ): Promise<Result<Post, "not_found" | "not_allowed">> {
-  const viewer = { kind: "member", actorId: member.id, role: member.role } as const;
+  const viewer = memberViewer(member);
   const post = await getVisiblePost(deps, viewer, postId);
   if (!post) return fail("not_found");
   // The author's interaction policy decides who may like.
@@ -48,11 +48,7 @@ export async function unlikePost(
   member: Member,
   postId: string,
 ): Promise<Result<Post, "not_found">> {
-  const post = await getVisiblePost(
-    deps,
-    { kind: "member", actorId: member.id, role: member.role },
-    postId,
-  );
+  const post = await getVisiblePost(deps, memberViewer(member), postId);
   if (!post) return fail("not_found");
   await deps.stores.transaction(async (tx) => {
     const likeId = await tx.interactions.remove("like", member.id, post.id);

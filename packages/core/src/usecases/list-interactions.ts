@@ -1,12 +1,13 @@
 import type { Deps } from "../deps.ts";
 import type { Member, Post } from "../domain/types.ts";
 import type { FeedEntry, InteractionActor, Page, PostEntry } from "../stores/stores.ts";
-import { type Viewer, viewerActorOf, visibilityFilter } from "../visibility/visibility.ts";
+import {
+  memberViewer,
+  type Viewer,
+  viewerActorOf,
+  visibilityFilter,
+} from "../visibility/visibility.ts";
 import { getVisiblePost } from "./get-visible-post.ts";
-
-function viewerOf(member: Member): Viewer {
-  return { kind: "member", actorId: member.id, role: member.role };
-}
 
 /**
  * A member's home feed with boosts: members' posts, followed accounts' posts,
@@ -20,7 +21,7 @@ export async function listHomeEntries(
   member: Member,
   page: Page,
 ): Promise<FeedEntry[]> {
-  const filter = visibilityFilter(viewerOf(member));
+  const filter = visibilityFilter(memberViewer(member));
   const [posts, boosts] = await Promise.all([
     deps.stores.posts.list({ kind: "home", actorId: member.id }, filter, page),
     deps.stores.interactions.listHomeBoosts(member.id, filter, page),
@@ -45,12 +46,16 @@ export async function listHomeEntries(
  * longer see is not listed.
  */
 export function listBookmarks(deps: Deps, member: Member, page: Page): Promise<PostEntry[]> {
-  return deps.stores.bookmarks.list(member.id, visibilityFilter(viewerOf(member)), page);
+  return deps.stores.bookmarks.list(member.id, visibilityFilter(memberViewer(member)), page);
 }
 
 /** The posts a member liked (Mastodon's favourites), newest like first, each one they may still see. */
 export function listFavourites(deps: Deps, member: Member, page: Page): Promise<PostEntry[]> {
-  return deps.stores.interactions.listLiked(member.id, visibilityFilter(viewerOf(member)), page);
+  return deps.stores.interactions.listLiked(
+    member.id,
+    visibilityFilter(memberViewer(member)),
+    page,
+  );
 }
 
 /** An account's pinned posts that the viewer may see, newest pin first. */

@@ -1,12 +1,12 @@
 import type { Deps } from "../deps.ts";
 import type { Member, Post, PostEdit } from "../domain/types.ts";
 import type { Page } from "../stores/stores.ts";
-import { type Viewer, visibilityFilter } from "../visibility/visibility.ts";
+import { memberViewer, type Viewer, visibilityFilter } from "../visibility/visibility.ts";
 import { getVisiblePost } from "./get-visible-post.ts";
 
 /** A member's home feed: members' posts, followed accounts and posts addressed to them, newest first. */
 export function listHomeFeed(deps: Deps, member: Member, page: Page): Promise<Post[]> {
-  const viewer: Viewer = { kind: "member", actorId: member.id, role: member.role };
+  const viewer: Viewer = memberViewer(member);
   return deps.stores.posts.list(
     { kind: "home", actorId: member.id },
     visibilityFilter(viewer),

@@ -9,7 +9,7 @@ import type {
 import { newId } from "../ids.ts";
 import { mayTake } from "../permissions/permissions.ts";
 import type { Page, Stores } from "../stores/stores.ts";
-import { canView, type Viewer, visibilityFilter } from "../visibility/visibility.ts";
+import { canView, memberViewer, visibilityFilter } from "../visibility/visibility.ts";
 
 /**
  * Tells a member what a moderator did about them or their posts, and why
@@ -75,7 +75,7 @@ export async function recordNotification(
   if (postId !== null) {
     // Only about what the recipient may see.
     const post = await tx.posts.getById(postId);
-    if (!post || !(await canView(viewerOf(recipient), post, tx.facts))) return null;
+    if (!post || !(await canView(memberViewer(recipient), post, tx.facts))) return null;
   }
   const notification: Notification = {
     id: newId(),
@@ -166,10 +166,6 @@ export interface NotificationPage {
   posts: Map<string, Post>;
 }
 
-function viewerOf(member: Member): Viewer {
-  return { kind: "member", actorId: member.id, role: member.role };
-}
-
 /**
  * Keeps the notifications a member may still be shown: one about a post only
  * while the member may see that post (the visibility module decides, as
@@ -194,7 +190,7 @@ async function stillShown(
       : (
           await deps.stores.posts.list(
             { kind: "ids", ids: postIds },
-            visibilityFilter(viewerOf(member)),
+            visibilityFilter(memberViewer(member)),
             { limit: postIds.length },
           )
         ).map((p) => [p.id, p]),

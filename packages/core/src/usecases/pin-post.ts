@@ -2,6 +2,7 @@ import type { Deps } from "../deps.ts";
 import type { Member, Post } from "../domain/types.ts";
 import { fail, ok, type Result } from "../errors.ts";
 import { newId } from "../ids.ts";
+import { memberViewer } from "../visibility/visibility.ts";
 import { getVisiblePost } from "./get-visible-post.ts";
 
 /** How many posts a member may pin at once (Mastodon's default). */
@@ -29,11 +30,7 @@ export async function pinPost(
   member: Member,
   postId: string,
 ): Promise<Result<Post, PinProblem>> {
-  const post = await getVisiblePost(
-    deps,
-    { kind: "member", actorId: member.id, role: member.role },
-    postId,
-  );
+  const post = await getVisiblePost(deps, memberViewer(member), postId);
   if (!post) return fail("not_found");
   if (post.authorId !== member.id) return fail("pin_not_own", "Only your own posts can be pinned");
   if (post.audience === "direct") return fail("pin_direct", "Direct posts cannot be pinned");
@@ -58,11 +55,7 @@ export async function unpinPost(
   member: Member,
   postId: string,
 ): Promise<Result<Post, "not_found">> {
-  const post = await getVisiblePost(
-    deps,
-    { kind: "member", actorId: member.id, role: member.role },
-    postId,
-  );
+  const post = await getVisiblePost(deps, memberViewer(member), postId);
   if (!post) return fail("not_found");
   await deps.stores.transaction(async (tx) => {
     if (await tx.pins.remove(member.id, post.id))

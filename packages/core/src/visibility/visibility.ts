@@ -74,6 +74,11 @@ export type Viewer =
 /** The anonymous viewer. */
 export const ANONYMOUS: Viewer = { kind: "anonymous" };
 
+/** A member of this Clique as a viewer (what every use case acting for a member asks with). */
+export function memberViewer(member: { id: string; role: Role }): Viewer {
+  return { kind: "member", actorId: member.id, role: member.role };
+}
+
 /**
  * Whom a grant is about: one actor, or any actor on one host. For a post, a
  * host stands only for its actors that the post's author (and the owner of
