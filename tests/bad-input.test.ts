@@ -441,11 +441,18 @@ describe("credentials", () => {
       /Origin/,
     );
     assertError(await write("Forged without an origin"), 403, "forbidden");
-    // Reads are fine from anywhere; the home timeline shows the forged posts did not land.
-    const home = await call("/api/v1/timelines/home", {
-      token: null,
-      headers: { cookie, origin: "https://evil.example" },
-    });
+    // A read sent with the cookie from another site is not signed in either (CORS
+    // serves bearer tokens only); from our own pages it is, and shows that the
+    // forged posts did not land.
+    assertError(
+      await call("/api/v1/timelines/home", {
+        token: null,
+        headers: { cookie, origin: "https://evil.example" },
+      }),
+      401,
+      "unauthorized",
+    );
+    const home = await call("/api/v1/timelines/home", { token: null, headers: { cookie } });
     assert.equal(home.status, 200);
     assert.ok(!JSON.stringify(home.body).includes("Forged"), "no forged post was written");
 
