@@ -325,19 +325,30 @@ interface RouteCase {
 const page = { max_id: "", since_id: "", min_id: "", limit: "20" };
 const AUDIENCE_REF = { audience: "circle", circle_id: "" };
 
-/** Routes that are HTML pages for browsers (their errors are pages too). */
-const HTML_PAGES = new Set([
-  "GET /:username{@[A-Za-z0-9_]+}",
-  "GET /:username{@[A-Za-z0-9_]+}/:id",
-  "GET /authorize_interaction",
-  "GET /tags/:hashtag",
-]);
+/** Routes that are HTML pages for browsers (their errors are pages too): routes.ts says which. */
+const HTML_PAGES = new Set(
+  ROUTES.filter((r) => r.web || r.html).map((r) => `${r.method} ${r.path}`),
+);
 
 /** Every route, by `METHOD /path`. A new route fails the coverage test until it is added here. */
 const ROUTE_TABLE: Record<string, (f: Fixtures) => RouteCase> = {
   "GET /": () => ({}),
   "GET /health": () => ({}),
   "GET /invite/:code": () => ({ params: { code: "inviteCode" } }),
+  // The web interface's pages (issue 12): the page, whatever the query says.
+  "GET /_next/*": () => ({}),
+  "GET /icon.svg": () => ({}),
+  "GET /setup": () => ({ query: { token: "" } }),
+  "GET /signin": () => ({ query: { return_to: "/home", error: "" } }),
+  "GET /home": () => ({}),
+  "GET /clique": () => ({}),
+  "GET /compose": () => ({ query: { in_reply_to: "" } }),
+  "GET /notifications": () => ({}),
+  "GET /circles": () => ({}),
+  "GET /people": () => ({ query: { tab: "" } }),
+  "GET /members": () => ({}),
+  "GET /moderation": () => ({}),
+  "GET /settings": () => ({}),
   "GET /static/avatar.png": () => ({}),
   "GET /static/header.png": () => ({}),
   "GET /avatars/:file": () => ({ params: { file: "avatarFile" } }),
@@ -487,6 +498,23 @@ const ROUTE_TABLE: Record<string, (f: Fixtures) => RouteCase> = {
     body: { username: "bob", password: PASSWORDS.bob },
   }),
   "DELETE /api/v1/clique/sessions/current": () => ({ spendsToken: true }),
+  // The settings screen's sessions: alice signs in with tokens only, so any id is someone else's.
+  "GET /api/v1/clique/sessions": () => ({}),
+  "DELETE /api/v1/clique/sessions/:id": () => ({ params: { id: "invite" } }),
+  // First-run setup (the fuzzed Clique is set up: every attempt is refused) and invite previews.
+  "GET /api/v1/clique/setup": () => ({}),
+  "POST /api/v1/clique/setup": () => ({
+    body: {
+      token: "not-a-setup-token",
+      name: "Fuzz",
+      description: "",
+      member_cap: 10,
+      username: "mallory",
+      display_name: "Mallory",
+      password: "mallory-password",
+    },
+  }),
+  "GET /api/v1/clique/invites/preview": (f) => ({ query: { code: f.inviteCode } }),
   "POST /api/v1/clique/tokens": () => ({ body: { name: "fuzz" } }),
   // OAuth apps (issue 11).
   "POST /api/v1/apps": () => ({
@@ -541,6 +569,16 @@ const ROUTE_TABLE: Record<string, (f: Fixtures) => RouteCase> = {
   "GET /.well-known/oauth-authorization-server": () => ({}),
   "GET /api/v1/clique/apps": () => ({}),
   "DELETE /api/v1/clique/apps/:id": () => ({ params: { id: "status" } }),
+  // Single sign-on: not configured here, so /auth/oidc/* answer a 404 of their own.
+  "GET /api/v1/clique/oidc": () => ({}),
+  "GET /api/v1/clique/oidc/identities": () => ({}),
+  "DELETE /api/v1/clique/oidc/identities/:id": () => ({ params: { id: "status" } }),
+  "GET /auth/oidc/start": (f) => ({
+    query: { intent: "signup", invite: f.inviteCode, return_to: "/home" },
+  }),
+  "GET /auth/oidc/callback": () => ({
+    query: { code: "c", state: "s", iss: "https://idp.example" },
+  }),
   // Carol's password: a hostile new password that happens to be valid changes only hers.
   "POST /api/v1/clique/password": () => ({
     as: "carol",
@@ -561,8 +599,11 @@ const ROUTE_TABLE: Record<string, (f: Fixtures) => RouteCase> = {
       password: "newcomer-password",
       display_name: "New",
     },
+    extraFields: ["oidc"],
   }),
   "GET /api/v1/clique/members": () => ({}),
+  "GET /api/v1/clique/export": () => ({}),
+  "GET /api/v1/clique/profile/preview": () => ({ query: { as: "follower" } }),
   "PATCH /api/v1/clique/members/:id": () => ({
     params: { id: "bob" },
     body: { status: "active" },
@@ -1390,6 +1431,8 @@ const EXPECTED_INBOX_ERRORS = [
   / ERR fedify·federation·inbox Failed to parse (activity|JSON)/,
   / ERR fedify·federation·inbox Missing actor\./,
   / ERR clique·federation·inbox Inbox handler failed: (TypeError|JsonLdError|SyntaxError|\w*ContextReferenceError)/,
+  // The same JSON-LD errors as Node prints them once the web interface (Next) runs in the process.
+  / ERR clique·federation·inbox Inbox handler failed: Error \[(jsonld\.\w+|\w*ContextReferenceError|TypeError|SyntaxError)\]/,
 ];
 
 /** The error lines of the server's output that nobody expected. */

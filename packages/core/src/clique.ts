@@ -79,6 +79,7 @@ import { getPostHistory, listAccountPosts, listHomeFeed } from "./usecases/list-
 import { listLocalTimeline, listTagTimeline } from "./usecases/list-timelines.ts";
 // OAuth apps (issue 11).
 import { listAuthorizedApps, revokeAuthorizedApp } from "./usecases/manage-apps.ts";
+import { listSessions, revokeSession } from "./usecases/manage-sessions.ts";
 import { getMarkers, saveMarkers } from "./usecases/markers.ts";
 import {
   checkOwnMedia,
@@ -97,8 +98,17 @@ import {
   getNotification,
   listNotifications,
 } from "./usecases/notifications.ts";
+// Sign-in through OpenID Connect.
+import {
+  linkIdentity,
+  listIdentities,
+  oidcStateSecret,
+  signInWithIdentity,
+  unlinkIdentity,
+} from "./usecases/oidc-identities.ts";
 import { pinPost, unpinPost } from "./usecases/pin-post.ts";
 import { postExtras } from "./usecases/post-extras.ts";
+import { previewInvite } from "./usecases/preview-invite.ts";
 import { redeemInvite } from "./usecases/redeem-invite.ts";
 import { findClientApp, registerApp } from "./usecases/register-app.ts";
 import { removeMember } from "./usecases/remove-member.ts";
@@ -111,6 +121,7 @@ import {
 } from "./usecases/sanction-remote-account.ts";
 import { setMemberRole } from "./usecases/set-member-role.ts";
 import { setMemberStatus } from "./usecases/set-member-status.ts";
+import { issueSetupToken, setupClique, setupNeeded } from "./usecases/setup-clique.ts";
 import { issueToken, signIn } from "./usecases/sign-in.ts";
 import {
   endedSuspensions,
@@ -238,6 +249,13 @@ export function createClique(options: CreateCliqueOptions) {
     resolveUri: (uri: string) => deps.resolver.resolveUri(uri),
     // Setup and membership
     initClique: bind(deps, initClique),
+    /** First-run setup from the web: a new one-time token while the Clique is not set up. */
+    issueSetupToken: bind(deps, issueSetupToken),
+    setupNeeded: bind(deps, setupNeeded),
+    /** `initClique` for the holder of the setup token, which it consumes. */
+    setupClique: bind(deps, setupClique),
+    /** What an invite's landing page shows; `null` for an unknown code. */
+    previewInvite: bind(deps, previewInvite),
     createInvite: bind(deps, createInvite),
     redeemInvite: bind(deps, redeemInvite),
     revokeInvite: bind(deps, revokeInvite),
@@ -285,6 +303,17 @@ export function createClique(options: CreateCliqueOptions) {
     issueToken: bind(deps, issueToken),
     authenticate: bind(deps, authenticate),
     revokeToken: bind(deps, revokeToken),
+    // Sign-in through OpenID Connect: the server proves identities, these decide.
+    /** A session for the active member holding a proven identity. */
+    signInWithIdentity: bind(deps, signInWithIdentity),
+    linkIdentity: bind(deps, linkIdentity),
+    listIdentities: bind(deps, listIdentities),
+    unlinkIdentity: bind(deps, unlinkIdentity),
+    /** The secret that signs the state of a sign-in in progress. */
+    oidcStateSecret: bind(deps, oidcStateSecret),
+    /** A member's live browser sessions, and ending one of them. */
+    listSessions: bind(deps, listSessions),
+    revokeSession: bind(deps, revokeSession),
     // OAuth apps (issue 11): registration, codes, app tokens, members' authorised apps.
     /** Registers a client app (`POST /api/v1/apps`); the secret is returned once. */
     registerApp: bind(deps, registerApp),

@@ -8,7 +8,10 @@ export { checkPassword } from "./auth/secrets.ts";
 export { type Clique, type CreateCliqueOptions, createClique } from "./clique.ts";
 export type { CliqueConfig, Deps } from "./deps.ts";
 // OAuth apps, codes and scopes (issue 11).
+export { type InviteStatus, inviteStatus } from "./domain/invite-status.ts";
 export * from "./domain/oauth.ts";
+// Sign-in through OpenID Connect.
+export type * from "./domain/oidc.ts";
 export {
   type ActorSanction,
   type ActorSanctionKind,
@@ -112,8 +115,10 @@ export {
   notifyReportFiled,
   recordNotification,
 } from "./usecases/notifications.ts";
+export type { OidcSignInProblem } from "./usecases/oidc-identities.ts";
 export { MAX_PINS, type PinProblem } from "./usecases/pin-post.ts";
 export type { PostExtras, ViewableMedia } from "./usecases/post-extras.ts";
+export type { InvitePreview } from "./usecases/preview-invite.ts";
 export type { PurgeSummary } from "./usecases/purge-remote-actors.ts";
 export type { RedeemInviteProblem } from "./usecases/redeem-invite.ts";
 // OAuth apps (issue 11).
@@ -122,6 +127,7 @@ export type { RemovalOptions, RemoveMemberProblem } from "./usecases/remove-memb
 export type { RemovePostProblem } from "./usecases/remove-post.ts";
 export type { Sanctioned, SanctionProblem } from "./usecases/sanction-remote-account.ts";
 export type { SetMemberRoleProblem } from "./usecases/set-member-role.ts";
+export type { SetupCliqueProblem } from "./usecases/setup-clique.ts";
 export {
   MAX_FAILED_SIGN_INS,
   MAX_FAILED_SIGN_INS_PER_ADDRESS,
@@ -144,6 +150,8 @@ export {
   federates,
   type Grant,
   grantsFor,
+  type HypotheticalViewer,
+  hypotheticalViewer,
   isOpenToEveryone,
   mayInteract,
   type ReplyAudience,

@@ -107,6 +107,33 @@ describe("loadConfig", () => {
     assert.throws(() => loadConfig({ CLIQUE_S3_BUCKET: "Not A Bucket" }), /S3 bucket name/);
   });
 
+  test("single sign-on needs issuer, client id and secret together, and https", () => {
+    assert.equal(loadConfig({}).oidc, null);
+    const oidc = {
+      CLIQUE_OIDC_ISSUER: "https://idp.example/realms/clique",
+      CLIQUE_OIDC_CLIENT_ID: "clique",
+      CLIQUE_OIDC_CLIENT_SECRET: "hush-hush",
+    };
+    assert.deepEqual(loadConfig(oidc).oidc, {
+      issuer: "https://idp.example/realms/clique",
+      clientId: "clique",
+      clientSecret: "hush-hush",
+      name: "single sign-on",
+    });
+    assert.equal(loadConfig({ ...oidc, CLIQUE_OIDC_NAME: "Keycloak" }).oidc?.name, "Keycloak");
+    assert.throws(
+      () => loadConfig({ ...oidc, CLIQUE_OIDC_CLIENT_ID: "" }),
+      (error: Error) => /go together/.test(error.message) && !error.message.includes("hush-hush"),
+    );
+    assert.throws(() => loadConfig({ CLIQUE_OIDC_NAME: "Keycloak" }), /CLIQUE_OIDC_NAME: needs/);
+    const plain = { ...oidc, CLIQUE_OIDC_ISSUER: "http://127.0.0.1:8080" };
+    assert.throws(() => loadConfig(plain), /must be an https:\/\/ URL/);
+    assert.equal(
+      loadConfig({ ...plain, CLIQUE_ALLOW_PRIVATE_ADDRESS: "true" }).oidc?.issuer,
+      "http://127.0.0.1:8080",
+    );
+  });
+
   test("describes the data without a password", () => {
     const withUrl = loadConfig({
       CLIQUE_DATA_DIR: "/srv/clique",

@@ -44,6 +44,8 @@ export interface Config {
     /** An S3-compatible bucket for the files instead of `dir` (which then holds only temporary copies). */
     s3: S3Settings | null;
   };
+  /** Sign-in through an OpenID Connect provider; `null` when not configured. */
+  oidc: OidcSettings | null;
   jobs: {
     /** Tries per delivery before it is a dead letter (inbox and fan-out jobs get fewer). */
     deliveryAttempts: number;
@@ -58,6 +60,16 @@ export interface Config {
     /** Test only: the process kills itself (SIGKILL) at this step. */
     crashAt: "relay-handed-over" | null;
   };
+}
+
+/** An OpenID Connect provider members may sign in with. */
+export interface OidcSettings {
+  /** The provider's issuer URL (its discovery document is under it). */
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** What the sign-in button says ("Sign in with ..."). */
+  name: string;
 }
 
 /** What a process does. `all`: web and jobs in one process (the default). */
@@ -139,6 +151,10 @@ const schema = z.object({
   CLIQUE_SHUTDOWN_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   CLIQUE_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   CLIQUE_TEST_CRASH_AT: z.enum(["relay-handed-over"]).optional(),
+  CLIQUE_OIDC_ISSUER: z.url({ protocol: /^https?$/ }).optional(),
+  CLIQUE_OIDC_CLIENT_ID: z.string().min(1).max(500).optional(),
+  CLIQUE_OIDC_CLIENT_SECRET: z.string().min(1).max(2000).optional(),
+  CLIQUE_OIDC_NAME: z.string().trim().min(1).max(60).optional(),
 });
 
 const SERVER_PACKAGE_DIR = fileURLToPath(new URL("..", import.meta.url));
@@ -233,6 +249,33 @@ function s3Settings(e: z.infer<typeof schema>): S3Settings | null {
   };
 }
 
+/** The OpenID Connect settings: all three of issuer, client id and secret, or none. */
+function oidcSettings(e: z.infer<typeof schema>): OidcSettings | null {
+  const parts = [e.CLIQUE_OIDC_ISSUER, e.CLIQUE_OIDC_CLIENT_ID, e.CLIQUE_OIDC_CLIENT_SECRET];
+  if (parts.every((v) => v === undefined)) {
+    if (e.CLIQUE_OIDC_NAME !== undefined)
+      throw new ConfigError(
+        "Invalid configuration: CLIQUE_OIDC_NAME: needs CLIQUE_OIDC_ISSUER, CLIQUE_OIDC_CLIENT_ID and CLIQUE_OIDC_CLIENT_SECRET",
+      );
+    return null;
+  }
+  if (!e.CLIQUE_OIDC_ISSUER || !e.CLIQUE_OIDC_CLIENT_ID || !e.CLIQUE_OIDC_CLIENT_SECRET)
+    throw new ConfigError(
+      "Invalid configuration: CLIQUE_OIDC_ISSUER, CLIQUE_OIDC_CLIENT_ID and CLIQUE_OIDC_CLIENT_SECRET go together",
+    );
+  // Tokens and the client secret must not cross the network in the clear; loopback trials may.
+  if (e.CLIQUE_OIDC_ISSUER.startsWith("http:") && !e.CLIQUE_ALLOW_PRIVATE_ADDRESS)
+    throw new ConfigError(
+      "Invalid configuration: CLIQUE_OIDC_ISSUER: must be an https:// URL (http only with CLIQUE_ALLOW_PRIVATE_ADDRESS=true, for tests)",
+    );
+  return {
+    issuer: e.CLIQUE_OIDC_ISSUER,
+    clientId: e.CLIQUE_OIDC_CLIENT_ID,
+    clientSecret: e.CLIQUE_OIDC_CLIENT_SECRET,
+    name: e.CLIQUE_OIDC_NAME ?? "single sign-on",
+  };
+}
+
 /** Reads the configuration from an environment (normally `process.env`). */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   // Empty variables count as unset: `FOO= npm start` should not fail.
@@ -246,6 +289,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   const e = parsed.data;
   const s3 = s3Settings(e);
+  const oidc = oidcSettings(e);
   const origin = new URL(e.CLIQUE_ORIGIN ?? `http://localhost:${e.PORT || 3000}`).origin;
   return {
     port: e.PORT,
@@ -275,6 +319,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       maxPixels: e.CLIQUE_IMAGE_MAX_PIXELS,
       s3,
     },
+    oidc,
     jobs: {
       deliveryAttempts: e.CLIQUE_DELIVERY_ATTEMPTS,
       retryBaseMs: e.CLIQUE_RETRY_BASE_MS,
@@ -413,6 +458,23 @@ export const ENVIRONMENT_VARIABLES: readonly { name: string; default: string; me
       name: "CLIQUE_DELIVERY_CONCURRENCY",
       default: "16",
       meaning: "deliveries one worker process makes at once",
+    },
+    {
+      name: "CLIQUE_OIDC_ISSUER",
+      default: "(none: passwords only)",
+      meaning:
+        "OpenID Connect provider members may sign in with (https; with CLIQUE_OIDC_CLIENT_ID and _SECRET)",
+    },
+    { name: "CLIQUE_OIDC_CLIENT_ID", default: "(none)", meaning: "this Clique's client id there" },
+    {
+      name: "CLIQUE_OIDC_CLIENT_SECRET",
+      default: "(none)",
+      meaning: "this Clique's client secret there (never logged)",
+    },
+    {
+      name: "CLIQUE_OIDC_NAME",
+      default: "single sign-on",
+      meaning: "what the sign-in button names the provider",
     },
     { name: "LOG_LEVEL", default: "info", meaning: "debug, info, warning or error" },
   ];

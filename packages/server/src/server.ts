@@ -7,6 +7,7 @@ import { compose } from "./compose.ts";
 import { type Config, describeDatabase } from "./config.ts";
 import { createApp } from "./http/app.ts";
 import type { AppServices } from "./http/env.ts";
+import { closeWebUi } from "./http/web-ui.ts";
 import { type Streaming, startStreaming } from "./streaming/hub.ts";
 
 const log = getLogger(["clique", "server"]);
@@ -32,6 +33,13 @@ export class PortInUseError extends Error {
 function displayUrl(host: string, port: number): string {
   const name = host === "0.0.0.0" || host === "::" ? "localhost" : host;
   return `http://${isIPv6(name) ? `[${name}]` : name}:${port}`;
+}
+
+/** Where this process reaches its own API: loopback when bound to every address. */
+function internalUrl(host: string, port: number): string {
+  if (host === "0.0.0.0" || host === "") return `http://127.0.0.1:${port}`;
+  if (host === "::") return `http://[::1]:${port}`;
+  return `http://${isIPv6(host) ? `[${host}]` : host}:${port}`;
 }
 
 /** Says who holds the port: a Clique answers `/health` with `{"ok":true}`. */
@@ -127,6 +135,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
   if (config.role !== "web") await composition.startWorkers();
   const port = (server.address() as AddressInfo).port;
   const url = displayUrl(config.host, port);
+  // The web interface's pages read this process's API over loopback (http/web-ui.ts).
+  process.env.CLIQUE_INTERNAL_URL = internalUrl(config.host, port);
   if (config.allowPrivateAddress) {
     log.warn(
       "CLIQUE_ALLOW_PRIVATE_ADDRESS=true: this server will fetch from and deliver to private and loopback addresses. Use it only for tests and local trials.",
@@ -141,6 +151,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
     log.info(
       'Not set up yet. Create the Clique and its owner with: npx clique init --name "Our Clique" --owner yourname',
     );
+    // Or from the web: each start makes a new one-time link (only its hash is stored).
+    const token = config.role === "worker" ? null : await composition.clique.issueSetupToken();
+    if (token) log.info(`Set up this Clique at ${config.origin}/setup?token=${token}`);
   }
   let closing: Promise<void> | undefined;
   return {
@@ -148,6 +161,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     close() {
       closing ??= (async () => {
         await streaming?.close();
+        await closeWebUi();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           // Keep-alive connections would hold the close open.

@@ -244,6 +244,8 @@ function hostOf(actor: Actor): string {
 export function narrowFor(addressing: Addressing, viewer: Viewer, authorId: string): Addressing {
   switch (viewer.kind) {
     case "anonymous":
+    // A hypothetical viewer is named on no post.
+    case "hypothetical":
       return narrowTo(addressing, () => false);
     case "server":
       return narrowTo(addressing, (a) => a.host?.toLowerCase() === viewer.host.toLowerCase());

@@ -22,6 +22,8 @@ export type MediaGrantee =
 export function granteeOf(viewer: Viewer): MediaGrantee | null {
   switch (viewer.kind) {
     case "anonymous":
+    // A hypothetical viewer is nobody: it gets the plain URLs of public media.
+    case "hypothetical":
       return null;
     case "member":
       return { kind: "member", actorId: viewer.actorId };

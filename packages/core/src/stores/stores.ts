@@ -6,6 +6,8 @@
 
 // OAuth (issue 11).
 import type { AppToken, AuthorizationCode, AuthorizedApp, OAuthApp } from "../domain/oauth.ts";
+// Sign-in through OpenID Connect.
+import type { OidcIdentity } from "../domain/oidc.ts";
 import type {
   ActorSanction,
   ActorSanctionKind,
@@ -51,6 +53,12 @@ export interface SettingsStore {
   getForUpdate(): Promise<CliqueSettings | null>;
   create(settings: CliqueSettings): Promise<void>;
   update(patch: Partial<Omit<CliqueSettings, "createdAt">>): Promise<void>;
+  /** Stores the hash of the first-run setup token, replacing any earlier one. */
+  replaceSetupToken(tokenHash: string, at: Date): Promise<void>;
+  /** Whether `tokenHash` is the hash of the current setup token. */
+  hasSetupToken(tokenHash: string): Promise<boolean>;
+  /** Deletes the setup token if `tokenHash` is its hash; whether it did (at most once). */
+  consumeSetupToken(tokenHash: string): Promise<boolean>;
 }
 
 /** Everything needed to create a member. */
@@ -365,6 +373,18 @@ export interface OAuthStore {
   revokeAppToken(id: string, at: Date): Promise<void>;
   /** The apps a member holds live tokens for, most recently authorised first. */
   listAuthorized(memberId: string): Promise<AuthorizedApp[]>;
+}
+
+/** Members' identities at OpenID Connect providers; (issuer, subject) names at most one. */
+export interface OidcIdentityStore {
+  /** Stores an identity; false (nothing written) if the issuer and subject are linked already. */
+  create(identity: OidcIdentity): Promise<boolean>;
+  /** The identity with this issuer and subject, whoever holds it. */
+  find(issuer: string, subject: string): Promise<OidcIdentity | null>;
+  /** A member's identities, oldest first. */
+  listFor(memberId: string): Promise<OidcIdentity[]>;
+  /** Deletes one of a member's identities; false if the member holds none with this id. */
+  delete(memberId: string, id: string): Promise<boolean>;
 }
 
 /** Failed sign-ins counted since some moment, three ways. */
@@ -766,6 +786,8 @@ export interface Stores {
   // OAuth apps and codes (issue 11).
   oauth: OAuthStore;
   loginAttempts: LoginAttemptStore;
+  /** Identities at OpenID Connect providers. */
+  oidcIdentities: OidcIdentityStore;
   posts: PostStore;
   circles: CircleStore;
   follows: FollowStore;

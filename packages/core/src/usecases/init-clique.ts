@@ -3,6 +3,7 @@ import type { Deps } from "../deps.ts";
 import type { CliqueSettings, Member } from "../domain/types.ts";
 import { checkUsername, type UsernameProblem } from "../domain/username.ts";
 import { fail, ok, type Result } from "../errors.ts";
+import type { Stores } from "../stores/stores.ts";
 import { insertMember, prepareMember } from "./add-member.ts";
 
 /** Input of `initClique`. */
@@ -12,6 +13,8 @@ export interface InitCliqueInput {
   memberCap?: number;
   ownerUsername: string;
   ownerPassword: string;
+  /** The owner's display name; the username if omitted or blank. */
+  ownerDisplayName?: string;
 }
 
 /** Why `initClique` refused. */
@@ -23,11 +26,16 @@ export type InitCliqueProblem =
   | "password_too_short"
   | "password_too_long";
 
-/** Creates the Clique and its owner, once. */
-export async function initClique(
+/**
+ * Creates the Clique and its owner, once. `claim`, if given, runs in the same
+ * transaction once the Clique is known not to be set up yet; a refusal from
+ * it rolls everything back (the web's setup consumes its one-time token so).
+ */
+export async function initClique<P extends string = never>(
   deps: Deps,
   input: InitCliqueInput,
-): Promise<Result<{ settings: CliqueSettings; owner: Member }, InitCliqueProblem>> {
+  claim?: (tx: Stores) => Promise<Result<void, P>>,
+): Promise<Result<{ settings: CliqueSettings; owner: Member }, InitCliqueProblem | P>> {
   const name = input.name.trim();
   if (name.length === 0 || name.length > 100)
     return fail("invalid_name", "The name must be 1 to 100 characters.");
@@ -43,6 +51,10 @@ export async function initClique(
   const now = deps.now();
   return deps.stores.transaction(async (tx) => {
     if (await tx.settings.getForUpdate()) return fail("already_initialized");
+    if (claim) {
+      const claimed = await claim(tx);
+      if (!claimed.ok) return claimed;
+    }
     const settings: CliqueSettings = {
       name,
       description: input.description?.trim() ?? "",
@@ -53,6 +65,7 @@ export async function initClique(
     await tx.settings.create(settings);
     const owner = await insertMember(tx, prepared, {
       username: input.ownerUsername,
+      ...(input.ownerDisplayName?.trim() ? { displayName: input.ownerDisplayName.trim() } : {}),
       role: "owner",
       inviteId: null,
       now,

@@ -156,14 +156,18 @@ export async function mediaFileKey(
 /**
  * The grant query of a media file for `viewer`: empty for media of open
  * posts (served to anyone) and for anonymous viewers; anything else names its
- * viewer (`grants.ts`).
+ * viewer (`grants.ts`). `grants: false` leaves it out for a viewer whose
+ * fetches carry their own credentials (a browser's session cookie): such a
+ * URL, copied elsewhere, opens for nobody else.
  */
 export async function mediaGrant(
   deps: Deps,
   file: MediaFile,
   post: Pick<Post, "audience"> | null,
   viewer: Viewer,
+  grants = true,
 ): Promise<string> {
+  if (!grants) return "";
   const grantee = post && isOpenPost(post) ? null : granteeOf(viewer);
   return grantee ? grantQuery(await mediaSecret(deps), file.key, grantee) : "";
 }
@@ -177,8 +181,9 @@ export async function mediaPath(
   file: MediaFile,
   post: Pick<Post, "audience"> | null,
   viewer: Viewer,
+  grants = true,
 ): Promise<string> {
-  return `/media/${file.key}${await mediaGrant(deps, file, post, viewer)}`;
+  return `/media/${file.key}${await mediaGrant(deps, file, post, viewer, grants)}`;
 }
 
 /** Remote attachments the media proxy fetches and serves: images and video. */
@@ -195,10 +200,11 @@ export async function remoteMediaPath(
   media: Media,
   post: Pick<Post, "audience"> | null,
   viewer: Viewer,
+  grants = true,
 ): Promise<string | null> {
   if (media.remoteUrl === null || !media.display || !PROXIED_KINDS.includes(media.kind))
     return null;
-  return `/media/proxy/${media.display.key}${await mediaGrant(deps, media.display, post, viewer)}`;
+  return `/media/proxy/${media.display.key}${await mediaGrant(deps, media.display, post, viewer, grants)}`;
 }
 
 /** A media file someone may fetch, and whether anyone may. */

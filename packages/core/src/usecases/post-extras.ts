@@ -48,18 +48,19 @@ export async function viewableMedia(
   post: Post,
   list: readonly Media[],
   viewer: Viewer,
+  grants = true,
 ): Promise<ViewableMedia[]> {
   return Promise.all(
     list.map(async (media) => {
       if (media.remoteUrl !== null) {
-        const url = await remoteMediaPath(deps, media, post, viewer);
+        const url = await remoteMediaPath(deps, media, post, viewer, grants);
         // The one file a remote image has is its own preview; a video shows its blurhash.
         return { media, url, previewUrl: media.kind === "image" ? url : null };
       }
       return {
         media,
-        url: media.display ? await mediaPath(deps, media.display, post, viewer) : null,
-        previewUrl: media.small ? await mediaPath(deps, media.small, post, viewer) : null,
+        url: media.display ? await mediaPath(deps, media.display, post, viewer, grants) : null,
+        previewUrl: media.small ? await mediaPath(deps, media.small, post, viewer, grants) : null,
       };
     }),
   );
@@ -74,6 +75,10 @@ export async function postExtras(
   deps: Deps,
   posts: readonly Post[],
   viewer: Viewer,
+  options: {
+    /** Whether media URLs carry the viewer's grant (default); not for a browser's session (see `mediaGrant`). */
+    grants?: boolean;
+  } = {},
 ): Promise<PostExtras> {
   const { stores } = deps;
   const ids = posts.map((p) => p.id);
@@ -118,7 +123,8 @@ export async function postExtras(
   const media = new Map<string, ViewableMedia[]>();
   for (const post of posts) {
     const list = mediaByPost.get(post.id);
-    if (list) media.set(post.id, await viewableMedia(deps, post, list, viewer));
+    if (list)
+      media.set(post.id, await viewableMedia(deps, post, list, viewer, options.grants ?? true));
   }
   return {
     authors,

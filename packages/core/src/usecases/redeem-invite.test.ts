@@ -108,6 +108,46 @@ describe("redeemInvite", () => {
     assert.equal(signIn.value.member.id, result.value.id);
   });
 
+  it("joins with a proven identity instead of a password; the identity joins once", async () => {
+    const { code } = await newInvite({ maxUses: null });
+    const identity = { issuer: "https://idp.example", subject: "sub-1", email: "x@idp.example" };
+    const result = await t.clique.redeemInvite({ code, username: "sso_joiner", identity });
+    assert.ok(result.ok, result.ok ? "" : result.reason);
+    const linked = await t.clique.listIdentities(result.value);
+    assert.deepEqual(
+      linked.map((i) => [i.issuer, i.subject, i.email]),
+      [["https://idp.example", "sub-1", "x@idp.example"]],
+    );
+    const viaIdentity = await t.clique.signInWithIdentity(identity);
+    assert.ok(viaIdentity.ok);
+    assert.equal(viaIdentity.value.member.id, result.value.id);
+    // No password opens the account: not the empty one, not a guess.
+    for (const password of ["", PASSWORD]) {
+      const refused = await t.clique.signIn({
+        username: "sso_joiner",
+        password,
+        ip: "192.0.2.9",
+        kind: "session",
+      });
+      assert.equal(refused.ok, false);
+    }
+    await assertRefused(
+      "identity_taken",
+      () => t.clique.redeemInvite({ code, username: "sso_again", identity }),
+      "sso_again",
+    );
+    await assertRefused(
+      "invalid_input",
+      () => t.clique.redeemInvite({ code, username: "sso_both", identity, password: PASSWORD }),
+      "sso_both",
+    );
+    await assertRefused(
+      "password_too_short",
+      () => t.clique.redeemInvite({ code, username: "sso_neither" }),
+      "sso_neither",
+    );
+  });
+
   it("refuses an unknown code", async () => {
     await assertRefused(
       "invalid_invite",

@@ -10,6 +10,9 @@
  *   them into a query filter for lists (the Kysely store compiles each grant
  *   kind into one SQL condition).
  *
+ * A "view as" preview asks with a hypothetical viewer (`hypotheticalViewer`),
+ * described by its relations rather than an actor id: the same rules decide.
+ *
  * A viewer that may not see an object is told it does not exist: callers map
  * "invisible" and "missing" to the same *not found*.
  *
@@ -69,7 +72,36 @@ export type Viewer =
   | { kind: "anonymous" }
   | { kind: "member"; actorId: string; role: Role }
   | { kind: "remote"; actorId: string }
-  | { kind: "server"; host: string };
+  | { kind: "server"; host: string }
+  | HypotheticalViewer;
+
+/**
+ * A viewer described by its relations instead of an actor id, for "view as"
+ * previews: an approved follower of the accounts in `follows` (and of no one
+ * else), a member of this Clique or not, in no circle, named on no post,
+ * nobody's friend, blocked by no one and under no remote moderation. Its
+ * grants need no lookups: the relations are known, so `grantsFor` turns them
+ * into grants about the post alone, and `canView` and the list filter judge
+ * it as they judge everyone. Having no actor id, it is never the author, and
+ * the posts of limited (silenced) remote authors do not reach it.
+ */
+export type HypotheticalViewer = {
+  kind: "hypothetical";
+  follows: readonly string[];
+  member: boolean;
+};
+
+/** A hypothetical viewer (see `HypotheticalViewer`). */
+export function hypotheticalViewer(relations: {
+  follows?: readonly string[];
+  member?: boolean;
+}): Viewer {
+  return {
+    kind: "hypothetical",
+    follows: relations.follows ?? [],
+    member: relations.member ?? false,
+  };
+}
 
 /** The anonymous viewer. */
 export const ANONYMOUS: Viewer = { kind: "anonymous" };
@@ -111,7 +143,13 @@ export type Grant =
    * The post is for the friends of its audience owner (its author, or for a
    * borrowed audience the parent's author) and `who` is one: they follow each other.
    */
-  | { kind: "friend"; who: Who };
+  | { kind: "friend"; who: Who }
+  /**
+   * The post's audience is one of these and its audience owner (its author,
+   * or for borrowed audiences the parent's author) is one of `ownerIds`: the
+   * `follower` grant for a hypothetical viewer, whose follows are known.
+   */
+  | { kind: "followed"; ownerIds: readonly string[]; audiences: readonly Audience[] };
 
 /** What a list query needs to return only visible posts. */
 export interface VisibilityFilter {
@@ -161,6 +199,9 @@ const OPEN: readonly Audience[] = ["public", "unlisted"];
 export function grantsFor(viewer: Viewer): Grant[] {
   // Anyone, signed in or not, sees what was published openly.
   if (viewer.kind === "anonymous") return [{ kind: "audience", audiences: OPEN }];
+  // A hypothetical viewer holds only the relations it describes: no circle,
+  // no mention, no friendship, never the author.
+  if (viewer.kind === "hypothetical") return hypotheticalGrants(viewer);
   const who: Who =
     viewer.kind === "server" ? { host: viewer.host.toLowerCase() } : { actorId: viewer.actorId };
   const personal: Grant[] = [
@@ -186,6 +227,20 @@ export function grantsFor(viewer: Viewer): Grant[] {
     return [{ kind: "audience", audiences: OPEN }, clique, own, ...personal];
   }
   return [{ kind: "audience", audiences: OPEN }, own, ...personal];
+}
+
+/**
+ * The grants of a hypothetical viewer: the same stages as for a real one,
+ * with each relationship answered from what the viewer describes.
+ */
+function hypotheticalGrants(viewer: HypotheticalViewer): Grant[] {
+  const grants: Grant[] = [{ kind: "audience", audiences: OPEN }];
+  // Followers-only posts reach approved followers (mentions do not apply: it is named on no post).
+  if (viewer.follows.length > 0)
+    grants.push({ kind: "followed", ownerIds: viewer.follows, audiences: ["followers"] });
+  // Members see posts meant for the Clique (a hypothetical member is always active).
+  if (viewer.member) grants.push({ kind: "audience", audiences: ["clique"] });
+  return grants;
 }
 
 /** The list-query form of the rules, for stores. */
@@ -312,6 +367,11 @@ async function grantAllows(grant: Grant, post: Post, facts: VisibilityFacts): Pr
       return (
         post.audience === "friends" &&
         (await facts.isFriend(grant.who, post.audienceOwnerId ?? post.authorId))
+      );
+    case "followed":
+      return (
+        grant.audiences.includes(post.audience) &&
+        grant.ownerIds.includes(post.audienceOwnerId ?? post.authorId)
       );
     default: {
       const unreachable: never = grant;
@@ -528,5 +588,8 @@ export function canSeeMemberList(viewer: Viewer, audience: "public" | "clique" |
   if (viewer.kind === "member" && mayTake(viewer.role, "member.list_all")) return true;
   if (audience === "public") return true;
   // Remote viewers and anonymous ones are never "the Clique".
-  return audience === "clique" && viewer.kind === "member";
+  return (
+    audience === "clique" &&
+    (viewer.kind === "member" || (viewer.kind === "hypothetical" && viewer.member))
+  );
 }

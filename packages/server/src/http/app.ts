@@ -6,10 +6,13 @@ import { CliqueError } from "@clique/core";
 import { getLogger } from "@logtape/logtape";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { exportApi } from "../api/clique/export.ts";
 import { moderationApi } from "../api/clique/moderation.ts";
+import { profilePreviewApi } from "../api/clique/profile-preview.ts";
 import { domainsApi, remoteAccountsApi } from "../api/clique/remote-moderation.ts";
 import { cliqueReportsApi } from "../api/clique/reports.ts";
 import { cliqueApi } from "../api/clique/routes.ts";
+import { welcomeApi } from "../api/clique/welcome.ts";
 import { accountsApi, isProfileUpload, profileApi } from "../api/mastodon/accounts.ts";
 import { adminAccountsApi } from "../api/mastodon/admin-accounts.ts";
 import { adminDomainBlocksApi } from "../api/mastodon/admin-domain-blocks.ts";
@@ -42,9 +45,13 @@ import { errorBody, statusOf } from "./errors.ts";
 import { federationMiddleware } from "./federation.ts";
 import { mediaFiles } from "./media-files.ts";
 import { mediaProxyFiles } from "./media-proxy.ts";
+// Single sign-on through an OpenID Connect provider.
+import { oidcApi, oidcAuth } from "./oidc.ts";
 import { pages } from "./pages.ts";
 import { remoteRefusal } from "./remote-refusal.ts";
+import { API_ROUTES } from "./routes.ts";
 import { staticAssets } from "./static.ts";
+import { webUi } from "./web-ui.ts";
 
 const log = getLogger(["clique", "http"]);
 
@@ -148,7 +155,13 @@ export function createApp(services: AppServices): Hono<AppEnv> {
   app.route("/api/v1/clique/domains", domainsApi);
   app.route("/api/v1/clique/moderation/remote_accounts", remoteAccountsApi);
   app.route("/api/v1/clique/moderation", moderationApi);
+  app.route("/api/v1/clique/export", exportApi);
+  app.route("/api/v1/clique/profile/preview", profilePreviewApi);
+  app.route("/api/v1/clique/oidc", oidcApi);
+  app.route("/auth/oidc", oidcAuth);
   app.route("/api/v1/clique", cliqueApi);
+  // First-run setup and invite previews (the web UI's public pages).
+  app.route("/api/v1/clique", welcomeApi);
   app.route("/api/v1/admin/accounts", adminAccountsApi);
   app.route("/api/v1/notifications", notificationsApi);
   app.route("/api/v1/streaming", streamingApi);
@@ -165,8 +178,10 @@ export function createApp(services: AppServices): Hono<AppEnv> {
   app.get("/health", (c) => c.json({ ok: true }));
   // Profile and post pages, remote follow (issue 11).
   app.route("/", pages);
-  // Invite links land here until the web interface exists: say how to join,
-  // without telling whether the code is valid (redeeming does that).
+  // The web interface (packages/web): each page is listed in routes.ts; Next answers them
+  // in this process. Without a build, `/` and invite links still say what to do.
+  const web = webUi();
+  for (const route of API_ROUTES) if (route.web) app.get(route.path, web);
   app.get("/invite/:code", async (c) => {
     const settings = await services.clique.getSettings();
     const code = c.req.param("code").replace(/[^A-Za-z0-9_-]/g, "");
@@ -182,7 +197,7 @@ export function createApp(services: AppServices): Hono<AppEnv> {
     const settings = await services.clique.getSettings();
     return c.text(
       settings
-        ? `${settings.name} — a Clique. The web interface arrives soon; the API is at /api/v1.\n`
+        ? `${settings.name} — a Clique. The web interface is not built on this server (npm run build); the API is at /api/v1.\n`
         : 'This Clique is not set up yet. Run: npx clique init --name "My Clique" --owner yourname\n',
     );
   });

@@ -7,7 +7,7 @@
  */
 import { type Action, ANONYMOUS, CliqueError, type Member, mayTake } from "@clique/core";
 import type { Context, MiddlewareHandler } from "hono";
-import { getCookie } from "hono/cookie";
+import { getCookie, setCookie } from "hono/cookie";
 import type { AppEnv } from "./env.ts";
 import { problem } from "./errors.ts";
 
@@ -61,6 +61,18 @@ export function authentication(): MiddlewareHandler<AppEnv> {
     }
     await next();
   };
+}
+
+/** Opens the web UI's session: the cookie every sign-in (password, single sign-on, joining) sets. */
+export function setSessionCookie(c: Context<AppEnv>, token: string): void {
+  const { config } = c.get("services");
+  setCookie(c, SESSION_COOKIE, token, {
+    httpOnly: true,
+    sameSite: "Lax",
+    secure: config.origin.startsWith("https:"),
+    path: "/",
+    maxAge: 60 * 60 * 24 * 30,
+  });
 }
 
 function setMember(c: Context<AppEnv>, member: Member, kind: "session" | "api"): void {

@@ -35,7 +35,10 @@ const REASON_CODES: Record<string, CliqueErrorCode> = {
   too_many_attempts: "too_many_requests",
   clique_full: "conflict",
   username_taken: "conflict",
+  // Single sign-on: the identity is another member's.
+  identity_taken: "conflict",
   already_initialized: "conflict",
+  invalid_setup_token: "forbidden",
   too_many_processing: "too_many_requests",
   // The permission table's refusals.
   outranked: "forbidden",
@@ -67,6 +70,7 @@ const REASON_MESSAGES: Record<string, string> = {
   invalid_language: "Unknown language code",
   clique_full: "This Clique is full",
   invalid_invite: "This invite code is not valid",
+  already_initialized: "This Clique is already set up",
   media_not_found: "One of media_ids is not an upload of yours that can be attached",
   media_not_ready: "Cannot attach files that have not finished processing. Try again in a moment!",
   media_failed: "One of the uploads could not be processed: upload it again or leave it out",

@@ -5,6 +5,7 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "./env.ts";
+import { API_ROUTES } from "./routes.ts";
 
 /** A post's id (`FEDERATION_PATHS.post`): a deleted one answers with a Tombstone. */
 const POST_PATH = /^\/users\/[^/]+\/statuses\/[^/]+$/;
@@ -36,6 +37,13 @@ async function goneIfTombstone(path: string, response: Response): Promise<Respon
   });
 }
 
+/** The page of an actor id (`/users/alice`) or a post id (`/users/alice/statuses/…`), if it is one. */
+function pageOf(path: string): string | null {
+  const match = /^\/users\/([A-Za-z0-9_]+)(?:\/statuses\/([0-9a-f-]{36}))?$/i.exec(path);
+  if (!match) return null;
+  return match[2] ? `/@${match[1]}/${match[2]}` : `/@${match[1]}`;
+}
+
 /** Paths that are never ActivityPub: Fedify is not asked (it would log each as a miss). */
 const NOT_ACTIVITYPUB = [
   "/api/",
@@ -46,7 +54,14 @@ const NOT_ACTIVITYPUB = [
   "/@",
   "/authorize_interaction",
   "/tags/",
+  // The web interface's files (issue 12).
+  "/_next/",
 ];
+
+/** The web interface's pages without parameters (`/`, `/home`...): never ActivityPub either. */
+const WEB_PAGES = new Set(
+  API_ROUTES.filter((r) => r.web && !r.path.includes(":")).map((r) => r.path),
+);
 
 /**
  * The request as it was made to the public origin. Behind a proxy it arrives
@@ -71,7 +86,8 @@ export function federationMiddleware(): MiddlewareHandler<AppEnv> {
     if (
       !federation ||
       NOT_ACTIVITYPUB.some((prefix) => path.startsWith(prefix)) ||
-      path === "/health"
+      path === "/health" ||
+      WEB_PAGES.has(path)
     )
       return next();
     let fallThrough = false;
@@ -82,6 +98,9 @@ export function federationMiddleware(): MiddlewareHandler<AppEnv> {
         return new Response(null, { status: 404 });
       },
       onNotAcceptable: () => {
+        // A browser opening an actor or a post id is sent to its page (issue 12).
+        const page = pageOf(path);
+        if (page) return Response.redirect(new URL(page, c.get("services").config.origin), 302);
         fallThrough = true;
         return new Response(null, { status: 406 });
       },

@@ -20,6 +20,7 @@ import { findAccount } from "../api/mastodon/follows.ts";
 import { renderAccount, renderStatuses } from "../api/mastodon/render.ts";
 import { authentication } from "./auth.ts";
 import type { AppEnv } from "./env.ts";
+import { webUiBuilt } from "./web-ui.ts";
 
 /** The pages, mounted at `/`. */
 export const pages = new Hono<AppEnv>();
@@ -135,7 +136,9 @@ async function activeMember(c: Context<AppEnv>, username: string) {
   return member && member.status === "active" ? member : null;
 }
 
-pages.get("/:username{@[A-Za-z0-9_]+}", viewerOf, async (c) => {
+pages.get("/:username{@[A-Za-z0-9_]+}", viewerOf, async (c, next) => {
+  // Browsers get the web interface's profile page when it is built (issue 12).
+  if (!wantsActivityJson(c) && webUiBuilt()) return next();
   const { clique, config } = c.get("services");
   const username = c.req.param("username").slice(1);
   const member = await activeMember(c, username);
@@ -161,7 +164,8 @@ pages.get("/:username{@[A-Za-z0-9_]+}", viewerOf, async (c) => {
   });
 });
 
-pages.get("/:username{@[A-Za-z0-9_]+}/:id", viewerOf, async (c) => {
+pages.get("/:username{@[A-Za-z0-9_]+}/:id", viewerOf, async (c, next) => {
+  if (!wantsActivityJson(c) && webUiBuilt()) return next();
   const { clique, config } = c.get("services");
   const username = c.req.param("username").slice(1);
   const member = await activeMember(c, username);

@@ -43,16 +43,37 @@ export interface RouteSpec {
   /** For GET routes: the parameter kinds in the path, in order. */
   params?: readonly RouteParam[];
   /** Query string the crawl adds (e.g. lookups need one). */
-  query?: Record<string, "acct" | "actor-url" | "status-url">;
+  query?: Record<string, "acct" | "actor-url" | "status-url" | "invite-code">;
   /** Served by Fedify (ActivityPub, WebFinger, NodeInfo) rather than the API router. */
   federation?: boolean;
+  /**
+   * A page of the web interface (packages/web), answered by Next in this
+   * process (`http/web-ui.ts`); its errors are HTML pages, not JSON.
+   */
+  web?: boolean;
+  /** An HTML page of the server itself (`http/pages.ts`): its errors are HTML too. */
+  html?: boolean;
 }
 
 /** The client API, pages and static files (Hono's router). */
 export const API_ROUTES: readonly RouteSpec[] = [
-  { method: "GET", path: "/" },
+  { method: "GET", path: "/", web: true },
   { method: "GET", path: "/health" },
-  { method: "GET", path: "/invite/:code", params: ["invite"] },
+  { method: "GET", path: "/invite/:code", params: ["invite"], web: true },
+  // The web interface's pages (issue 12) and its files.
+  { method: "GET", path: "/_next/*", web: true },
+  { method: "GET", path: "/icon.svg", web: true },
+  { method: "GET", path: "/setup", web: true },
+  { method: "GET", path: "/signin", web: true },
+  { method: "GET", path: "/home", web: true },
+  { method: "GET", path: "/clique", web: true },
+  { method: "GET", path: "/compose", web: true },
+  { method: "GET", path: "/notifications", web: true },
+  { method: "GET", path: "/circles", web: true },
+  { method: "GET", path: "/people", web: true },
+  { method: "GET", path: "/members", web: true },
+  { method: "GET", path: "/moderation", web: true },
+  { method: "GET", path: "/settings", web: true },
   { method: "GET", path: "/static/avatar.png" },
   { method: "GET", path: "/static/header.png" },
   { method: "GET", path: "/avatars/:file", params: ["avatar"] },
@@ -111,8 +132,15 @@ export const API_ROUTES: readonly RouteSpec[] = [
   { method: "GET", path: "/api/v1/clique" },
   { method: "PATCH", path: "/api/v1/clique" },
   { method: "PATCH", path: "/api/v1/clique/profile" },
+  { method: "GET", path: "/api/v1/clique/profile/preview" },
+  { method: "GET", path: "/api/v1/clique/export" },
   { method: "POST", path: "/api/v1/clique/sessions" },
   { method: "DELETE", path: "/api/v1/clique/sessions/current" },
+  { method: "GET", path: "/api/v1/clique/sessions" },
+  { method: "DELETE", path: "/api/v1/clique/sessions/:id" },
+  { method: "GET", path: "/api/v1/clique/setup" },
+  { method: "POST", path: "/api/v1/clique/setup" },
+  { method: "GET", path: "/api/v1/clique/invites/preview", query: { code: "invite-code" } },
   { method: "POST", path: "/api/v1/clique/tokens" },
   { method: "POST", path: "/api/v1/clique/password" },
   { method: "GET", path: "/api/v1/clique/invites" },
@@ -210,10 +238,23 @@ export const API_ROUTES: readonly RouteSpec[] = [
   { method: "GET", path: "/api/v1/conversations" },
   { method: "POST", path: "/api/v1/conversations/:id/read" },
   { method: "DELETE", path: "/api/v1/conversations/:id" },
-  { method: "GET", path: "/:username{@[A-Za-z0-9_]+}", params: ["at-username"] },
-  { method: "GET", path: "/:username{@[A-Za-z0-9_]+}/:id", params: ["at-username", "status"] },
-  { method: "GET", path: "/authorize_interaction", query: { uri: "actor-url" } },
-  { method: "GET", path: "/tags/:hashtag", params: ["hashtag"] },
+  // Profile and post pages: the web interface's when it is built, else http/pages.ts.
+  {
+    method: "GET",
+    path: "/:username{@[A-Za-z0-9_]+}",
+    params: ["at-username"],
+    html: true,
+    web: true,
+  },
+  {
+    method: "GET",
+    path: "/:username{@[A-Za-z0-9_]+}/:id",
+    params: ["at-username", "status"],
+    html: true,
+    web: true,
+  },
+  { method: "GET", path: "/authorize_interaction", query: { uri: "actor-url" }, html: true },
+  { method: "GET", path: "/tags/:hashtag", params: ["hashtag"], html: true },
   // OAuth apps (issue 11): registration, the authorization pages, tokens, a member's apps.
   { method: "POST", path: "/api/v1/apps" },
   { method: "GET", path: "/api/v1/apps/verify_credentials" },
@@ -224,6 +265,12 @@ export const API_ROUTES: readonly RouteSpec[] = [
   { method: "GET", path: "/.well-known/oauth-authorization-server" },
   { method: "GET", path: "/api/v1/clique/apps" },
   { method: "DELETE", path: "/api/v1/clique/apps/:id" },
+  // Single sign-on through an OpenID Connect provider.
+  { method: "GET", path: "/api/v1/clique/oidc" },
+  { method: "GET", path: "/api/v1/clique/oidc/identities" },
+  { method: "DELETE", path: "/api/v1/clique/oidc/identities/:id" },
+  { method: "GET", path: "/auth/oidc/start" },
+  { method: "GET", path: "/auth/oidc/callback" },
 ];
 
 /** ActivityPub, WebFinger and NodeInfo (Fedify's router; paths as in core's `FEDERATION_PATHS`). */

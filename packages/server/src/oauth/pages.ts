@@ -1,8 +1,9 @@
 /**
  * The sign-in and consent pages of `/oauth/authorize`: plain server-rendered
  * HTML, readable on a phone and with a screen reader (one `h1` per page,
- * labelled fields, the main action first in the focus order). The web issue
- * restyles them; the wording stays plain.
+ * labelled fields, the main action first in the focus order), in the web
+ * interface's colours and shapes (packages/web/app/globals.css), so an app's
+ * sign-in looks like the rest of the Clique.
  */
 
 /** Escapes text for HTML content and attribute values. */
@@ -63,17 +64,17 @@ export function describeScope(scope: string): string {
 
 const STYLE = `
 *{box-sizing:border-box}
-body{margin:0;font:1.0625rem/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1b1b1f;background:#f4f4f7}
+body{margin:0;font:1.0625rem/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d1b18;background:#f6f4f0}
 main{max-width:30rem;margin:0 auto;padding:1.5rem 1rem}
 h1{font-size:1.5rem;line-height:1.25;margin:0 0 1rem}
 p{margin:0 0 1rem}
 .card{background:#fff;border-radius:.75rem;padding:1.25rem;box-shadow:0 1px 3px rgba(0,0,0,.12)}
 label{display:block;font-weight:600;margin:.75rem 0 .25rem}
 input[type=text],input[type=password]{width:100%;font:inherit;padding:.65rem .75rem;border:1px solid #767680;border-radius:.5rem;background:#fff;color:inherit}
-input:focus,button:focus,a:focus{outline:3px solid #4c5fd5;outline-offset:2px}
-button{font:inherit;font-weight:600;min-height:2.75rem;padding:.6rem 1.25rem;border-radius:.5rem;border:1px solid #3a4bb8;cursor:pointer}
-.primary{background:#3a4bb8;color:#fff}
-.secondary{background:#fff;color:#3a4bb8}
+input:focus,button:focus,a:focus{outline:3px solid #1a5fb4;outline-offset:2px}
+button{font:inherit;font-weight:600;min-height:2.75rem;padding:.6rem 1.25rem;border-radius:999px;border:1px solid #7a3b12;cursor:pointer}
+.primary{background:#7a3b12;color:#fff}
+.secondary{background:#fff;color:#7a3b12}
 .actions{display:flex;flex-wrap:wrap;gap:.75rem;margin-top:1.25rem}
 .actions button{flex:1 1 8rem}
 ul{padding-left:1.25rem;margin:0 0 1rem}
@@ -81,7 +82,7 @@ li{margin:.25rem 0}
 .error{border-left:4px solid #b3261e;background:#fdecea;padding:.75rem;border-radius:.25rem;margin:0 0 1rem}
 .muted{color:#55555f;font-size:.95rem}
 code.code{display:block;font-size:1.1rem;word-break:break-all;padding:.75rem;background:#eef;border-radius:.5rem;user-select:all}
-a{color:#3a4bb8}
+a{color:#7a3b12}
 @media (prefers-color-scheme:dark){body{background:#121216;color:#e6e6ea}.card{background:#1e1e24;box-shadow:none}input[type=text],input[type=password]{background:#121216;border-color:#8e8e99}.secondary{background:transparent;color:#aab4ff;border-color:#aab4ff}a{color:#aab4ff}.muted{color:#b0b0ba}code.code{background:#2a2a35}.error{background:#3b1d1b}}
 `;
 

@@ -50,6 +50,19 @@ export const ROUTE_SCOPES: readonly ScopeEntry[] = [
   R("GET", "/", NONE),
   R("GET", "/health", NONE),
   R("GET", "/invite/:code", NONE),
+  // The web interface's pages (issue 12): each reads through the API as the visitor,
+  // where a token's scopes bound what it gets.
+  ...[
+    "/_next/*",
+    "/icon.svg",
+    "/setup",
+    "/signin",
+    "/home",
+    "/clique",
+    "/compose",
+    "/notifications",
+  ].map((p) => R("GET", p, NONE)),
+  ...["/circles", "/people", "/members", "/moderation", "/settings"].map((p) => R("GET", p, NONE)),
   R("GET", "/static/*", NONE),
   R("GET", "/avatars/:file", NONE),
   R("GET", "/media/:file", NONE),
@@ -232,9 +245,26 @@ export const ROUTE_SCOPES: readonly ScopeEntry[] = [
   // The Clique's settings are the owner's: administration.
   R("PATCH", "/api/v1/clique", "admin:write"),
   R("PATCH", "/api/v1/clique/profile", "write:accounts"),
+  // The member's own posts, photos and profile, and their profile as others see it.
+  R("GET", "/api/v1/clique/export", ["read", "read:accounts"]),
+  R("GET", "/api/v1/clique/profile/preview", ["read", "read:accounts"]),
   // Signing in and out: the session, not a token's grant.
   R("POST", "/api/v1/clique/sessions", NONE),
   R("DELETE", "/api/v1/clique/sessions/current", NONE),
+  // The settings screen: one's own browser sessions.
+  R("GET", "/api/v1/clique/sessions", "read:accounts"),
+  R("DELETE", "/api/v1/clique/sessions/:id", "write:accounts"),
+  // First-run setup from the web, and an invite's landing page: public.
+  R("GET", "/api/v1/clique/setup", NONE),
+  R("POST", "/api/v1/clique/setup", NONE),
+  R("GET", "/api/v1/clique/invites/preview", NONE),
+  // Single sign-on (OpenID Connect): the button's settings and the redirects are public;
+  // linked identities are the member's account settings.
+  R("GET", "/api/v1/clique/oidc", NONE),
+  R("GET", "/auth/oidc/start", NONE),
+  R("GET", "/auth/oidc/callback", NONE),
+  R("GET", "/api/v1/clique/oidc/identities", "read:accounts"),
+  R("DELETE", "/api/v1/clique/oidc/identities/:id", "write:accounts"),
   // Personal tokens (never more than the caller holds: checked by the handler) and the password.
   R("POST", "/api/v1/clique/tokens", "write:accounts"),
   R("POST", "/api/v1/clique/password", "write:accounts"),

@@ -23,6 +23,7 @@ import { STREAM_CHANNEL } from "@clique/core/kysely";
 import { getLogger } from "@logtape/logtape";
 import { type WebSocket, WebSocketServer } from "ws";
 import { listenForChanges } from "../db/change-listener.ts";
+import { SESSION_COOKIE } from "../http/auth.ts";
 import type { AppServices } from "../http/env.ts";
 import { renderForMember } from "./render.ts";
 import {
@@ -47,6 +48,8 @@ interface Connection {
   socket: WebSocket;
   /** The token it authenticated with: asked again for every event (revocation, suspension). */
   secret: string;
+  /** What kind of secret: an app's token, or the web interface's session. */
+  kind: "api" | "session";
   member: Member;
   scopes: readonly string[];
   subscriptions: Map<string, Subscription>;
@@ -74,6 +77,20 @@ function tokenOf(request: IncomingMessage, url: URL): string | null {
   if (header) return header[1]!;
   const protocol = request.headers["sec-websocket-protocol"];
   return protocol ? (protocol.split(",")[0]?.trim() ?? null) : null;
+}
+
+/**
+ * The session cookie of an upgrade from a page of this origin. A page of any
+ * other origin (whose browser would send the cookie too) gets nothing.
+ */
+function sessionOf(request: IncomingMessage, origin: string): string | null {
+  if (request.headers.origin !== origin) return null;
+  const cookies = request.headers.cookie ?? "";
+  for (const part of cookies.split(";")) {
+    const [name, ...value] = part.trim().split("=");
+    if (name === SESSION_COOKIE) return decodeURIComponent(value.join("="));
+  }
+  return null;
 }
 
 function refuse(socket: Duplex, status: number, message: string): void {
@@ -108,8 +125,13 @@ export async function startStreaming(
       socket.destroy();
       return;
     }
-    const secret = tokenOf(request, url);
-    const found = secret ? await clique.authenticate(secret, "api").catch(() => null) : null;
+    const bearer = tokenOf(request, url);
+    // The web interface (issue 12) connects with its session cookie, from this origin only.
+    const session = bearer ? null : sessionOf(request, services.config.origin);
+    const secret = bearer ?? session;
+    const found = secret
+      ? await clique.authenticate(secret, bearer ? "api" : "session").catch(() => null)
+      : null;
     if (!secret || !found) {
       refuse(socket, 401, "Error: Invalid access token");
       return;
@@ -130,6 +152,7 @@ export async function startStreaming(
       const connection: Connection = {
         socket: ws,
         secret,
+        kind: bearer ? "api" : "session",
         member: found.member,
         scopes: found.token.scopes,
         subscriptions: new Map(),
@@ -192,7 +215,7 @@ export async function startStreaming(
   /** The member behind a connection right now, or `null` (token revoked, member suspended): then it is closed. */
   async function stillSignedIn(connection: Connection): Promise<Member | null> {
     const found: { member: Member; token: AccessToken } | null = await clique
-      .authenticate(connection.secret, "api")
+      .authenticate(connection.secret, connection.kind)
       .catch(() => null);
     if (!found) {
       connection.socket.close(4001, "Invalid access token");
@@ -219,9 +242,14 @@ export async function startStreaming(
         // Nothing from an account the member blocks or mutes.
         if (related.blocking || related.blockedBy || related.muting) return [];
       }
+      // The home feed's own rule (core's listHomeEntries): members' posts, followed
+      // accounts' posts, and posts addressed to the member (a direct post they may see).
       const fits =
         s.stream === "user"
-          ? post.authorId === member.id || related?.following === true
+          ? post.authorId === member.id ||
+            local ||
+            related?.following === true ||
+            post.audience === "direct"
           : s.stream === "public" || s.stream === "public:local"
             ? local
             : tags.includes(s.tag ?? "") && (s.stream === "hashtag" || local);
@@ -244,7 +272,7 @@ export async function startStreaming(
       // The visibility module decides, for this subscriber, now.
       const viewer = { kind: "member", actorId: member.id, role: member.role } as const;
       if (!(await clique.canViewPost(viewer, post))) continue;
-      const [status] = await renderForMember(services, member).statuses([post]);
+      const [status] = await renderForMember(services, member, connection.kind).statuses([post]);
       if (!status) continue;
       const payload = JSON.stringify(status);
       for (const s of streams) send(connection, s, event, payload);
@@ -284,7 +312,7 @@ export async function startStreaming(
       // The same rules as the API's list: still about something the member may see.
       const found = await clique.getNotification(member, loaded.id);
       if (!found) continue;
-      const [rendered] = await renderForMember(services, member).notifications(
+      const [rendered] = await renderForMember(services, member, connection.kind).notifications(
         [found.notification],
         found.post ? [found.post] : [],
       );

@@ -11,12 +11,16 @@ import { renderStatuses } from "../api/mastodon/render.ts";
 import type { AppEnv, AppServices } from "../http/env.ts";
 
 /** The API's renderers, as `member` sees things. */
-export function renderForMember(services: AppServices, member: Member) {
+export function renderForMember(
+  services: AppServices,
+  member: Member,
+  authKind: "api" | "session" = "api",
+) {
   const variables: Partial<AppEnv["Variables"]> = {
     services,
     member,
     viewer: { kind: "member", actorId: member.id, role: member.role },
-    authKind: "api",
+    authKind,
     tokenId: null,
   };
   const c = {

@@ -20,6 +20,8 @@ import { KyselyActorStore, KyselyKeyStore, KyselyMemberStore } from "./member.st
 import { KyselyNotificationStore } from "./notification.store.kysely.ts";
 // OAuth apps and codes (issue 11).
 import { KyselyOAuthStore } from "./oauth.store.kysely.ts";
+// Sign-in through OpenID Connect.
+import { KyselyOidcIdentityStore } from "./oidc.store.kysely.ts";
 import { KyselyOutboxStore } from "./outbox.store.kysely.ts";
 import { KyselyPostStore } from "./post.store.kysely.ts";
 import { KyselyRemoteModerationStore } from "./remote-moderation.store.kysely.ts";
@@ -63,6 +65,7 @@ export function createKyselyStores(db: Kysely<Database>): Stores {
     // OAuth apps and codes (issue 11).
     oauth: new KyselyOAuthStore(db),
     loginAttempts: new KyselyLoginAttemptStore(db),
+    oidcIdentities: new KyselyOidcIdentityStore(db),
     posts: new KyselyPostStore(db),
     circles: new KyselyCircleStore(db),
     follows: new KyselyFollowStore(db),

@@ -12,6 +12,10 @@ import { m014_notifications } from "./migration-014.ts";
 import { m015_bookmarks_pins } from "./migration-015.ts";
 // Timelines, markers, announcements, conversations (issue 11).
 import { m016_timelines_markers } from "./migration-016.ts";
+// Sign-in through OpenID Connect.
+import { m017_oidc_identities } from "./migration-017.ts";
+// The one-time token of first-run setup from the web.
+import { m018_setup_token } from "./migration-018.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run against the database as it was then, not today's types.
 type AnyDb = Kysely<any>;
@@ -621,6 +625,10 @@ const MIGRATIONS: Record<string, Migration> = {
   // Timelines, markers, announcements, conversations (issue 11).
   "015_bookmarks_pins": m015_bookmarks_pins,
   "016_timelines_markers": m016_timelines_markers,
+  // Members' identities at OpenID Connect providers.
+  "017_oidc_identities": m017_oidc_identities,
+  // The one-time token of first-run setup from the web.
+  "018_setup_token": m018_setup_token,
 };
 
 class StaticProvider implements MigrationProvider {

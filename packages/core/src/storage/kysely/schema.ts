@@ -299,6 +299,13 @@ export interface MediaTable {
   created_at: Timestamp;
 }
 
+/** First-run setup from the web (migration 018): the hash of the one-time token. */
+export interface SetupTokenTable {
+  id: Generated<number>;
+  token_hash: string;
+  created_at: Timestamp;
+}
+
 export interface ServerSecretsTable {
   name: string;
   value: string;
@@ -379,6 +386,17 @@ export interface ConversationStatesTable {
   hidden_up_to: string | null;
 }
 
+// --- Identities at OpenID Connect providers (migration 017) ---
+
+export interface OidcIdentitiesTable {
+  id: string;
+  member_id: string;
+  issuer: string;
+  subject: string;
+  email: string | null;
+  created_at: Timestamp;
+}
+
 export interface Database {
   clique_settings: CliqueSettingsTable;
   actors: ActorsTable;
@@ -405,6 +423,7 @@ export interface Database {
   outbox_events: OutboxEventsTable;
   media: MediaTable;
   server_secrets: ServerSecretsTable;
+  setup_token: SetupTokenTable;
   blocks: BlocksTable;
   mutes: MutesTable;
   notifications: NotificationsTable;
@@ -418,4 +437,6 @@ export interface Database {
   announcements: AnnouncementsTable;
   announcement_dismissals: AnnouncementDismissalsTable;
   conversation_states: ConversationStatesTable;
+  // Sign-in through OpenID Connect.
+  oidc_identities: OidcIdentitiesTable;
 }

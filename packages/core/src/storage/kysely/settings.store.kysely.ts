@@ -61,4 +61,29 @@ export class KyselySettingsStore implements SettingsStore {
     if (Object.keys(set).length === 0) return;
     await this.db.updateTable("clique_settings").set(set).execute();
   }
+
+  async replaceSetupToken(tokenHash: string, at: Date): Promise<void> {
+    await this.db
+      .insertInto("setup_token")
+      .values({ id: 1, token_hash: tokenHash, created_at: at })
+      .onConflict((oc) => oc.column("id").doUpdateSet({ token_hash: tokenHash, created_at: at }))
+      .execute();
+  }
+
+  async hasSetupToken(tokenHash: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom("setup_token")
+      .select("id")
+      .where("token_hash", "=", tokenHash)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async consumeSetupToken(tokenHash: string): Promise<boolean> {
+    const res = await this.db
+      .deleteFrom("setup_token")
+      .where("token_hash", "=", tokenHash)
+      .executeTakeFirst();
+    return Number(res.numDeletedRows) > 0;
+  }
 }

@@ -117,6 +117,12 @@ function grantCondition(eb: PostsEb, grant: Grant): Expression<SqlBool> {
             .where(whoMatches("fa.follower_id", grant.who, author)),
         ),
       ]);
+    case "followed":
+      if (grant.ownerIds.length === 0) return sql<boolean>`false`;
+      return eb.and([
+        eb("p.audience", "in", [...grant.audiences]),
+        eb(eb.fn.coalesce("p.audience_owner_id", "p.author_id"), "in", [...grant.ownerIds]),
+      ]);
     default: {
       const unreachable: never = grant;
       throw new Error(`unknown grant ${JSON.stringify(unreachable)}`);

@@ -16,13 +16,14 @@ import {
   scopesWithin,
 } from "@clique/core";
 import { type Context, Hono } from "hono";
-import { deleteCookie, setCookie } from "hono/cookie";
+import { deleteCookie } from "hono/cookie";
 import { z } from "zod";
-import { requireAction, requireMember, SESSION_COOKIE } from "../../http/auth.ts";
+import { requireAction, requireMember, SESSION_COOKIE, setSessionCookie } from "../../http/auth.ts";
 import { audienceRefSchema, readBody, toRef, validate } from "../../http/body.ts";
 import { clientAddress, throttleKey } from "../../http/client-address.ts";
 import type { AppEnv, AppServices } from "../../http/env.ts";
 import { notFound, problem } from "../../http/errors.ts";
+import { clearPendingIdentity, pendingIdentity } from "../../http/oidc.ts";
 import { renderAccount, renderAccounts } from "../mastodon/render.ts";
 import { durationSchema } from "./schemas.ts";
 
@@ -59,15 +60,15 @@ function clientIp(c: Context<AppEnv>): string {
   return throttleKey(clientAddress(c, c.get("services").config.trustedProxies));
 }
 
-function setSessionCookie(c: Context<AppEnv>, token: string): void {
-  const { config } = c.get("services");
-  setCookie(c, SESSION_COOKIE, token, {
-    httpOnly: true,
-    sameSite: "Lax",
-    secure: config.origin.startsWith("https:"),
-    path: "/",
-    maxAge: 60 * 60 * 24 * 30,
-  });
+/** The web UI's session cookie (httpOnly, 30 days): it lives in http/auth.ts, shared with single sign-on. */
+export { setSessionCookie };
+
+/**
+ * What a new browser session is named: the browser's User-Agent, which the
+ * settings screen shows beside each session (cut to a sane length).
+ */
+export function sessionName(c: Context<AppEnv>): string {
+  return (c.req.header("user-agent") ?? "").slice(0, 200);
 }
 
 // --- The Clique itself -------------------------------------------------------
@@ -126,7 +127,12 @@ cliqueApi.patch("/", async (c) => {
 cliqueApi.post("/sessions", async (c) => {
   const { clique } = c.get("services");
   const input = validate(z.object({ username, password }).strict(), await readBody(c));
-  const result = await clique.signIn({ ...input, ip: clientIp(c), kind: "session" });
+  const result = await clique.signIn({
+    ...input,
+    ip: clientIp(c),
+    kind: "session",
+    name: sessionName(c),
+  });
   if (!result.ok) throw problem(result.reason, result.detail);
   setSessionCookie(c, result.value.token);
   return c.json({ account: await renderAccount(c, result.value.member.id) });
@@ -141,6 +147,32 @@ cliqueApi.delete("/sessions/current", async (c) => {
     : (c.req.header("cookie")?.match(/clique_session=([^;]+)/)?.[1] ?? "");
   await clique.revokeToken(decodeURIComponent(secret));
   deleteCookie(c, SESSION_COOKIE, { path: "/" });
+  return c.json({ ok: true });
+});
+
+// The settings screen: one's own sessions, each of which can be ended.
+cliqueApi.get("/sessions", async (c) => {
+  const member = requireMember(c);
+  const { clique } = c.get("services");
+  const current = c.get("tokenId");
+  const sessions = await clique.listSessions(member);
+  return c.json(
+    sessions.map((s) => ({
+      id: s.id,
+      created_at: s.createdAt.toISOString(),
+      last_used_at: s.lastUsedAt?.toISOString() ?? null,
+      // Sessions name their browser since the settings screen (before: "" or the fixed "web").
+      user_agent: s.name === "" || s.name === "web" ? null : s.name,
+      current: s.id === current,
+    })),
+  );
+});
+
+cliqueApi.delete("/sessions/:id", async (c) => {
+  const member = requireMember(c);
+  const { clique } = c.get("services");
+  // Another member's session, a token, or an ended one: not found, all alike.
+  if (!(await clique.revokeSession(member, c.req.param("id")))) throw notFound();
   return c.json({ ok: true });
 });
 
@@ -247,20 +279,27 @@ cliqueApi.post("/invites/redeem", async (c) => {
       .object({
         code: z.string().min(1).max(200),
         username,
-        password,
-        display_name: z.string().max(100).optional(),
+        password: password.optional(),
+        display_name: z.string().max(30).optional(),
+        // Join with the identity just proven through single sign-on (http/oidc.ts), not a password.
+        oidc: z.literal(true).optional(),
       })
       .strict(),
     await readBody(c),
   );
+  if (!input.oidc && input.password === undefined)
+    throw problem("password_required", "Choose a password (or join through single sign-on)");
+  const identity = input.oidc ? await pendingIdentity(c, input.code) : undefined;
   const result = await clique.redeemInvite({
     code: input.code,
     username: input.username,
-    password: input.password,
+    ...(input.password !== undefined ? { password: input.password } : {}),
+    ...(identity ? { identity } : {}),
     ...(input.display_name ? { displayName: input.display_name } : {}),
   });
   if (!result.ok) throw problem(result.reason, result.detail);
-  const token = await clique.issueToken(result.value, "session", "web");
+  if (identity) clearPendingIdentity(c);
+  const token = await clique.issueToken(result.value, "session", sessionName(c));
   setSessionCookie(c, token);
   return c.json({ account: await renderAccount(c, result.value.id) }, 201);
 });

@@ -10,7 +10,11 @@ export async function renderStatuses(
   options: { withSource?: boolean } = {},
 ) {
   const { clique, config } = c.get("services");
-  const extras = await clique.postExtras(posts, c.get("viewer"));
+  // A browser's session loads media with its cookie: its URLs carry no grant,
+  // so a link copied out of the web interface opens for nobody else.
+  const extras = await clique.postExtras(posts, c.get("viewer"), {
+    grants: c.get("authKind") !== "session",
+  });
   const profiles = await profilesFor(c, [...extras.authors.values()]);
   return posts.map((p) => serializeStatus(config.origin, p, extras, options, profiles));
 }
