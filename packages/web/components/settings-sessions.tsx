@@ -1,0 +1,104 @@
+"use client";
+
+import { useState } from "react";
+import { api, errorMessage } from "../lib/client";
+import { timeAgo } from "../lib/format";
+import type { SessionInfo } from "./settings-types";
+
+/** Where the member is signed in; any other session can be ended from here. */
+export function SettingsSessions({ initial }: { initial: SessionInfo[] }) {
+  const [sessions, setSessions] = useState(initial);
+  const [busy, setBusy] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [message, setMessage] = useState<string | null>(null);
+
+  async function end(session: SessionInfo) {
+    setBusy(session.id);
+    setError(null);
+    setMessage(null);
+    try {
+      await api(`/api/v1/clique/sessions/${encodeURIComponent(session.id)}`, { method: "DELETE" });
+      setSessions((list) => list.filter((s) => s.id !== session.id));
+      setMessage(`The session on ${deviceName(session.user_agent)} is ended: it is signed out.`);
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  return (
+    <div className="stack">
+      <p className="muted">
+        The browsers where you are signed in. Sign out any you do not recognise.
+      </p>
+      {sessions.length === 0 ? (
+        <p>No sessions.</p>
+      ) : (
+        <ul className="settings-list">
+          {sessions.map((session) => {
+            const name = deviceName(session.user_agent);
+            return (
+              <li key={session.id}>
+                <div>
+                  <strong>{name}</strong>
+                  {session.current ? <span className="audience-tag">This browser</span> : null}
+                  <p className="muted small">
+                    Signed in {timeAgo(session.created_at)}
+                    {session.last_used_at ? ` · last active ${timeAgo(session.last_used_at)}` : ""}
+                  </p>
+                </div>
+                {session.current ? null : (
+                  <button
+                    type="button"
+                    className="secondary"
+                    disabled={busy !== null}
+                    aria-label={`End the session on ${name}, signed in ${timeAgo(session.created_at)}`}
+                    onClick={() => end(session)}
+                  >
+                    {busy === session.id ? "Ending…" : "End session"}
+                  </button>
+                )}
+              </li>
+            );
+          })}
+        </ul>
+      )}
+      {error ? (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      ) : null}
+      <p aria-live="polite" className="success">
+        {message}
+      </p>
+    </div>
+  );
+}
+
+/** "Firefox on Android" from a User-Agent, or a plain fallback. */
+export function deviceName(userAgent: string | null): string {
+  if (!userAgent) return "A browser";
+  const browser = /Edg\//.test(userAgent)
+    ? "Edge"
+    : /Firefox\//.test(userAgent)
+      ? "Firefox"
+      : /Chrom(e|ium)\//.test(userAgent)
+        ? "Chrome"
+        : /Safari\//.test(userAgent)
+          ? "Safari"
+          : null;
+  const system = /Android/.test(userAgent)
+    ? "Android"
+    : /iPhone|iPad|iOS/.test(userAgent)
+      ? "iPhone or iPad"
+      : /Windows/.test(userAgent)
+        ? "Windows"
+        : /Mac OS X|Macintosh/.test(userAgent)
+          ? "Mac"
+          : /Linux/.test(userAgent)
+            ? "Linux"
+            : null;
+  if (browser && system) return `${browser} on ${system}`;
+  return browser ?? system ?? userAgent.slice(0, 60);
+}
