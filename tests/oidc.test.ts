@@ -12,11 +12,9 @@
  * or stale state.
  */
 import assert from "node:assert/strict";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { after, before, test } from "node:test";
 import { stopEmbeddedTestServer } from "@clique/testing";
-import Provider from "oidc-provider";
+import { type IdentityProvider, startIdentityProvider } from "./support/oidc-provider.ts";
 import {
   api,
   type Cleanup,
@@ -29,72 +27,20 @@ import {
 
 const cleanup: Cleanup = [];
 let site: Site;
-let provider: Provider;
+let idp: IdentityProvider;
 let issuer: string;
-/** Who the provider signs in next (the test plays the person at the provider's login page). */
-let subject = "nobody";
-
-const CLIENT_ID = "clique-test";
-const CLIENT_SECRET = "a-client-secret-for-the-test-only";
 
 before(async () => {
-  // The provider's port must be known before the Clique starts (its issuer is
-  // configuration), and the Clique's before the provider is built (the client's
-  // redirect URI): listen first, attach the provider once both are known.
-  let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => {
-    res.statusCode = 503;
-    res.end();
-  };
-  const idp = createServer((req, res) => handler(req, res));
-  await new Promise<void>((resolve) => idp.listen(0, "127.0.0.1", resolve));
-  cleanup.unshift(() => new Promise((resolve) => idp.close(resolve)));
-  issuer = `http://127.0.0.1:${(idp.address() as AddressInfo).port}`;
-
+  idp = await startIdentityProvider({ cleanup });
+  issuer = idp.issuer;
   site = await startSite({
     label: "oidc",
     owner: "alice",
     members: ["bob"],
     cleanup,
-    env: {
-      CLIQUE_OIDC_ISSUER: issuer,
-      CLIQUE_OIDC_CLIENT_ID: CLIENT_ID,
-      CLIQUE_OIDC_CLIENT_SECRET: CLIENT_SECRET,
-      CLIQUE_OIDC_NAME: "Test IdP",
-    },
+    env: idp.env("Test IdP"),
   });
-
-  provider = new Provider(issuer, {
-    clients: [
-      {
-        client_id: CLIENT_ID,
-        client_secret: CLIENT_SECRET,
-        redirect_uris: [`${site.origin}/auth/oidc/callback`],
-        grant_types: ["authorization_code"],
-        response_types: ["code"],
-        token_endpoint_auth_method: "client_secret_post",
-      },
-    ],
-    findAccount: (_ctx, id) => ({
-      accountId: id,
-      claims: () => ({ sub: id, email: `${id}@idp.test`, email_verified: true }),
-    }),
-    claims: { openid: ["sub"], email: ["email", "email_verified"] },
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
-    features: { devInteractions: { enabled: false } },
-    pkce: { required: () => true },
-    cookies: { keys: ["a-cookie-key-for-the-test-only"] },
-  });
-  const callback = provider.callback();
-  handler = (req, res) => {
-    if (req.url?.startsWith("/interaction/")) {
-      interact(req, res).catch((error: unknown) => {
-        res.statusCode = 500;
-        res.end(String(error));
-      });
-      return;
-    }
-    callback(req, res);
-  };
+  idp.attach(site.origin);
 });
 
 after(async () => {
@@ -102,28 +48,6 @@ after(async () => {
   await runCleanup(cleanup);
   await stopEmbeddedTestServer();
 });
-
-/** The provider's login and consent pages, answered at once: signed in as `subject`, everything granted. */
-async function interact(req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const details = await provider.interactionDetails(req, res);
-  if (details.prompt.name === "login") {
-    await provider.interactionFinished(req, res, { login: { accountId: subject } });
-    return;
-  }
-  const grant = new provider.Grant({
-    accountId: details.session!.accountId,
-    clientId: String(details.params.client_id),
-  });
-  const missing = details.prompt.details as { missingOIDCScope?: string[] };
-  if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(" "));
-  const grantId = await grant.save();
-  await provider.interactionFinished(
-    req,
-    res,
-    { consent: { grantId } },
-    { mergeWithLastSubmission: true },
-  );
-}
 
 // ------------------------------------------------------------------ a browser
 
@@ -228,7 +152,7 @@ test("the start sends the browser to the provider with PKCE (S256), state and no
   assert.equal(response.status, 302);
   const to = new URL(response.headers.get("location")!);
   assert.equal(to.origin, issuer);
-  assert.equal(to.searchParams.get("client_id"), CLIENT_ID);
+  assert.equal(to.searchParams.get("client_id"), idp.clientId);
   assert.equal(to.searchParams.get("redirect_uri"), `${site.origin}/auth/oidc/callback`);
   assert.equal(to.searchParams.get("code_challenge_method"), "S256");
   assert.match(to.searchParams.get("code_challenge") ?? "", /^[A-Za-z0-9_-]{43}$/);
@@ -255,7 +179,7 @@ test("the start sends the browser to the provider with PKCE (S256), state and no
 test("an invitee joins with an identity, then signs in with it", async () => {
   const invite = await api(site, "alice", "POST", "/api/v1/clique/invites", { max_uses: 1 });
   const code = invite.code as string;
-  subject = "olga-at-idp";
+  idp.subject = "olga-at-idp";
 
   const joining = new Browser();
   const back = await joining.journey(`/auth/oidc/start?intent=signup&invite=${code}`);
@@ -319,7 +243,7 @@ test("a password member links an identity, then signs in with it", async () => {
     password: password("bob", "oidc"),
   });
   assert.equal(signedIn.status, 200, signedIn.text);
-  subject = "bob-at-idp";
+  idp.subject = "bob-at-idp";
   const linked = await browser.journey("/auth/oidc/start?intent=link");
   assert.equal(linked.location, "/settings?linked=oidc");
   const identities = await browser.api("GET", "/api/v1/clique/oidc/identities");
@@ -333,7 +257,7 @@ test("a password member links an identity, then signs in with it", async () => {
 
   // Olga's identity is hers: Bob cannot link it (signed out at the provider, then in as Olga).
   browser.jars.delete(issuer);
-  subject = "olga-at-idp";
+  idp.subject = "olga-at-idp";
   const taken = await browser.journey("/auth/oidc/start?intent=link");
   assert.equal(taken.location, "/settings?error=oidc_taken");
 
@@ -342,13 +266,13 @@ test("a password member links an identity, then signs in with it", async () => {
   assert.equal(gone.status, 200, gone.text);
   const twice = await browser.api("DELETE", `/api/v1/clique/oidc/identities/${list[0]!.id}`);
   assert.equal(twice.status, 404, twice.text);
-  subject = "bob-at-idp";
+  idp.subject = "bob-at-idp";
   const unknown = await new Browser().journey("/auth/oidc/start?intent=signin");
   assert.equal(unknown.location, "/signin?error=oidc_unknown");
 });
 
 test("an identity nobody linked signs nobody in", async () => {
-  subject = "a-stranger";
+  idp.subject = "a-stranger";
   const browser = new Browser();
   const back = await browser.journey("/auth/oidc/start?intent=signin");
   assert.equal(back.location, "/signin?error=oidc_unknown");
@@ -358,7 +282,7 @@ test("an identity nobody linked signs nobody in", async () => {
 test("a suspended member cannot sign in through the provider", async () => {
   const olga = await api(site, "alice", "GET", "/api/v1/accounts/lookup?acct=olga");
   await api(site, "alice", "PATCH", `/api/v1/clique/members/${olga.id}`, { status: "suspended" });
-  subject = "olga-at-idp";
+  idp.subject = "olga-at-idp";
   const browser = new Browser();
   const back = await browser.journey("/auth/oidc/start?intent=signin");
   assert.equal(back.location, "/signin?error=account_disabled");
@@ -367,7 +291,7 @@ test("a suspended member cannot sign in through the provider", async () => {
 });
 
 test("a forged or stale state is refused with a clear error, not a 500", async () => {
-  subject = "olga-at-idp";
+  idp.subject = "olga-at-idp";
   const browser = new Browser();
   const callback = await browser.codeFor("/auth/oidc/start?intent=signin");
   const forged = new URL(callback);

@@ -28,6 +28,7 @@ import {
   type TestDatabase,
 } from "@clique/testing";
 import type { Browser, BrowserContext, Page } from "playwright-core";
+import sharp from "sharp";
 import {
   assertAccessible,
   browserMissing,
@@ -35,7 +36,6 @@ import {
   newVisitor,
   photograph,
 } from "./support/browser.ts";
-import { solidImage } from "./support/media.ts";
 import { eventually } from "./support/sites.ts";
 
 const skip = browserMissing();
@@ -97,6 +97,21 @@ async function open(who: Person | "anonymous", where: string): Promise<Page> {
   return page;
 }
 
+/** A small landscape (sky, sun, two hills) in a tint, drawn by sharp: something worth a screenshot. */
+function scene(tint: readonly [number, number, number]): Promise<Buffer> {
+  const [r, g, b] = tint;
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="800" height="600">
+    <defs><linearGradient id="sky" x1="0" y1="0" x2="0" y2="1">
+      <stop offset="0" stop-color="rgb(${r},${g},${b})"/><stop offset="1" stop-color="#fbe9d0"/>
+    </linearGradient></defs>
+    <rect width="800" height="600" fill="url(#sky)"/>
+    <circle cx="600" cy="170" r="70" fill="#fff6c9"/>
+    <path d="M0 430 Q 220 300 430 420 T 800 390 V600 H0Z" fill="rgb(${r >> 1},${g >> 1},${b >> 1})"/>
+    <path d="M0 500 Q 300 420 560 500 T 800 480 V600 H0Z" fill="rgb(${r >> 2},${g >> 2},${b >> 2})"/>
+  </svg>`;
+  return sharp(Buffer.from(svg)).png().toBuffer();
+}
+
 /**
  * Posts as `who` through the API with their browser's session (the way the
  * compose page does, with the page's Origin), with one photo per colour.
@@ -114,11 +129,7 @@ async function postAs(
     const upload = await request.post(`${origin}/api/v2/media`, {
       headers,
       multipart: {
-        file: {
-          name: `photo-${i}.png`,
-          mimeType: "image/png",
-          buffer: await solidImage(800, 600, rgb),
-        },
+        file: { name: `photo-${i}.png`, mimeType: "image/png", buffer: await scene(rgb) },
         description: `A ${["green", "golden", "blue", "red"][i % 4]} afternoon`,
       },
     });
@@ -224,7 +235,7 @@ describe("the web interface, from first run to moderation", { skip: skip ?? fals
     await compose.getByLabel("Add photos or a video").setInputFiles({
       name: "garden.png",
       mimeType: "image/png",
-      buffer: await solidImage(640, 480, [40, 160, 60]),
+      buffer: await scene([40, 160, 60]),
     });
     await compose
       .getByLabel("Describe this photo for people who can't see it")
@@ -312,7 +323,7 @@ describe("the web interface, from first run to moderation", { skip: skip ?? fals
   test("every main screen passes axe-core and fits a phone", async () => {
     // Something to look at: photos on dana's profile, posts in the feeds.
     await postAs("dana", "Sunday lunch at the lake house. Who brings dessert?", "clique", []);
-    await postAs("dana", "The garden this summer", "public", [
+    const garden = await postAs("dana", "The garden this summer", "public", [
       [46, 125, 50],
       [230, 180, 40],
       [40, 90, 170],
@@ -330,6 +341,9 @@ describe("the web interface, from first run to moderation", { skip: skip ?? fals
       ["dana", "/notifications", "notifications"],
       ["dana", "/settings", "settings"],
       ["anonymous", "/@dana", "profile-anonymous"],
+      ["anonymous", `/@dana/${garden}`, "post-anonymous"],
+      ["dana", `/@dana/${garden}`, "post"],
+      ["dana", "/@dana?edit=1", "profile-editor"],
     ];
     for (const [who, where, name] of screens) {
       const page = await open(who, where);
