@@ -353,6 +353,22 @@ describe("the web interface, from first run to moderation", { skip: skip ?? fals
     }
   });
 
+  test("without JavaScript the pages still show their content (server-rendered first paint)", async () => {
+    for (const [who, where, expected] of [
+      ["anonymous", "/@dana", "The garden this summer"],
+      ["dana", "/home", "Back from the mountains"],
+      ["erik", "/clique", "Sunday lunch at the lake house"],
+    ] as const) {
+      const cookies = who === "anonymous" ? [] : await (await visitor(who)).cookies();
+      const context = await browser.newContext({ javaScriptEnabled: false });
+      await context.addCookies(cookies);
+      const page = await context.newPage();
+      await page.goto(`${origin}${where}`);
+      assert.ok((await textOf(page)).includes(expected), `${where} as ${who} without JavaScript`);
+      await context.close();
+    }
+  });
+
   test("first-load JavaScript of the main pages (printed, not asserted)", async () => {
     const rows: string[] = [];
     for (const [who, where] of [
@@ -363,11 +379,21 @@ describe("the web interface, from first run to moderation", { skip: skip ?? fals
     ] as const) {
       const page = await (await visitor(who)).newPage();
       const scripts: Buffer[] = [];
+      const elsewhere: string[] = [];
+      page.on("request", (request) => {
+        if (!request.url().startsWith(origin) && !request.url().startsWith("data:"))
+          elsewhere.push(request.url());
+      });
       page.on("response", async (response) => {
         if (response.request().resourceType() === "script")
           scripts.push(await response.body().catch(() => Buffer.alloc(0)));
       });
       await page.goto(`${origin}${where}`, { waitUntil: "networkidle" });
+      assert.deepEqual(
+        elsewhere,
+        [],
+        `${where} loads nothing from another site (no CDN, no fonts)`,
+      );
       const raw = scripts.reduce((n, b) => n + b.length, 0);
       const gzipped = scripts.reduce((n, b) => n + gzipSync(b).length, 0);
       rows.push(

@@ -104,6 +104,13 @@ export async function photograph(page: Page, name: string): Promise<void> {
         () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
       );
       assert.ok(overflow <= 1, `${name}: the page is ${overflow}px wider than a 390px phone`);
+      // And the smallest phones in use.
+      await page.setViewportSize({ width: 360, height: 740 });
+      const narrow = await page.evaluate(
+        () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      );
+      assert.ok(narrow <= 1, `${name}: the page is ${narrow}px wider than a 360px phone`);
+      await page.setViewportSize(size);
       await assertAccessible(page, `${name} (phone)`);
     }
   }
