@@ -47,3 +47,16 @@ export function profileHref(account: { acct: string; username: string; url: stri
 export function moderates(role: string | undefined): boolean {
   return role === "owner" || role === "admin" || role === "moderator";
 }
+
+/**
+ * Whether `path` is a path on this site, safe to send a visitor to after
+ * signing in: not `//host` or `/\\host` (browsers read both as another site),
+ * no backslashes, spaces or control characters.
+ */
+export function isLocalPath(path: string): boolean {
+  return (
+    path.length <= 1000 &&
+    /^\/(?![/\\])/.test(path) &&
+    ![...path].some((ch) => ch === "\\" || ch.charCodeAt(0) <= 0x20 || ch.charCodeAt(0) === 0x7f)
+  );
+}

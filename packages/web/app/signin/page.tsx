@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import { redirect } from "next/navigation";
 import { SignInForm } from "../../components/sign-in-form";
 import { apiGet, currentAccount } from "../../lib/api";
+import { isLocalPath } from "../../lib/format";
 import { single } from "../../lib/params";
 
 export const metadata: Metadata = { title: "Sign in" };
@@ -18,7 +19,7 @@ export default async function SignInPage({
   searchParams: Promise<{ return_to?: string; error?: string }>;
 }) {
   const { return_to: returnTo, error } = await single(searchParams);
-  const target = returnTo?.startsWith("/") && !returnTo.startsWith("//") ? returnTo : "/home";
+  const target = returnTo && isLocalPath(returnTo) ? returnTo : "/home";
   if (await currentAccount()) redirect(target);
   const oidc = await apiGet<{ enabled: boolean; name: string | null }>("/api/v1/clique/oidc");
   return (
