@@ -131,7 +131,8 @@ async function interact(
 
 /** The provider's login page: who to be, and "Continue". */
 function loginHtml(uid: string, subject: string): string {
-  const attr = (s: string) => s.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
+  const attr = (s: string) =>
+    s.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
   return `<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><title>Test provider: sign in</title></head>

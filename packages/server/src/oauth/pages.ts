@@ -86,14 +86,19 @@ a{color:#7a3b12}
 @media (prefers-color-scheme:dark){body{background:#121216;color:#e6e6ea}.card{background:#1e1e24;box-shadow:none}input[type=text],input[type=password]{background:#121216;border-color:#8e8e99}.secondary{background:transparent;color:#aab4ff;border-color:#aab4ff}a{color:#aab4ff}.muted{color:#b0b0ba}code.code{background:#2a2a35}.error{background:#3b1d1b}}
 `;
 
-/** A whole page around `body`. */
+/**
+ * A whole page around `body`. Its referrer policy is `same-origin`: the
+ * request's address never reaches another site, while the forms still send
+ * this site's `Origin` (under `no-referrer` a browser sends `Origin: null`,
+ * which the cross-site check in authorize.ts refuses).
+ */
 export function page(input: { title: string; body: string; lang?: string }): string {
   return `<!doctype html>
 <html lang="${esc(input.lang ?? "en")}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <meta name="robots" content="noindex">
 <title>${esc(input.title)}</title>
 <style>${STYLE}</style>
