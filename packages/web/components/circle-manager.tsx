@@ -4,6 +4,7 @@ import { useId, useState } from "react";
 import { api, errorMessage } from "../lib/client";
 import { displayName } from "../lib/format";
 import type { Account, Circle } from "../lib/types";
+import { Feedback } from "./feedback";
 import { PersonLine, resolveAccount } from "./people-search";
 
 type Accounts = Record<string, Account>;
@@ -263,11 +264,7 @@ function CircleCard({
       <p className="success" aria-live="polite">
         {done ?? ""}
       </p>
-      {error ? (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Feedback error={error} />
     </section>
   );
 }
@@ -329,11 +326,7 @@ export function CircleManager({
             chosen={chosen}
             onChange={setChosen}
           />
-          {error ? (
-            <p className="error" role="alert">
-              {error}
-            </p>
-          ) : null}
+          <Feedback error={error} />
           <button type="submit" disabled={busy || !name.trim()}>
             {busy ? "Creating…" : "Create circle"}
           </button>

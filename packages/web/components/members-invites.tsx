@@ -2,6 +2,7 @@
 
 import { type FormEvent, useRef, useState } from "react";
 import { api, errorMessage } from "../lib/client";
+import { Feedback } from "./feedback";
 
 /** An invite as `/api/v1/clique/invites` lists it. */
 export interface InviteEntry {
@@ -150,11 +151,7 @@ export function MembersInvites({
           {busy === "create" ? "Creating…" : "Create invite"}
         </button>
       </form>
-      {error ? (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Feedback error={error} />
       {created ? (
         <div className="card stack members-new-invite" role="status">
           <label htmlFor="invite-link">New invite link</label>

@@ -2,6 +2,7 @@
 
 import { useState } from "react";
 import { api, errorMessage } from "../lib/client";
+import { Feedback } from "./feedback";
 
 /** An entry of `/api/v1/clique/moderation/audit`. */
 export interface AuditEntry {
@@ -152,11 +153,7 @@ export function ModerationAudit({
           {loading ? "Loading…" : "Load older entries"}
         </button>
       ) : null}
-      {error ? (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Feedback error={error} />
     </>
   );
 }

@@ -2,6 +2,7 @@
 
 import { type FormEvent, useState } from "react";
 import { api, errorMessage } from "../lib/client";
+import { Feedback } from "./feedback";
 
 /** A decision about a server, as `/api/v1/clique/domains` lists it. */
 export interface DomainEntry {
@@ -170,11 +171,7 @@ export function ModerationDomains({ initial }: { initial: DomainEntry[] }) {
           {done}
         </p>
       ) : null}
-      {error ? (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Feedback error={error} />
       <h3>Blocked and limited servers</h3>
       {blocks.length === 0 ? (
         <p className="muted">No server is blocked or limited.</p>

@@ -4,6 +4,7 @@ import { useState } from "react";
 import { api, apiPage, errorMessage } from "../lib/client";
 import { displayName, timeAgo } from "../lib/format";
 import type { Account, Status } from "../lib/types";
+import { Feedback } from "./feedback";
 import { excerpt } from "./notification-item";
 
 /** An account as the admin API shows it. */
@@ -288,11 +289,7 @@ function ReportCard({ initial, removed: wasRemoved }: { initial: ReportEntry; re
             {done}
           </p>
         ) : null}
-        {error ? (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        ) : null}
+        <Feedback error={error} />
       </article>
     </li>
   );
@@ -355,11 +352,7 @@ export function ModerationReports({
           {loading ? "Loading…" : "Load older reports"}
         </button>
       ) : null}
-      {error ? (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Feedback error={error} />
     </>
   );
 }

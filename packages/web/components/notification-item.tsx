@@ -4,6 +4,7 @@ import { useState } from "react";
 import { api, errorMessage } from "../lib/client";
 import { displayName, profileHref, timeAgo } from "../lib/format";
 import type { Account, Notification, Status } from "../lib/types";
+import { Feedback } from "./feedback";
 
 /** A notification as the API sends it, with the parts some types carry. */
 export interface NotificationEntry extends Notification {
@@ -104,11 +105,7 @@ function FollowRequestActions({ accountId }: { accountId: string }) {
       <button type="button" className="secondary" disabled={busy} onClick={() => answer("reject")}>
         Decline
       </button>
-      {error ? (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Feedback error={error} />
     </div>
   );
 }

@@ -2,6 +2,7 @@
 
 import { useEffect, useRef, useState } from "react";
 import { api, apiPage, errorMessage } from "../lib/client";
+import { Feedback } from "./feedback";
 import { describe, type NotificationEntry, NotificationItem } from "./notification-item";
 
 interface NotificationListProps {
@@ -161,11 +162,7 @@ export function NotificationList({ initial, initialNext, lastReadId }: Notificat
       <p className="visually-hidden" aria-live="polite">
         {notice}
       </p>
-      {error ? (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Feedback error={error} />
       {items.length === 0 ? (
         <p className="muted">
           No notifications. When someone follows you, likes, boosts or mentions your posts, it shows

@@ -4,6 +4,7 @@ import { useState } from "react";
 import { api, apiPage, errorMessage } from "../lib/client";
 import { displayName } from "../lib/format";
 import type { Account } from "../lib/types";
+import { Feedback } from "./feedback";
 import { PersonLine } from "./people-search";
 
 /** Which list, and so which buttons each person gets. */
@@ -93,11 +94,7 @@ function PersonRow({ account, kind }: { account: Account; kind: PeopleKind }) {
           ))
         )}
       </div>
-      {error ? (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Feedback error={error} />
     </li>
   );
 }
@@ -154,11 +151,7 @@ export function PeopleList({
           {loading ? "Loading…" : "Show more"}
         </button>
       ) : null}
-      {error ? (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Feedback error={error} />
     </>
   );
 }

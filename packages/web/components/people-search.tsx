@@ -4,6 +4,7 @@ import { useState } from "react";
 import { api, errorMessage } from "../lib/client";
 import { displayName, profileHref } from "../lib/format";
 import type { Account } from "../lib/types";
+import { Feedback } from "./feedback";
 import { FollowButton, type Relationship } from "./profile-follow-button";
 
 /**
@@ -95,11 +96,7 @@ export function FollowElsewhere() {
           {busy ? "Looking…" : "Find"}
         </button>
       </form>
-      {error ? (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Feedback error={error} />
       <div aria-live="polite">
         {found ? (
           <div className="card person-found">

@@ -3,6 +3,7 @@
 import { useId, useState } from "react";
 import { api, errorMessage } from "../lib/client";
 import type { Circle, CredentialAccount } from "../lib/types";
+import { Feedback } from "./feedback";
 
 /** Who may see a part of the profile, in plain words (Clique's part audiences). */
 const PART_AUDIENCES = [
@@ -325,11 +326,7 @@ export function ProfileEditor({
           onChange={setFollowsAudience}
         />
 
-        {error ? (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        ) : null}
+        <Feedback error={error} />
         <p className="success" aria-live="polite">
           {saved ?? ""}
         </p>

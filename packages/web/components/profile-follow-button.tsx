@@ -2,6 +2,7 @@
 
 import { useState } from "react";
 import { api, errorMessage } from "../lib/client";
+import { Feedback } from "./feedback";
 
 /** The parts of Mastodon's Relationship this button reads. */
 export interface Relationship {
@@ -62,11 +63,7 @@ export function FollowButton({
             ? "Follows you."
             : ""}
       </span>
-      {error ? (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Feedback error={error} />
     </div>
   );
 }

@@ -3,6 +3,7 @@
 import { useRef, useState } from "react";
 import { apiPage, errorMessage } from "../lib/client";
 import type { MediaAttachment, Status } from "../lib/types";
+import { Feedback } from "./feedback";
 import { photosOf } from "./profile-media";
 import { Lightbox } from "./status-card";
 
@@ -77,11 +78,7 @@ export function ProfilePhotos({
           {loading ? "Loading…" : "Load more photos"}
         </button>
       ) : null}
-      {error ? (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Feedback error={error} />
       {open ? (
         <Lightbox
           media={open}

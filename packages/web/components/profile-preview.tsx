@@ -3,6 +3,7 @@
 import { useState } from "react";
 import { api, errorMessage } from "../lib/client";
 import type { Account, Status } from "../lib/types";
+import { Feedback } from "./feedback";
 import { ProfileHeader } from "./profile-header";
 import { StatusCard } from "./status-card";
 
@@ -70,11 +71,7 @@ export function ProfilePreview() {
           </div>
         ) : null}
       </div>
-      {error ? (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Feedback error={error} />
     </section>
   );
 }

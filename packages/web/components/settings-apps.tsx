@@ -3,6 +3,7 @@
 import { useState } from "react";
 import { api, errorMessage } from "../lib/client";
 import { timeAgo } from "../lib/format";
+import { Feedback } from "./feedback";
 import type { AuthorizedApp } from "./settings-types";
 
 /** Apps the member let use their account, each of which can lose that access. */
@@ -69,14 +70,7 @@ export function SettingsApps({ initial }: { initial: AuthorizedApp[] }) {
           ))}
         </ul>
       )}
-      {error ? (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      ) : null}
-      <p aria-live="polite" className="success">
-        {message}
-      </p>
+      <Feedback error={error} message={message} />
     </div>
   );
 }

@@ -3,6 +3,7 @@
 import { useState } from "react";
 import { api, errorMessage } from "../lib/client";
 import { timeAgo } from "../lib/format";
+import { Feedback } from "./feedback";
 import type { SessionInfo } from "./settings-types";
 
 /** Where the member is signed in; any other session can be ended from here. */
@@ -64,14 +65,7 @@ export function SettingsSessions({ initial }: { initial: SessionInfo[] }) {
           })}
         </ul>
       )}
-      {error ? (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      ) : null}
-      <p aria-live="polite" className="success">
-        {message}
-      </p>
+      <Feedback error={error} message={message} />
     </div>
   );
 }

@@ -2,6 +2,7 @@
 
 import { useState } from "react";
 import { api, errorMessage } from "../lib/client";
+import { Feedback } from "./feedback";
 
 /** Ends this browser's session and leaves for the front page. */
 export function SettingsSignOut() {
@@ -22,11 +23,7 @@ export function SettingsSignOut() {
 
   return (
     <div className="stack">
-      {error ? (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Feedback error={error} />
       <button type="button" disabled={busy} onClick={signOut}>
         {busy ? "Signing out…" : "Sign out"}
       </button>

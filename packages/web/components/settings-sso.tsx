@@ -3,6 +3,7 @@
 import { useState } from "react";
 import { api, errorMessage } from "../lib/client";
 import { timeAgo } from "../lib/format";
+import { Feedback } from "./feedback";
 import type { LinkedIdentity } from "./settings-types";
 
 /** Accounts at the single sign-on provider linked to this member; link another, unlink one. */
@@ -64,14 +65,7 @@ export function SettingsSso({
           })}
         </ul>
       )}
-      {error ? (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      ) : null}
-      <p aria-live="polite" className="success">
-        {message}
-      </p>
+      <Feedback error={error} message={message} />
       <p>
         <a className="button secondary" href="/auth/oidc/start?intent=link">
           Link a {provider} account

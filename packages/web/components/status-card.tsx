@@ -4,6 +4,7 @@ import { useState } from "react";
 import { api, errorMessage } from "../lib/client";
 import { AUDIENCE_LABELS, displayName, profileHref, timeAgo } from "../lib/format";
 import type { MediaAttachment, Status } from "../lib/types";
+import { Feedback } from "./feedback";
 
 /** The photos and videos of a post, each with its description; a click opens it large. */
 export function MediaGrid({ media }: { media: MediaAttachment[] }) {
@@ -243,11 +244,7 @@ export function StatusCard({
           ) : null}
         </div>
       ) : null}
-      {error ? (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Feedback error={error} />
     </article>
   );
 }
@@ -293,11 +290,7 @@ function ReportForm({ accountId, statusId }: { accountId: string; statusId: stri
     <form className="report-form stack" onSubmit={submit}>
       <label htmlFor={`${id}-comment`}>What is wrong with this post?</label>
       <textarea id={`${id}-comment`} name="comment" rows={3} maxLength={1000} />
-      {error ? (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Feedback error={error} />
       <div className="row">
         <button type="submit" disabled={busy}>
           {busy ? "Sending…" : "Send report"}

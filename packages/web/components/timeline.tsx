@@ -3,6 +3,7 @@
 import { useEffect, useRef, useState } from "react";
 import { apiPage, errorMessage } from "../lib/client";
 import type { Status } from "../lib/types";
+import { Feedback } from "./feedback";
 import { StatusCard } from "./status-card";
 
 interface TimelineProps {
@@ -137,11 +138,7 @@ export function Timeline({
           {loading ? "Loading…" : "Load older posts"}
         </button>
       ) : null}
-      {error ? (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Feedback error={error} />
     </section>
   );
 }
