@@ -89,7 +89,18 @@ describe("a profile edit reaches the servers of the member's followers", () => {
     });
     await api(`/api/v1/follow_requests/${requester.id}/authorize`, "POST");
 
+    // Her actor document is cached for everyone; the edit shows in it at once.
+    const actorDocument = async () => {
+      const response = await fetch(`${server!.url}/users/alice`, {
+        headers: { accept: "application/activity+json" },
+      });
+      assert.equal(response.status, 200);
+      return (await response.json()) as Json;
+    };
+    assert.notEqual((await actorDocument()).name, "Alice Renamed");
+    assert.notEqual((await actorDocument()).name, "Alice Renamed");
     await api("/api/v1/accounts/update_credentials", "PATCH", { display_name: "Alice Renamed" });
+    assert.equal((await actorDocument()).name, "Alice Renamed");
     const update = await remote!.waitFor(
       (r) => r.inbox && typeOf(r.json) === "Update" && idOf((r.json as Json).object) === aliceUri,
       { what: "Update(Person) of alice" },

@@ -439,7 +439,13 @@ describe("permissions across servers, with a remote that is not Fedify", () => {
     const followersOnly = await post({ status: "before marker-before", visibility: "private" });
     const open = await post({ status: "open marker-open", visibility: "public" });
     await received(A(), "Create", followersOnly.uri);
+    // Her key and its owner are one document: a signed fetch loads it once at most.
+    const actorFetches = () =>
+      A().requests.filter((r) => r.method === "GET" && r.path === new URL(mallory.id).pathname)
+        .length;
+    const fetchesBefore = actorFetches();
     assert.equal((await fetchAs(followersOnly.uri, mallory)).status, 200, "a follower may fetch");
+    assert.ok(actorFetches() - fetchesBefore <= 1, "mallory's actor fetched at most once");
     const followRow = await sql!
       .selectFrom("follows")
       .select("uri")

@@ -6,7 +6,7 @@
  * (the default) does both.
  */
 import { type Clique, createClique } from "@clique/core";
-import { REMOTE_MODERATION_CHANNEL } from "@clique/core/kysely";
+import { OUTBOX_CHANNEL, REMOTE_MODERATION_CHANNEL } from "@clique/core/kysely";
 import { createModeration, type Moderation, type ModerationDatabase } from "@clique/moderation";
 import { getLogger } from "@logtape/logtape";
 import type { Kysely } from "kysely";
@@ -14,6 +14,7 @@ import type { Config } from "./config.ts";
 import { type ChangeListener, listenForChanges } from "./db/change-listener.ts";
 import { type FederationBackends, openFederationBackends } from "./db/federation-backends.ts";
 import { openStorage, type Storage } from "./db/open-storage.ts";
+import { DocumentCache, SHARED_DOCUMENT_TTL_MS } from "./http/document-cache.ts";
 import { type JobBackendTarget, type JobEngine, openJobEngine } from "./jobs/engine.ts";
 import { type RunningRelay, startRelay } from "./jobs/relay-runner.ts";
 import { type BlobStore, localBlobStore } from "./media/blob-store.ts";
@@ -41,6 +42,8 @@ export interface Composition {
   mediaProxy: MediaProxy;
   /** Local disk, for files processed while a request waits (the same as `blobs` without S3). */
   scratch: BlobStore;
+  /** WebFinger, NodeInfo and actor documents, kept a few seconds; emptied by `watchDecisions`' events too. */
+  sharedDocuments: DocumentCache;
   /**
    * Starts the work of a worker: the outbox relay, and the workers of the
    * inbox, delivery and fan-out queues. The server does this in its `worker`
@@ -131,6 +134,8 @@ export async function compose(config: Config): Promise<Composition> {
   let sweeper: NodeJS.Timeout | null = null;
   let closing: Promise<void> | undefined;
   let decisions: ChangeListener | null = null;
+  let events: ChangeListener | null = null;
+  const sharedDocuments = new DocumentCache({ ttlMs: SHARED_DOCUMENT_TTL_MS, maxEntries: 500 });
   return {
     clique,
     storage,
@@ -140,11 +145,17 @@ export async function compose(config: Config): Promise<Composition> {
     mediaProxy: proxy,
     scratch,
     moderation,
+    sharedDocuments,
     async watchDecisions() {
       if (decisions) return;
       const standing = clique.remoteModeration.standing;
       decisions = await listenForChanges(storage.connectionString, REMOTE_MODERATION_CHANNEL, () =>
         standing.invalidate(),
+      );
+      // Every recorded event (a profile edit, a suspension, a removal, from any
+      // process) may change a shared document: none kept is trusted after it.
+      events ??= await listenForChanges(storage.connectionString, OUTBOX_CHANNEL, () =>
+        sharedDocuments.clear(),
       );
     },
     async startWorkers() {
@@ -185,6 +196,7 @@ export async function compose(config: Config): Promise<Composition> {
         if (sweeper) clearInterval(sweeper);
         await moderation.suspensions.stop();
         await decisions?.stop();
+        await events?.stop();
         await relay?.stop();
         await jobs.close(settings.shutdownMs);
         abort.abort();

@@ -105,6 +105,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     mediaProxy: composition.mediaProxy,
     scratch: composition.scratch,
     moderation: composition.moderation,
+    sharedDocuments: composition.sharedDocuments,
   };
   const app = config.role === "worker" ? workerApp() : createApp(services);
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });

@@ -8,7 +8,6 @@ import {
   createFederation,
   exportJwk,
   generateCryptoKeyPair,
-  importJwk,
   type KvStore,
   type MessageQueue,
   type RequestContext,
@@ -43,6 +42,7 @@ import {
 import { MediaCreate, MediaNote } from "./attachments.ts";
 import { type InboxListener, registerInbox } from "./inbox.ts";
 import { withoutQueueIdempotence } from "./inbox-idempotency.ts";
+import { createKeyMemo, onceEachDocument } from "./memo.ts";
 import { INSTANCE_IDENTIFIER, persistActor } from "./remote-actors.ts";
 import { addressingFor, instant, narrowFor, postToNote } from "./wire.ts";
 
@@ -89,15 +89,6 @@ export const FEDERATION_PATHS = {
 
 const PAGE_SIZE = 20;
 
-async function importPairs(pairs: readonly StoredKeyPair[]): Promise<CryptoKeyPair[]> {
-  return Promise.all(
-    pairs.map(async (p) => ({
-      publicKey: await importJwk(p.publicJwk, "public"),
-      privateKey: await importJwk(p.privateJwk, "private"),
-    })),
-  );
-}
-
 /** Builds the Fedify federation for a Clique. */
 export function buildFederation(
   deps: Deps,
@@ -122,6 +113,22 @@ export function buildFederation(
     return /^[A-Za-z0-9_]{1,30}$/.test(identifier)
       ? deps.stores.members.getByUsername(identifier)
       : null;
+  }
+
+  // Imported keys, by fingerprint: a member's are read from the store on each
+  // use (so a replaced pair is seen by every process), imported once.
+  const keyMemo = createKeyMemo();
+  // The instance actor's keys are saved once (first writer wins) and never
+  // replaced: read and imported once per process. Every signed fetch uses them.
+  let instancePairs: Promise<CryptoKeyPair[]> | null = null;
+  function instanceKeyPairs(): Promise<CryptoKeyPair[]> {
+    if (instancePairs) return instancePairs;
+    const pending = instanceKeys().then((pairs) => keyMemo.importPairs(pairs));
+    instancePairs = pending;
+    pending.catch(() => {
+      if (instancePairs === pending) instancePairs = null;
+    });
+    return pending;
   }
 
   async function instanceKeys(): Promise<StoredKeyPair[]> {
@@ -149,7 +156,10 @@ export function buildFederation(
    * everyone on its host.
    */
   async function signedViewer(ctx: RequestContext<void>): Promise<Viewer> {
-    const documentLoader = await ctx.getDocumentLoader({ identifier: INSTANCE_IDENTIFIER });
+    // The signer's key and its owner are one document: fetched once per request.
+    const documentLoader = onceEachDocument(
+      await ctx.getDocumentLoader({ identifier: INSTANCE_IDENTIFIER }),
+    );
     const owner = await ctx.getSignedKeyOwner({ documentLoader }).catch(() => null);
     if (!owner?.id || !isActor(owner)) return ANONYMOUS;
     // Nothing of a blocked server is stored; it is its host that the visibility
@@ -255,6 +265,9 @@ export function buildFederation(
   }
 
   // --- Actors ------------------------------------------------------------
+  // An actor document is the same whoever asks (public parts only, no
+  // signature looked at): the server caches it for everyone. Anything that
+  // would depend on the requester must not go in it.
 
   federation
     .setActorDispatcher(FEDERATION_PATHS.actor, async (ctx, identifier) => {
@@ -285,14 +298,14 @@ export function buildFederation(
       return personOf(ctx, member);
     })
     .setKeyPairsDispatcher(async (_ctx, identifier) => {
-      if (identifier === INSTANCE_IDENTIFIER) return importPairs(await instanceKeys());
+      if (identifier === INSTANCE_IDENTIFIER) return instanceKeyPairs();
       const member = await memberNamed(identifier);
       // A removed member's keys still sign one thing: the Delete of their actor
       // (their document answers 410, so the keys are published nowhere).
       if (!member) return [];
       // RSA first: it is the one Mastodon verifies.
       const pairs = await deps.stores.keys.get(member.id);
-      return importPairs([...pairs].sort((a) => (a.type === "RSASSA-PKCS1-v1_5" ? -1 : 1)));
+      return keyMemo.importPairs([...pairs].sort((a) => (a.type === "RSASSA-PKCS1-v1_5" ? -1 : 1)));
     })
     .mapHandle(async (_ctx, username) => {
       // The instance actor answers to the host's name (as Mastodon's does), with

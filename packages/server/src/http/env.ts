@@ -3,6 +3,7 @@ import type { Moderation } from "@clique/moderation";
 import type { Config } from "../config.ts";
 import type { BlobStore } from "../media/blob-store.ts";
 import type { MediaProxy } from "../media/proxy.ts";
+import type { DocumentCache } from "./document-cache.ts";
 
 /** What every request handler can reach. */
 export interface AppServices {
@@ -16,6 +17,8 @@ export interface AppServices {
   scratch: BlobStore;
   /** Roles, reports, removals, remote blocks and the audit log. */
   moderation: Moderation;
+  /** WebFinger, NodeInfo and actor documents, kept a few seconds (`document-cache.ts`). */
+  sharedDocuments?: DocumentCache;
 }
 
 /** Hono's typing for our app: services, and who is asking. */

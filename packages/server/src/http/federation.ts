@@ -4,6 +4,7 @@
  * negotiation decides, and everything else falls through to the next handler.
  */
 import type { Context, MiddlewareHandler } from "hono";
+import { DocumentCache, isSharedDocument, SHARED_DOCUMENT_TTL_MS } from "./document-cache.ts";
 import type { AppEnv } from "./env.ts";
 import { API_ROUTES } from "./routes.ts";
 
@@ -76,13 +77,25 @@ export function publicRequest(c: Context<AppEnv>): Request {
   );
 }
 
-/** Hands requests to Fedify first; falls through on "not found" and "not acceptable". */
+/** Inboxes (`FEDERATION_PATHS.inbox`, `.sharedInbox`): what arrives there changes no shared document. */
+const INBOX_PATH = /^(?:\/users\/[^/]+)?\/inbox$/;
+
+/**
+ * Hands requests to Fedify first; falls through on "not found" and "not
+ * acceptable". Documents that are the same for everyone (WebFinger, NodeInfo,
+ * actors) are answered from a short-lived cache, emptied by any write here.
+ */
 export function federationMiddleware(): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
+  // The server's composition passes its own, which other processes' events empty too.
+  const own = new DocumentCache({ ttlMs: SHARED_DOCUMENT_TTL_MS, maxEntries: 500 });
+  const cacheOf = (c: Context<AppEnv>) => c.get("services").sharedDocuments ?? own;
+  const handle: MiddlewareHandler<AppEnv> = async (c, next) => {
+    const shared = cacheOf(c);
+    const method = c.req.method;
+    const path = c.req.path;
     const { clique } = c.get("services");
     const federation = clique.federation;
     // The API, files and the health check are never ActivityPub.
-    const path = c.req.path;
     if (
       !federation ||
       NOT_ACTIVITYPUB.some((prefix) => path.startsWith(prefix)) ||
@@ -90,8 +103,16 @@ export function federationMiddleware(): MiddlewareHandler<AppEnv> {
       WEB_PAGES.has(path)
     )
       return next();
+    const request = publicRequest(c);
+    const cacheable = method === "GET" && isSharedDocument(path);
+    const key = cacheable ? DocumentCache.keyOf(request) : "";
+    const generation = shared.generation;
+    if (cacheable) {
+      const kept = shared.get(key);
+      if (kept) return kept;
+    }
     let fallThrough = false;
-    const response = await federation.fetch(publicRequest(c), {
+    const response = await federation.fetch(request, {
       contextData: undefined,
       onNotFound: () => {
         fallThrough = true;
@@ -108,6 +129,24 @@ export function federationMiddleware(): MiddlewareHandler<AppEnv> {
       onUnauthorized: () => new Response("Not Found", { status: 404 }),
     });
     if (fallThrough) return next();
+    if (cacheable) return shared.put(key, response, generation);
     return goneIfTombstone(path, response);
+  };
+  return async (c, next) => {
+    const method = c.req.method;
+    if (
+      method === "GET" ||
+      method === "HEAD" ||
+      method === "OPTIONS" ||
+      INBOX_PATH.test(c.req.path)
+    )
+      return handle(c, next);
+    // A write (profile, member, settings...) may change a shared document:
+    // none built before its response leaves is served or kept after it.
+    try {
+      return await handle(c, next);
+    } finally {
+      cacheOf(c).clear();
+    }
   };
 }
