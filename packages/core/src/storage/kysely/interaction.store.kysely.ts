@@ -147,8 +147,9 @@ export class KyselyInteractionStore implements InteractionStore {
       .where("i.actor_id", "not in", blockedEitherWay(this.db, memberId))
       .where("p.author_id", "not in", blockedEitherWay(this.db, memberId))
       .where("i.actor_id", "not in", inactiveMembers(this.db))
-      // The boosted post itself passes the visibility rules, as every post does.
-      .where((eb) => visibleCondition(eb, filter));
+      // The boosted post itself passes the visibility rules, as every post does
+      // (shaped for a page: see `ConditionShape`).
+      .where((eb) => visibleCondition(eb, filter, "page"));
     const rows = await paged(q, "i.id", page);
     return rows.map((r) => ({
       id: r.boost_id,
@@ -172,7 +173,7 @@ export class KyselyInteractionStore implements InteractionStore {
       .select("i.id as entry_id")
       .where("i.kind", "=", "like")
       .where("i.actor_id", "=", actorId)
-      .where((eb) => visibleCondition(eb, filter));
+      .where((eb) => visibleCondition(eb, filter, "page"));
     const rows = await paged(q, "i.id", page);
     return rows.map((r) => ({ id: r.entry_id, post: toPost(r) }));
   }
@@ -371,7 +372,7 @@ export class KyselyBookmarkStore implements BookmarkStore {
       .selectAll("p")
       .select("b.id as entry_id")
       .where("b.member_id", "=", memberId)
-      .where((eb) => visibleCondition(eb, filter));
+      .where((eb) => visibleCondition(eb, filter, "page"));
     const rows = await paged(q, "b.id", page);
     return rows.map((r) => ({ id: r.entry_id, post: toPost(r) }));
   }

@@ -16,6 +16,8 @@ import { m016_timelines_markers } from "./migration-016.ts";
 import { m017_oidc_identities } from "./migration-017.ts";
 // The one-time token of first-run setup from the web.
 import { m018_setup_token } from "./migration-018.ts";
+// Indexes that keep a feed page's cost independent of the tables' size (issue 13).
+import { m019_feed_indexes } from "./migration-019.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run against the database as it was then, not today's types.
 type AnyDb = Kysely<any>;
@@ -629,6 +631,8 @@ const MIGRATIONS: Record<string, Migration> = {
   "017_oidc_identities": m017_oidc_identities,
   // The one-time token of first-run setup from the web.
   "018_setup_token": m018_setup_token,
+  // Indexes that keep a feed page's cost independent of the tables' size (issue 13).
+  "019_feed_indexes": m019_feed_indexes,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -37,7 +37,26 @@ function whoMatches(
   return sql<boolean>`(${on} and ${sql.ref(column)} not in (select wb.blocked_id from blocks wb where wb.blocker_id in (${sql.join(by)})))`;
 }
 
-function grantCondition(eb: PostsEb, grant: Grant): Expression<SqlBool> {
+/**
+ * How a condition is shaped for the query around it (never what it means).
+ * `set` (counts and other whole-set queries) asks each relation once and
+ * hashes it; `page` (a page of a list, read in `id` order until it is full)
+ * probes the relations that grow with the posts table (the posts addressed
+ * to the viewer) row by row through their index, so a page costs the same
+ * at a thousand posts or a million (issue 13).
+ */
+export type ConditionShape = "set" | "page";
+
+/**
+ * Whether the post `p` is addressed to the actor: one probe of
+ * `post_recipients_pk` for this row. A scalar subquery, because PostgreSQL
+ * would turn an `exists` into a hash of every post ever addressed to them.
+ */
+export function addressedTo(eb: PostsEb, actorId: string): Expression<SqlBool> {
+  return sql<boolean>`coalesce((select true from post_recipients pa where pa.post_id = ${eb.ref("p.id")} and pa.actor_id = ${actorId} limit 1), false)`;
+}
+
+function grantCondition(eb: PostsEb, grant: Grant, shape: ConditionShape): Expression<SqlBool> {
   const any = eb as unknown as AnyEb;
   // A host stands for its actors that the post's author and audience owner do not block.
   const author = [eb.ref("p.author_id"), eb.ref("p.audience_owner_id")];
@@ -86,6 +105,11 @@ function grantCondition(eb: PostsEb, grant: Grant): Expression<SqlBool> {
         ),
       ]);
     case "recipient":
+      if (shape === "page" && "actorId" in grant.who)
+        return eb.and([
+          eb("p.audience", "in", [...grant.audiences]),
+          addressedTo(eb, grant.who.actorId),
+        ]);
       return eb.and([
         eb("p.audience", "in", [...grant.audiences]),
         eb(
@@ -149,7 +173,11 @@ function actorsStanding(any: AnyEb, standing: "blocked" | "limited") {
 }
 
 /** The remote moderation guards of `canView`, as SQL. */
-function remoteModerationConditions(eb: PostsEb, filter: VisibilityFilter): Expression<SqlBool>[] {
+function remoteModerationConditions(
+  eb: PostsEb,
+  filter: VisibilityFilter,
+  shape: ConditionShape,
+): Expression<SqlBool>[] {
   const any = eb as unknown as AnyEb;
   const conditions: Expression<SqlBool>[] = [];
   const viewer = filter.remoteViewer;
@@ -181,21 +209,30 @@ function remoteModerationConditions(eb: PostsEb, filter: VisibilityFilter): Expr
               .where("lf.follower_id", "=", member)
               .where("lf.state", "=", "accepted"),
           ),
-          eb(
-            "p.id",
-            "in",
-            any
-              .selectFrom("post_recipients as lr")
-              .select("lr.post_id")
-              .where("lr.actor_id", "=", member),
-          ),
+          shape === "page"
+            ? addressedTo(eb, member)
+            : eb(
+                "p.id",
+                "in",
+                any
+                  .selectFrom("post_recipients as lr")
+                  .select("lr.post_id")
+                  .where("lr.actor_id", "=", member),
+              ),
         ]),
   );
   return conditions;
 }
 
-/** The SQL form of `canView`, for a query over `posts as p`. */
-export function visibleCondition(eb: PostsEb, filter: VisibilityFilter): Expression<SqlBool> {
+/**
+ * The SQL form of `canView`, for a query over `posts as p`; `shape` says
+ * whether the query reads a page (`page`) or a whole set (`set`, the default).
+ */
+export function visibleCondition(
+  eb: PostsEb,
+  filter: VisibilityFilter,
+  shape: ConditionShape = "set",
+): Expression<SqlBool> {
   const any = eb as unknown as AnyEb;
   const conditions: Expression<SqlBool>[] = [
     // Deleted posts, and posts a moderator hid from the Clique, are gone for everyone.
@@ -217,8 +254,8 @@ export function visibleCondition(eb: PostsEb, filter: VisibilityFilter): Express
             .where("sa.origin_suspended_at", "is not", null),
         ),
     ),
-    eb.or(filter.grants.map((g) => grantCondition(eb, g))),
-    ...remoteModerationConditions(eb, filter),
+    eb.or(filter.grants.map((g) => grantCondition(eb, g, shape))),
+    ...remoteModerationConditions(eb, filter, shape),
   ];
   if (filter.viewerActorId !== null) {
     // Someone the author (or the owner of a borrowed audience) blocks sees
