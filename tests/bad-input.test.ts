@@ -3,7 +3,6 @@
  * with the right status, and nothing half-written behind them.
  */
 import assert from "node:assert/strict";
-import { request as httpRequest } from "node:http";
 import { after, before, describe, test } from "node:test";
 import {
   createTestDatabase,
@@ -14,6 +13,7 @@ import {
   stopEmbeddedTestServer,
   type TestDatabase,
 } from "@clique/testing";
+import { sendReadingEarlyAnswer } from "./support/early-answer.ts";
 
 const BODY_LIMIT = 4096;
 const ALICE_PASSWORD = "alice-password-1";
@@ -136,36 +136,11 @@ describe("request bodies", () => {
   });
 
   test("a streamed body over the limit (no Content-Length) is refused too", async () => {
-    // node:http rather than fetch: the server answers 413 and closes while the
-    // client is still writing, and fetch drops an answer that arrives before
-    // its own write fails (EPIPE); a client should read it, as curl does.
-    const url = new URL("/api/v1/statuses", server!.url);
-    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const request = httpRequest(url, {
-        method: "POST",
-        headers: { authorization: `Bearer ${aliceToken}`, "content-type": "text/plain" },
-      });
-      request.on("response", (response) => {
-        let body = "";
-        response.setEncoding("utf8");
-        response.on("data", (part: string) => {
-          body += part;
-        });
-        response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
-        response.on("error", reject);
-      });
-      // A write after the server closed its side fails; the answer decides.
-      request.on("error", (error) => setTimeout(() => reject(error), 2_000));
-      const chunk = "x".repeat(1024);
-      let sent = 0;
-      const writeMore = () => {
-        while (sent < 8) {
-          sent++;
-          if (!request.write(chunk)) return void request.once("drain", writeMore);
-        }
-        request.end();
-      };
-      writeMore();
+    // Read with node:http: the 413 comes while the client still writes (support/early-answer.ts).
+    const answer = await sendReadingEarlyAnswer(new URL("/api/v1/statuses", server!.url), {
+      method: "POST",
+      headers: { authorization: `Bearer ${aliceToken}`, "content-type": "text/plain" },
+      body: Array.from({ length: 8 }, () => "x".repeat(1024)),
     });
     assert.equal(answer.status, 413);
     assert.equal((JSON.parse(answer.body) as { code: string }).code, "payload_too_large");
