@@ -83,6 +83,11 @@ mediaApi.get("/:id", async (c) => {
   if (own.state === "failed")
     throw problem("media_failed", own.error ?? "The file could not be processed");
   const { media, json } = await render(c, own.id);
+  // Processing may have failed between the two reads: tell it as above, not as a 200.
+  if (media.state === "failed") {
+    const failed = await clique.checkOwnMedia(member, own.id);
+    throw problem("media_failed", failed?.error ?? "The file could not be processed");
+  }
   return c.json(json, media.state === "processing" ? 206 : 200);
 });
 
