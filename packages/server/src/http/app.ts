@@ -39,6 +39,7 @@ import { tokenApi } from "../oauth/token.ts";
 import { streamingApi } from "../streaming/streams.ts";
 import { authentication } from "./auth.ts";
 import { avatars } from "./avatars.ts";
+import { discardRest } from "./discard-rest.ts";
 import { activityGuard, inputGuard, isUnreadableActivity, jsonErrors } from "./edge.ts";
 import type { AppEnv, AppServices } from "./env.ts";
 import { errorBody, statusOf } from "./errors.ts";
@@ -59,35 +60,6 @@ const log = getLogger(["clique", "http"]);
 const UPLOAD_PATHS = new Set(["/api/v1/media", "/api/v2/media"]);
 /** A profile edit with an avatar or header: a multipart form streamed the same way (its text under the body limit). */
 const PROFILE_UPLOAD_PATH = "/api/v1/accounts/update_credentials";
-
-/** How much of an over-limit body is read and thrown away before the 413, at most. */
-const DISCARD_BYTES = 64 * 1024 * 1024;
-/** How long the rest of an over-limit body is waited for, at most. */
-const DISCARD_MS = 10_000;
-
-/** Reads and discards what is left of a request's body, within DISCARD_BYTES and DISCARD_MS. */
-async function discardBody(request: Request): Promise<void> {
-  if (!request.body || request.body.locked) return;
-  const reader = request.body.getReader();
-  const deadline = Date.now() + DISCARD_MS;
-  let read = 0;
-  try {
-    while (read <= DISCARD_BYTES && Date.now() < deadline) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const late = new Promise<null>((resolve) => {
-        timer = setTimeout(() => resolve(null), Math.max(0, deadline - Date.now()));
-      });
-      const next = await Promise.race([reader.read(), late]);
-      clearTimeout(timer);
-      if (next === null || next.done) return;
-      read += next.value.byteLength;
-    }
-  } catch {
-    // The client went away: nothing to read.
-  } finally {
-    reader.cancel().catch(() => {});
-  }
-}
 
 /** Builds the app for a composed Clique. */
 export function createApp(services: AppServices): Hono<AppEnv> {
@@ -129,7 +101,7 @@ export function createApp(services: AppServices): Hono<AppEnv> {
     onError: async (c) => {
       // Read the rest first (bounded): answering while the client still sends resets the
       // connection, and most clients then lose the 413.
-      await discardBody(c.req.raw);
+      await discardRest(c.req.raw.body);
       c.header("Connection", "close");
       return c.json(
         {

@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import { Readable, Transform, type TransformCallback } from "node:stream";
 import { CliqueError } from "@clique/core";
 import busboy from "busboy";
+import { discardRest } from "../http/discard-rest.ts";
 import type { BlobStore } from "./blob-store.ts";
 
 /** Largest upload, by what the bytes say the file is. */
@@ -132,7 +133,7 @@ export async function receiveUpload(
     return { sourceKey, size, fields };
   } catch (error) {
     await blobs.delete([sourceKey]).catch(() => {});
-    if (refusedForSize(error) && body) await drainRefused(body);
+    if (refusedForSize(error) && body) await discardRest(body);
     if (error instanceof CliqueError) throw error;
     if (error instanceof TooLarge)
       throw new CliqueError(
@@ -143,51 +144,11 @@ export async function receiveUpload(
   }
 }
 
-/** How much of a refused body is still read (and thrown away) before the answer, at most. */
-const DRAIN_BYTES = 64 * 1024 * 1024;
-/** How long the rest of a refused body is waited for, at most. */
-const DRAIN_MS = 10_000;
-
 function refusedForSize(error: unknown): boolean {
   return (
     error instanceof TooLarge ||
     (error instanceof CliqueError && error.code === "payload_too_large")
   );
-}
-
-/**
- * Reads and discards what is left of a refused body before the 413 goes out.
- * A server that answers and closes while the client still sends resets the
- * connection, and most clients then lose the answer (fetch reports EPIPE):
- * reading the rest lets them see the 413. Bounded by DRAIN_BYTES and
- * DRAIN_MS: past either, the connection is closed as before.
- */
-function drainRefused(body: Readable): Promise<void> {
-  return new Promise((resolve) => {
-    let read = 0;
-    const done = () => {
-      clearTimeout(timer);
-      body.removeListener("data", count);
-      resolve();
-    };
-    const count = (chunk: Buffer) => {
-      read += chunk.length;
-      if (read > DRAIN_BYTES) {
-        body.pause();
-        done();
-      }
-    };
-    const timer = setTimeout(() => {
-      body.pause();
-      done();
-    }, DRAIN_MS);
-    body.unpipe();
-    body.on("data", count);
-    body.once("end", done);
-    body.once("error", done);
-    body.once("close", done);
-    body.resume();
-  });
 }
 
 /** A multipart form whose files went to a blob store as they arrived. */
@@ -293,7 +254,7 @@ export async function receiveForm(
   } catch (error) {
     await Promise.allSettled(writes);
     await store.delete([...files.values()].map((f) => f.key)).catch(() => {});
-    if (refusedForSize(error) && body) await drainRefused(body);
+    if (refusedForSize(error) && body) await discardRest(body);
     if (error instanceof CliqueError) throw error;
     if (error instanceof TooLarge)
       throw new CliqueError(
