@@ -75,6 +75,14 @@ export function setSessionCookie(c: Context<AppEnv>, token: string): void {
   });
 }
 
+/**
+ * What a new browser session is named: the browser's User-Agent, which the
+ * settings screen shows beside each session (cut to a sane length).
+ */
+export function sessionName(c: Context<AppEnv>): string {
+  return (c.req.header("user-agent") ?? "").slice(0, 200);
+}
+
 function setMember(c: Context<AppEnv>, member: Member, kind: "session" | "api"): void {
   c.set("member", member);
   c.set("viewer", { kind: "member", actorId: member.id, role: member.role });

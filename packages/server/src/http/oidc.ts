@@ -18,7 +18,7 @@ import { deleteCookie, getSignedCookie, setSignedCookie } from "hono/cookie";
 import * as client from "openid-client";
 import { z } from "zod";
 import type { Config, OidcSettings } from "../config.ts";
-import { authentication, requireMember, setSessionCookie } from "./auth.ts";
+import { authentication, requireMember, sessionName, setSessionCookie } from "./auth.ts";
 import { validate } from "./body.ts";
 import type { AppEnv } from "./env.ts";
 import { problem } from "./errors.ts";
@@ -275,9 +275,7 @@ oidcAuth.get("/callback", async (c) => {
 
   switch (flow.intent) {
     case "signin": {
-      // Named by the browser, as password sign-ins name theirs (`sessionName` in api/clique/routes.ts).
-      const browser = (c.req.header("user-agent") ?? "").slice(0, 200);
-      const result = await clique.signInWithIdentity(identity, browser);
+      const result = await clique.signInWithIdentity(identity, sessionName(c));
       if (!result.ok) {
         const error = result.reason === "unknown_identity" ? "oidc_unknown" : "account_disabled";
         return c.redirect(`/signin?error=${error}`, 302);

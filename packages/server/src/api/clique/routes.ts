@@ -18,7 +18,13 @@ import {
 import { type Context, Hono } from "hono";
 import { deleteCookie } from "hono/cookie";
 import { z } from "zod";
-import { requireAction, requireMember, SESSION_COOKIE, setSessionCookie } from "../../http/auth.ts";
+import {
+  requireAction,
+  requireMember,
+  SESSION_COOKIE,
+  sessionName,
+  setSessionCookie,
+} from "../../http/auth.ts";
 import { audienceRefSchema, readBody, toRef, validate } from "../../http/body.ts";
 import { clientAddress, throttleKey } from "../../http/client-address.ts";
 import type { AppEnv, AppServices } from "../../http/env.ts";
@@ -58,17 +64,6 @@ function serializeCircle(circle: Circle) {
 /** What sign-in throttling counts this request's client under (X-Forwarded-For only from trusted proxies). */
 function clientIp(c: Context<AppEnv>): string {
   return throttleKey(clientAddress(c, c.get("services").config.trustedProxies));
-}
-
-/** The web UI's session cookie (httpOnly, 30 days): it lives in http/auth.ts, shared with single sign-on. */
-export { setSessionCookie };
-
-/**
- * What a new browser session is named: the browser's User-Agent, which the
- * settings screen shows beside each session (cut to a sane length).
- */
-export function sessionName(c: Context<AppEnv>): string {
-  return (c.req.header("user-agent") ?? "").slice(0, 200);
 }
 
 // --- The Clique itself -------------------------------------------------------

@@ -5,12 +5,11 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { setSessionCookie } from "../../http/auth.ts";
+import { sessionName, setSessionCookie } from "../../http/auth.ts";
 import { readBody, validate } from "../../http/body.ts";
 import type { AppEnv } from "../../http/env.ts";
 import { problem } from "../../http/errors.ts";
 import { renderAccount } from "../mastodon/render.ts";
-import { sessionName } from "./routes.ts";
 
 /** Setup and invite previews, mounted at `/api/v1/clique`. */
 export const welcomeApi = new Hono<AppEnv>();
