@@ -1,7 +1,8 @@
 "use client";
 
-import { useEffect, useRef, useState } from "react";
+import { useRef, useState } from "react";
 import { api, apiPage, errorMessage } from "../lib/client";
+import { useStream } from "../lib/use-stream";
 import { Feedback } from "./feedback";
 import { describe, type NotificationEntry, NotificationItem } from "./notification-item";
 
@@ -12,14 +13,6 @@ interface NotificationListProps {
   initialNext: string | null;
   /** The id of the last notification the member marked read, if any. */
   lastReadId: string | null;
-}
-
-/** Where the streaming API answers (the same origin, ws:// or wss://). */
-function streamingUrl(): string {
-  const url = new URL("/api/v1/streaming", window.location.href);
-  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-  url.searchParams.set("stream", "user:notification");
-  return url.toString();
 }
 
 /** Ids are time-sortable (UUIDv7): a later one sorts after. */
@@ -33,43 +26,16 @@ export function NotificationList({ initial, initialNext, lastReadId }: Notificat
   const [busy, setBusy] = useState<"more" | "read" | "clear" | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  const [live, setLive] = useState<"connecting" | "live" | "offline">("connecting");
   const seen = useRef(new Set(initial.map((n) => n.id)));
 
-  useEffect(() => {
-    let socket: WebSocket | null = null;
-    let closed = false;
-    let retry: ReturnType<typeof setTimeout> | undefined;
-    const connect = () => {
-      socket = new WebSocket(streamingUrl());
-      socket.onopen = () => setLive("live");
-      socket.onmessage = (message) => {
-        let event: { event?: string; payload?: string };
-        try {
-          event = JSON.parse(String(message.data));
-        } catch {
-          return;
-        }
-        if (event.event !== "notification" || !event.payload) return;
-        const n = JSON.parse(event.payload) as NotificationEntry;
-        if (seen.current.has(n.id)) return;
-        seen.current.add(n.id);
-        setItems((list) => [n, ...list]);
-        setNotice(`New: ${describe(n)}`);
-      };
-      socket.onclose = () => {
-        if (closed) return;
-        setLive("offline");
-        retry = setTimeout(connect, 5_000);
-      };
-    };
-    connect();
-    return () => {
-      closed = true;
-      clearTimeout(retry);
-      socket?.close();
-    };
-  }, []);
+  const live = useStream("user:notification", ({ event, payload }) => {
+    if (event !== "notification") return;
+    const n = JSON.parse(payload) as NotificationEntry;
+    if (seen.current.has(n.id)) return;
+    seen.current.add(n.id);
+    setItems((list) => [n, ...list]);
+    setNotice(`New: ${describe(n)}`);
+  });
 
   async function loadMore() {
     if (!next) return;

@@ -1,8 +1,9 @@
 "use client";
 
-import { useEffect, useRef, useState } from "react";
+import { useRef, useState } from "react";
 import { apiPage, errorMessage } from "../lib/client";
 import type { Status } from "../lib/types";
+import { useStream } from "../lib/use-stream";
 import { Feedback } from "./feedback";
 import { StatusCard } from "./status-card";
 
@@ -25,14 +26,6 @@ interface TimelineProps {
   empty: string;
 }
 
-/** Where the streaming API answers (the same origin, ws:// or wss://). */
-function streamingUrl(stream: string): string {
-  const url = new URL("/api/v1/streaming", window.location.href);
-  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-  url.searchParams.set("stream", stream);
-  return url.toString();
-}
-
 /** A list of posts that grows with new ones as they arrive and loads older ones on demand. */
 export function Timeline({
   endpoint,
@@ -49,47 +42,18 @@ export function Timeline({
   const [next, setNext] = useState(initialNext);
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const [live, setLive] = useState<"connecting" | "live" | "offline">("connecting");
   const seen = useRef(new Set(initial.map((s) => s.id)));
 
-  useEffect(() => {
-    if (!stream || !signedIn) return;
-    let socket: WebSocket | null = null;
-    let closed = false;
-    let retry: ReturnType<typeof setTimeout> | undefined;
-    const connect = () => {
-      socket = new WebSocket(streamingUrl(stream));
-      socket.onopen = () => setLive("live");
-      socket.onmessage = (message) => {
-        let event: { event?: string; payload?: string };
-        try {
-          event = JSON.parse(String(message.data));
-        } catch {
-          return;
-        }
-        if (event.event === "update" && event.payload) {
-          const status = JSON.parse(event.payload) as Status;
-          if (seen.current.has(status.id)) return;
-          seen.current.add(status.id);
-          setStatuses((list) => [status, ...list]);
-        } else if (event.event === "delete" && event.payload) {
-          const id = event.payload;
-          setStatuses((list) => list.filter((s) => s.id !== id && s.reblog?.id !== id));
-        }
-      };
-      socket.onclose = () => {
-        if (closed) return;
-        setLive("offline");
-        retry = setTimeout(connect, 5_000);
-      };
-    };
-    connect();
-    return () => {
-      closed = true;
-      clearTimeout(retry);
-      socket?.close();
-    };
-  }, [stream, signedIn]);
+  const live = useStream(stream && signedIn ? stream : null, ({ event, payload }) => {
+    if (event === "update") {
+      const status = JSON.parse(payload) as Status;
+      if (seen.current.has(status.id)) return;
+      seen.current.add(status.id);
+      setStatuses((list) => [status, ...list]);
+    } else if (event === "delete") {
+      setStatuses((list) => list.filter((s) => s.id !== payload && s.reblog?.id !== payload));
+    }
+  });
 
   async function loadMore() {
     if (!next) return;
