@@ -2,6 +2,7 @@
 
 import { useState } from "react";
 import { ApiError, api, errorMessage } from "../lib/client";
+import { AccountNameFields, NewPasswordFields } from "./account-fields";
 
 /**
  * One-step sign-up with an invite: the account is made, then the new member
@@ -57,67 +58,8 @@ export function JoinInviteForm({ code, oidc }: { code: string; oidc: boolean }) 
 
   return (
     <form onSubmit={submit} className="stack" aria-describedby={error ? "join-error" : undefined}>
-      <div className="field">
-        <label htmlFor="join-username">Username</label>
-        <p id="join-username-hint" className="hint join-hint">
-          Letters, digits and _; people see it as @name.
-        </p>
-        <input
-          id="join-username"
-          aria-describedby="join-username-hint"
-          name="username"
-          type="text"
-          autoComplete="username"
-          autoCapitalize="none"
-          spellCheck={false}
-          maxLength={30}
-          required
-        />
-      </div>
-      <div className="field">
-        <label htmlFor="join-display-name">Display name</label>
-        <p id="join-display-name-hint" className="hint join-hint">
-          Optional: the name people see.
-        </p>
-        <input
-          id="join-display-name"
-          aria-describedby="join-display-name-hint"
-          name="display_name"
-          type="text"
-          autoComplete="name"
-          maxLength={30}
-        />
-      </div>
-      {oidc ? null : (
-        <>
-          <div className="field">
-            <label htmlFor="join-password">Password</label>
-            <p id="join-password-hint" className="hint join-hint">
-              At least 10 characters.
-            </p>
-            <input
-              id="join-password"
-              aria-describedby="join-password-hint"
-              name="password"
-              type="password"
-              autoComplete="new-password"
-              minLength={10}
-              required
-            />
-          </div>
-          <div className="field">
-            <label htmlFor="join-password-confirm">Password again</label>
-            <input
-              id="join-password-confirm"
-              name="password_confirm"
-              type="password"
-              autoComplete="new-password"
-              minLength={10}
-              required
-            />
-          </div>
-        </>
-      )}
+      <AccountNameFields prefix="join" />
+      {oidc ? null : <NewPasswordFields id="join-password" name="password" label="Password" />}
       {error ? (
         <p id="join-error" className="error" role="alert">
           {error}

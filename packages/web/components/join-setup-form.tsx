@@ -2,6 +2,7 @@
 
 import { useState } from "react";
 import { ApiError, api, errorMessage } from "../lib/client";
+import { AccountNameFields, NewPasswordFields } from "./account-fields";
 
 /** The first-run form: the Clique's name and its owner's account; the server signs the owner in. */
 export function JoinSetupForm({ token }: { token: string }) {
@@ -93,63 +94,8 @@ export function JoinSetupForm({ token }: { token: string }) {
       </fieldset>
       <fieldset className="stack join-fieldset">
         <legend>Your account (the owner)</legend>
-        <div className="field">
-          <label htmlFor="setup-username">Username</label>
-          <p id="setup-username-hint" className="hint join-hint">
-            Letters, digits and _; people see it as @name.
-          </p>
-          <input
-            id="setup-username"
-            aria-describedby="setup-username-hint"
-            name="username"
-            type="text"
-            autoComplete="username"
-            autoCapitalize="none"
-            spellCheck={false}
-            maxLength={30}
-            required
-          />
-        </div>
-        <div className="field">
-          <label htmlFor="setup-display-name">Display name</label>
-          <p id="setup-display-name-hint" className="hint join-hint">
-            Optional: the name people see.
-          </p>
-          <input
-            id="setup-display-name"
-            aria-describedby="setup-display-name-hint"
-            name="display_name"
-            type="text"
-            autoComplete="name"
-            maxLength={30}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor="setup-password">Password</label>
-          <p id="setup-password-hint" className="hint join-hint">
-            At least 10 characters.
-          </p>
-          <input
-            id="setup-password"
-            aria-describedby="setup-password-hint"
-            name="password"
-            type="password"
-            autoComplete="new-password"
-            minLength={10}
-            required
-          />
-        </div>
-        <div className="field">
-          <label htmlFor="setup-password-confirm">Password again</label>
-          <input
-            id="setup-password-confirm"
-            name="password_confirm"
-            type="password"
-            autoComplete="new-password"
-            minLength={10}
-            required
-          />
-        </div>
+        <AccountNameFields prefix="setup" />
+        <NewPasswordFields id="setup-password" name="password" label="Password" />
       </fieldset>
       {error ? (
         <p id="setup-error" className="error" role="alert">

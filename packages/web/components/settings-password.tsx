@@ -2,6 +2,7 @@
 
 import { useState } from "react";
 import { api, errorMessage } from "../lib/client";
+import { NewPasswordFields } from "./account-fields";
 
 /** Change one's password; other sessions are signed out unless the member keeps them. */
 export function SettingsPassword() {
@@ -59,32 +60,7 @@ export function SettingsPassword() {
           required
         />
       </div>
-      <div className="field">
-        <label htmlFor="new-password">New password</label>
-        <p id="new-password-hint" className="hint join-hint">
-          At least 10 characters.
-        </p>
-        <input
-          id="new-password"
-          aria-describedby="new-password-hint"
-          name="new_password"
-          type="password"
-          autoComplete="new-password"
-          minLength={10}
-          required
-        />
-      </div>
-      <div className="field">
-        <label htmlFor="new-password-confirm">New password again</label>
-        <input
-          id="new-password-confirm"
-          name="new_password_confirm"
-          type="password"
-          autoComplete="new-password"
-          minLength={10}
-          required
-        />
-      </div>
+      <NewPasswordFields id="new-password" name="new_password" label="New password" />
       <div className="settings-check">
         <input id="keep-other-sessions" name="keep_other_sessions" type="checkbox" />
         <label htmlFor="keep-other-sessions">Keep my other devices signed in</label>
