@@ -384,3 +384,33 @@ describe("the profile's “View as…” preview", { skip: skip ?? false }, () =
     assert.doesNotMatch(member.fields, /070/);
   });
 });
+
+describe("sessions in Settings", { skip: skip ?? false }, () => {
+  test("dave, signed in on two browsers, ends the other one: it is signed out", async () => {
+    const laptop = await (await visitor()).newPage();
+    const phone = await (await visitor()).newPage();
+    await signInWithPassword(laptop, "dave");
+    await signInWithPassword(phone, "dave");
+    assert.equal(await whoAmI(phone), "dave");
+
+    await laptop.goto(`${site.origin}/settings#sessions`);
+    const section = laptop.getByRole("region", { name: "Sessions" });
+    await section.getByText("This browser").waitFor();
+    // Every other session of dave's goes, the phone's among them.
+    const ends = section.getByRole("button", { name: /^End the session on / });
+    for (let left = await ends.count(); left > 0; left--) {
+      await ends.first().click();
+      await section.getByText(/is ended: it is signed out\.$/).waitFor();
+      await laptop.waitForFunction(
+        (n) =>
+          document.querySelectorAll('#sessions button[aria-label^="End the session"]').length === n,
+        left - 1,
+      );
+    }
+    await section.getByText("This browser").waitFor();
+
+    await phone.reload();
+    assert.equal(await whoAmI(phone), 401, "the phone's session is ended");
+    assert.equal(await whoAmI(laptop), "dave", "the laptop stays signed in");
+  });
+});

@@ -1,32 +1,21 @@
 "use client";
 
-import { useState } from "react";
-import { api, errorMessage } from "../lib/client";
 import { timeAgo } from "../lib/format";
+import { useRevocableList } from "../lib/use-revocable-list";
 import { Feedback } from "./feedback";
 import type { AuthorizedApp } from "./settings-types";
 
 /** Apps the member let use their account, each of which can lose that access. */
 export function SettingsApps({ initial }: { initial: AuthorizedApp[] }) {
-  const [apps, setApps] = useState(initial);
-  const [busy, setBusy] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [message, setMessage] = useState<string | null>(null);
+  const { items: apps, busy, error, message, remove } = useRevocableList(initial);
 
   async function revoke(app: AuthorizedApp) {
     if (!window.confirm(`Stop ${app.name} from using your account?`)) return;
-    setBusy(app.id);
-    setError(null);
-    setMessage(null);
-    try {
-      await api(`/api/v1/clique/apps/${encodeURIComponent(app.id)}`, { method: "DELETE" });
-      setApps((list) => list.filter((a) => a.id !== app.id));
-      setMessage(`${app.name} can no longer use your account.`);
-    } catch (e) {
-      setError(errorMessage(e));
-    } finally {
-      setBusy(null);
-    }
+    await remove(
+      app,
+      `/api/v1/clique/apps/${encodeURIComponent(app.id)}`,
+      `${app.name} can no longer use your account.`,
+    );
   }
 
   return (

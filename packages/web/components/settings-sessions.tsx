@@ -1,32 +1,20 @@
 "use client";
 
-import { useState } from "react";
-import { api, errorMessage } from "../lib/client";
 import { timeAgo } from "../lib/format";
+import { useRevocableList } from "../lib/use-revocable-list";
 import { Feedback } from "./feedback";
 import type { SessionInfo } from "./settings-types";
 
 /** Where the member is signed in; any other session can be ended from here. */
 export function SettingsSessions({ initial }: { initial: SessionInfo[] }) {
-  const [sessions, setSessions] = useState(initial);
-  const [busy, setBusy] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [message, setMessage] = useState<string | null>(null);
+  const { items: sessions, busy, error, message, remove } = useRevocableList(initial);
 
-  async function end(session: SessionInfo) {
-    setBusy(session.id);
-    setError(null);
-    setMessage(null);
-    try {
-      await api(`/api/v1/clique/sessions/${encodeURIComponent(session.id)}`, { method: "DELETE" });
-      setSessions((list) => list.filter((s) => s.id !== session.id));
-      setMessage(`The session on ${deviceName(session.user_agent)} is ended: it is signed out.`);
-    } catch (e) {
-      setError(errorMessage(e));
-    } finally {
-      setBusy(null);
-    }
-  }
+  const end = (session: SessionInfo) =>
+    remove(
+      session,
+      `/api/v1/clique/sessions/${encodeURIComponent(session.id)}`,
+      `The session on ${deviceName(session.user_agent)} is ended: it is signed out.`,
+    );
 
   return (
     <div className="stack">

@@ -1,8 +1,7 @@
 "use client";
 
-import { useState } from "react";
-import { api, errorMessage } from "../lib/client";
 import { timeAgo } from "../lib/format";
+import { useRevocableList } from "../lib/use-revocable-list";
 import { Feedback } from "./feedback";
 import type { LinkedIdentity } from "./settings-types";
 
@@ -14,27 +13,14 @@ export function SettingsSso({
   provider: string;
   initial: LinkedIdentity[];
 }) {
-  const [identities, setIdentities] = useState(initial);
-  const [busy, setBusy] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [message, setMessage] = useState<string | null>(null);
+  const { items: identities, busy, error, message, remove } = useRevocableList(initial);
 
-  async function unlink(identity: LinkedIdentity) {
-    setBusy(identity.id);
-    setError(null);
-    setMessage(null);
-    try {
-      await api(`/api/v1/clique/oidc/identities/${encodeURIComponent(identity.id)}`, {
-        method: "DELETE",
-      });
-      setIdentities((list) => list.filter((i) => i.id !== identity.id));
-      setMessage("Unlinked. That account can no longer sign you in here.");
-    } catch (e) {
-      setError(errorMessage(e));
-    } finally {
-      setBusy(null);
-    }
-  }
+  const unlink = (identity: LinkedIdentity) =>
+    remove(
+      identity,
+      `/api/v1/clique/oidc/identities/${encodeURIComponent(identity.id)}`,
+      "Unlinked. That account can no longer sign you in here.",
+    );
 
   return (
     <div className="stack">
