@@ -369,6 +369,24 @@ describe("the web interface, from first run to moderation", { skip: skip ?? fals
     }
   });
 
+  test("pages carry a Content-Security-Policy whose fresh nonce is on every script", async () => {
+    const nonces = new Set<string>();
+    for (const where of ["/signin", "/@dana", "/"]) {
+      const response = await fetch(`${origin}${where}`);
+      assert.equal(response.status, 200, where);
+      const policy = response.headers.get("content-security-policy") ?? "";
+      const nonce = /'nonce-([A-Za-z0-9+/=]+)'/.exec(policy)?.[1];
+      assert.ok(nonce, `${where}: a nonce in ${policy}`);
+      assert.match(policy, /frame-ancestors 'none'/);
+      assert.doesNotMatch(policy, /script-src[^;]*'unsafe-inline'/);
+      nonces.add(nonce);
+      const scripts = (await response.text()).match(/<script\b[^>]*>/g) ?? [];
+      assert.ok(scripts.length > 0, `${where} has scripts`);
+      for (const tag of scripts) assert.ok(tag.includes(`nonce="${nonce}"`), `${where}: ${tag}`);
+    }
+    assert.equal(nonces.size, 3, "a new nonce for each page");
+  });
+
   test("first-load JavaScript of the main pages (printed, not asserted)", async () => {
     const rows: string[] = [];
     for (const [who, where] of [
