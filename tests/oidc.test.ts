@@ -201,6 +201,16 @@ test("an invitee joins with an identity, then signs in with it", async () => {
     list.map((i) => [i.issuer, i.email]),
     [[issuer, "olga-at-idp@idp.test"]],
   );
+  // Her identity is her only way in (she has no password she knows): it stays linked.
+  const own = (identities.json as unknown as { id: string }[])[0]!.id;
+  const unlinking = await joining.api("DELETE", `/api/v1/clique/oidc/identities/${own}`);
+  assert.equal(unlinking.status, 403, unlinking.text);
+  assert.equal(unlinking.json.code, "last_identity");
+  assert.equal(
+    ((await joining.api("GET", "/api/v1/clique/oidc/identities")).json as unknown as unknown[])
+      .length,
+    1,
+  );
 
   // The held identity was used up: joining again with it is refused.
   const again = await joining.api("POST", "/api/v1/clique/invites/redeem", {
@@ -261,8 +271,16 @@ test("a password member links an identity, then signs in with it", async () => {
   const taken = await browser.journey("/auth/oidc/start?intent=link");
   assert.equal(taken.location, "/settings?error=oidc_taken");
 
+  // His last identity goes only with his password: nobody unlinks their way out of their account.
+  const path = `/api/v1/clique/oidc/identities/${list[0]!.id}`;
+  const bare = await browser.api("DELETE", path);
+  assert.equal(bare.status, 403, bare.text);
+  assert.equal(bare.json.code, "last_identity");
+  const wrong = await browser.api("DELETE", path, { password: "not-bobs-password" });
+  assert.equal(wrong.status, 403, wrong.text);
+  assert.equal(wrong.json.code, "last_identity");
   // Unlinked, the identity signs nobody in.
-  const gone = await browser.api("DELETE", `/api/v1/clique/oidc/identities/${list[0]!.id}`);
+  const gone = await browser.api("DELETE", path, { password: password("bob", "oidc") });
   assert.equal(gone.status, 200, gone.text);
   const twice = await browser.api("DELETE", `/api/v1/clique/oidc/identities/${list[0]!.id}`);
   assert.equal(twice.status, 404, twice.text);

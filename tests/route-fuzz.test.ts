@@ -572,7 +572,10 @@ const ROUTE_TABLE: Record<string, (f: Fixtures) => RouteCase> = {
   // Single sign-on: not configured here, so /auth/oidc/* answer a 404 of their own.
   "GET /api/v1/clique/oidc": () => ({}),
   "GET /api/v1/clique/oidc/identities": () => ({}),
-  "DELETE /api/v1/clique/oidc/identities/:id": () => ({ params: { id: "status" } }),
+  "DELETE /api/v1/clique/oidc/identities/:id": () => ({
+    params: { id: "status" },
+    body: { password: "not-the-password" },
+  }),
   "GET /auth/oidc/start": (f) => ({
     query: { intent: "signup", invite: f.inviteCode, return_to: "/home" },
   }),

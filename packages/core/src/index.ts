@@ -115,7 +115,7 @@ export {
   notifyReportFiled,
   recordNotification,
 } from "./usecases/notifications.ts";
-export type { OidcSignInProblem } from "./usecases/oidc-identities.ts";
+export type { OidcSignInProblem, UnlinkIdentityProblem } from "./usecases/oidc-identities.ts";
 export { MAX_PINS, type PinProblem } from "./usecases/pin-post.ts";
 export type { PostExtras, ViewableMedia } from "./usecases/post-extras.ts";
 export type { InvitePreview } from "./usecases/preview-invite.ts";

@@ -1,5 +1,6 @@
 "use client";
 
+import { useState } from "react";
 import { timeAgo } from "../lib/format";
 import { useRevocableList } from "../lib/use-revocable-list";
 import { Feedback } from "./feedback";
@@ -14,12 +15,16 @@ export function SettingsSso({
   initial: LinkedIdentity[];
 }) {
   const { items: identities, busy, error, message, remove } = useRevocableList(initial);
+  // The last linked account goes only with the member's password (the server asks for it).
+  const [password, setPassword] = useState("");
+  const last = identities.length === 1;
 
   const unlink = (identity: LinkedIdentity) =>
     remove(
       identity,
       `/api/v1/clique/oidc/identities/${encodeURIComponent(identity.id)}`,
       "Unlinked. That account can no longer sign you in here.",
+      last ? { password } : undefined,
     );
 
   return (
@@ -51,6 +56,25 @@ export function SettingsSso({
           })}
         </ul>
       )}
+      {last ? (
+        <div className="field">
+          <label htmlFor="sso-unlink-password">
+            Your password, to unlink your last linked account
+          </label>
+          <p id="sso-unlink-password-hint" className="hint">
+            Without a linked account you sign in with your password only. If you joined with{" "}
+            {provider}, link another account first, or ask the owner to set you a password.
+          </p>
+          <input
+            id="sso-unlink-password"
+            aria-describedby="sso-unlink-password-hint"
+            type="password"
+            autoComplete="current-password"
+            value={password}
+            onChange={(event) => setPassword(event.target.value)}
+          />
+        </div>
+      ) : null}
       <Feedback error={error} message={message} />
       <p>
         <a className="button secondary" href="/auth/oidc/start?intent=link">

@@ -14,13 +14,13 @@ export function useRevocableList<T extends { id: string }>(initial: T[]) {
   const [error, setError] = useState<string | null>(null);
   const [message, setMessage] = useState<string | null>(null);
 
-  /** Sends DELETE to `path`; on success drops `item` from the list and says `done`. */
-  async function remove(item: T, path: string, done: string): Promise<void> {
+  /** Sends DELETE to `path` (with `json` as its body, if given); on success drops `item` from the list and says `done`. */
+  async function remove(item: T, path: string, done: string, json?: unknown): Promise<void> {
     setBusy(item.id);
     setError(null);
     setMessage(null);
     try {
-      await api(path, { method: "DELETE" });
+      await api(path, json === undefined ? { method: "DELETE" } : { method: "DELETE", json });
       setItems((list) => list.filter((other) => other.id !== item.id));
       setMessage(done);
     } catch (e) {

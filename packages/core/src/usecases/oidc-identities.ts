@@ -3,13 +3,14 @@
  * linked identities. The server proves the identity (it talks to the
  * provider); these use cases only decide what a proven identity may do.
  */
-import { randomSecret } from "../auth/secrets.ts";
+import { randomSecret, verifyPassword } from "../auth/secrets.ts";
+import { countAttempt, forgetFailures, usernameKey } from "../auth/sign-in-throttle.ts";
 import type { Deps } from "../deps.ts";
 import type { OidcIdentity, VerifiedIdentity } from "../domain/oidc.ts";
 import type { Member } from "../domain/types.ts";
 import { fail, ok, type Result } from "../errors.ts";
 import { isId, newId } from "../ids.ts";
-import { issueToken } from "./sign-in.ts";
+import { issueToken, throttled } from "./sign-in.ts";
 
 /** Why `signInWithIdentity` refused. */
 export type OidcSignInProblem = "unknown_identity" | "account_disabled";
@@ -66,13 +67,39 @@ export function listIdentities(deps: Deps, member: Member): Promise<OidcIdentity
   return deps.stores.oidcIdentities.listFor(member.id);
 }
 
-/** A member unlinks one of their identities; `not_found` if they hold none with this id. */
+/** Why `unlinkIdentity` refused. */
+export type UnlinkIdentityProblem = "not_found" | "last_identity" | "too_many_attempts";
+
+/**
+ * A member unlinks one of their identities; `not_found` if they hold none with
+ * this id. The last one goes only with the member's password, so nobody
+ * unlinks their way out of their own account: a member who joined with an
+ * identity has no password they know, and must link another identity first
+ * (or have the owner set a password). A wrong password counts as a failed
+ * sign-in, under the same throttle.
+ */
 export async function unlinkIdentity(
   deps: Deps,
   member: Member,
   id: string,
-): Promise<Result<void, "not_found">> {
+  proof: { password?: string | undefined; ip: string } = { ip: "" },
+): Promise<Result<void, UnlinkIdentityProblem>> {
   if (!isId(id)) return fail("not_found");
+  const held = await deps.stores.oidcIdentities.listFor(member.id);
+  if (!held.some((identity) => identity.id === id)) return fail("not_found");
+  if (held.length === 1) {
+    const refused = () =>
+      fail(
+        "last_identity" as const,
+        "This is your last linked account: give your password to unlink it, or link another one first.",
+      );
+    if (proof.password === undefined || proof.password === "") return refused();
+    const key = usernameKey(member.username);
+    if (!(await countAttempt(deps, key, proof.ip))) return throttled();
+    const hash = await deps.stores.members.getPasswordHash(member.id);
+    if (!hash || !(await verifyPassword(hash, proof.password))) return refused();
+    await forgetFailures(deps, key, proof.ip);
+  }
   if (!(await deps.stores.oidcIdentities.delete(member.id, id))) return fail("not_found");
   return ok(undefined);
 }

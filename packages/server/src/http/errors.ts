@@ -37,6 +37,8 @@ const REASON_CODES: Record<string, CliqueErrorCode> = {
   username_taken: "conflict",
   // Single sign-on: the identity is another member's.
   identity_taken: "conflict",
+  // Unlinking the last identity needs the member's password.
+  last_identity: "forbidden",
   already_initialized: "conflict",
   invalid_setup_token: "forbidden",
   too_many_processing: "too_many_requests",

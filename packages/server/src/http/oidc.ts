@@ -19,7 +19,8 @@ import * as client from "openid-client";
 import { z } from "zod";
 import type { Config, OidcSettings } from "../config.ts";
 import { authentication, requireMember, sessionName, setSessionCookie } from "./auth.ts";
-import { validate } from "./body.ts";
+import { readBody, validate } from "./body.ts";
+import { clientAddress, throttleKey } from "./client-address.ts";
 import type { AppEnv } from "./env.ts";
 import { problem } from "./errors.ts";
 
@@ -368,8 +369,16 @@ oidcApi.get("/identities", async (c) => {
 
 oidcApi.delete("/identities/:id", async (c) => {
   const member = requireMember(c);
-  const { clique } = c.get("services");
-  const result = await clique.unlinkIdentity(member, c.req.param("id"));
+  const { clique, config } = c.get("services");
+  // The last identity goes only with the member's password (see core's unlinkIdentity).
+  const input = validate(
+    z.object({ password: z.string().max(256).optional() }).strict(),
+    await readBody(c),
+  );
+  const result = await clique.unlinkIdentity(member, c.req.param("id"), {
+    password: input.password,
+    ip: throttleKey(clientAddress(c, config.trustedProxies)),
+  });
   if (!result.ok) throw problem(result.reason, result.detail);
   return c.json({ ok: true });
 });
