@@ -2,6 +2,8 @@
  * @clique/core — the reusable core of Clique: domain types, store
  * interfaces, the visibility rules and the use cases. The Kysely/PostgreSQL
  * stores are exported separately from `@clique/core/kysely`.
+ *
+ * @module @clique/core
  */
 
 export { checkPassword } from "./auth/secrets.ts";

@@ -11,6 +11,8 @@
  *   inboxListeners: moderation.inboxListeners });
  * moderation.attach(clique);
  * ```
+ *
+ * @module @clique/moderation
  */
 import {
   type Action,

@@ -1,6 +1,9 @@
 /**
  * The Kysely/PostgreSQL implementation of core's store interfaces, and the
- * schema migrations. Only the server's composition root should import this.
+ * schema migrations. Only a composition root (the server's, or a host
+ * application's) should import this.
+ *
+ * @module @clique/core/kysely
  */
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
