@@ -53,6 +53,8 @@ import {
 import { createInvite } from "./usecases/create-invite.ts";
 import { createPost } from "./usecases/create-post.ts";
 import { deletePost } from "./usecases/delete-post.ts";
+// End-to-end encrypted chats: the delivery service and key directory (issue 15).
+import * as e2ee from "./usecases/e2ee-delivery.ts";
 import { editPost } from "./usecases/edit-post.ts";
 import {
   authorizeFollowRequest,
@@ -176,6 +178,8 @@ export function createClique(options: CreateCliqueOptions) {
   const federation = options.federation
     ? buildFederation(deps, options.federation, options.inboxListeners ?? [])
     : null;
+  // End-to-end encrypted chats: a removed or suspended member's devices leave every group.
+  deps.subscribers = [...deps.subscribers, e2ee.e2eeMembershipSubscriber(deps)];
   if (federation) {
     deps.publisher = createPublisher(deps, federation.context, federation.person);
     deps.resolver = createResolver(deps, federation.context);
@@ -427,6 +431,20 @@ export function createClique(options: CreateCliqueOptions) {
     /** The key of one processed file of an upload: the same each time, unguessable. */
     mediaFileKey: bind(deps, mediaFileKey),
     sweepUnattachedMedia: bind(deps, sweepUnattachedMedia),
+    /** End-to-end encrypted chats: devices, KeyPackages, key directory, sequencing (issue 15). */
+    e2ee: {
+      registerDevice: bind(deps, e2ee.registerDevice),
+      listOwnDevices: bind(deps, e2ee.listOwnDevices),
+      removeDevice: bind(deps, e2ee.removeDevice),
+      uploadKeyPackages: bind(deps, e2ee.uploadKeyPackages),
+      claimKeyPackages: bind(deps, e2ee.claimKeyPackages),
+      readDirectory: bind(deps, e2ee.readDirectory),
+      createGroup: bind(deps, e2ee.createGroup),
+      submitCommit: bind(deps, e2ee.submitCommit),
+      sendGroupMessage: bind(deps, e2ee.sendGroupMessage),
+      fetchDeviceMessages: bind(deps, e2ee.fetchDeviceMessages),
+      findDevice: bind(deps, e2ee.findDevice),
+    },
     /** Processing of an upload finished (the server's media worker reports it). */
     markMediaReady: (id: string, result: ProcessedMedia) => stores.media.markReady(id, result),
     markMediaFailed: (id: string, error: string) => stores.media.markFailed(id, error),

@@ -9,6 +9,8 @@
 export { checkPassword } from "./auth/secrets.ts";
 export { type Clique, type CreateCliqueOptions, createClique } from "./clique.ts";
 export type { CliqueConfig, Deps } from "./deps.ts";
+// End-to-end encrypted chats (issue 15).
+export * from "./domain/e2ee.ts";
 // OAuth apps, codes and scopes (issue 11).
 export { type InviteStatus, inviteStatus } from "./domain/invite-status.ts";
 export * from "./domain/oauth.ts";
@@ -62,6 +64,7 @@ export {
   SERVER_ACTOR,
 } from "./permissions/permissions.ts";
 export type { ActingAs } from "./permissions/permit.ts";
+export type * from "./stores/e2ee.store.ts";
 export type * from "./stores/stores.ts";
 export { htmlToPlainText, sanitizePostHtml } from "./text/render.ts";
 export {
@@ -97,6 +100,13 @@ export {
   MAX_POST_LENGTH,
   MAX_SPOILER_LENGTH,
 } from "./usecases/create-post.ts";
+// End-to-end encrypted chats (issue 15).
+export type {
+  ClaimedKeyPackage,
+  CommitSubmission,
+  E2eeCaller,
+  GroupProblem,
+} from "./usecases/e2ee-delivery.ts";
 export type { HidePostProblem } from "./usecases/hide-post.ts";
 export type { InitCliqueProblem } from "./usecases/init-clique.ts";
 export type { LeaveCliqueProblem } from "./usecases/leave-clique.ts";

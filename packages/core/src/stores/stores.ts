@@ -44,6 +44,8 @@ import type {
 } from "../domain/types.ts";
 import type { FederationEvent } from "../federation/events.ts";
 import type { VisibilityFacts, VisibilityFilter } from "../visibility/visibility.ts";
+// End-to-end encrypted chats (issue 15).
+import type { E2eeStore } from "./e2ee.store.ts";
 
 /** The Clique's single settings row. */
 export interface SettingsStore {
@@ -808,6 +810,8 @@ export interface Stores {
   markers: MarkerStore;
   announcements: AnnouncementStore;
   conversations: ConversationStore;
+  /** End-to-end encrypted chats: devices, KeyPackages, the key directory, ciphertexts (issue 15). */
+  e2ee: E2eeStore;
   /** The relationships the visibility rules ask about. */
   facts: VisibilityFacts;
   /** Runs `fn` in one database transaction; everything it writes lands or nothing does. */

@@ -9,6 +9,8 @@ import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import type { Stores } from "../../stores/stores.ts";
 import { KyselyCircleStore } from "./circle.store.kysely.ts";
+// End-to-end encrypted chats (issue 15).
+import { KyselyE2eeStore } from "./e2ee.store.kysely.ts";
 import { KyselyFollowStore } from "./follow.store.kysely.ts";
 import {
   KyselyBlockStore,
@@ -88,6 +90,8 @@ export function createKyselyStores(db: Kysely<Database>): Stores {
     announcements: new KyselyAnnouncementStore(db),
     conversations: new KyselyConversationStore(db),
     facts: new KyselyVisibilityFacts(db),
+    // End-to-end encrypted chats (issue 15).
+    e2ee: new KyselyE2eeStore(db),
     transaction: (fn) =>
       db.isTransaction
         ? fn(createKyselyStores(db))

@@ -4,6 +4,8 @@
  */
 import type { ColumnType, Generated } from "kysely";
 import type { Audience, InteractionPolicy, MediaFile, ProfileField } from "../../domain/types.ts";
+// End-to-end encrypted chats (issue 15).
+import type { E2eeTables } from "./e2ee.schema.ts";
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type Json<T> = ColumnType<T, string, string>;
@@ -397,7 +399,7 @@ export interface OidcIdentitiesTable {
   created_at: Timestamp;
 }
 
-export interface Database {
+export interface Database extends E2eeTables {
   clique_settings: CliqueSettingsTable;
   actors: ActorsTable;
   members: MembersTable;
