@@ -325,6 +325,9 @@ interface RouteCase {
 const page = { max_id: "", since_id: "", min_id: "", limit: "20" };
 const AUDIENCE_REF = { audience: "circle", circle_id: "" };
 
+/** A well-formed id of no device and no group (e2ee routes, issue 15). */
+const E2EE_NO_ID = "0190a5d2-7c3e-7000-8000-000000000e2e";
+
 /** Routes that are HTML pages for browsers (their errors are pages too): routes.ts says which. */
 const HTML_PAGES = new Set(
   ROUTES.filter((r) => r.web || r.html).map((r) => `${r.method} ${r.path}`),
@@ -569,6 +572,35 @@ const ROUTE_TABLE: Record<string, (f: Fixtures) => RouteCase> = {
   "GET /.well-known/oauth-authorization-server": () => ({}),
   "GET /api/v1/clique/apps": () => ({}),
   "DELETE /api/v1/clique/apps/:id": () => ({ params: { id: "status" } }),
+  // End-to-end encrypted chats (issue 15): ids of no device or group, bodies of the right shape.
+  "POST /api/v1/e2ee/devices": () => ({
+    body: { name: "fuzz phone", signature_key: "A".repeat(43) + "=" },
+    extraFields: ["ciphersuite"],
+  }),
+  "GET /api/v1/e2ee/devices": () => ({}),
+  "DELETE /api/v1/e2ee/devices/:id": () => ({ params: { id: "status" } }),
+  "POST /api/v1/e2ee/devices/:id/key_packages": () => ({
+    params: { id: "status" },
+    body: { key_packages: ["AAEC"] },
+    extraFields: ["last_resort"],
+  }),
+  "POST /api/v1/e2ee/key_packages/claim": (f) => ({
+    body: { device_id: E2EE_NO_ID, member_ids: [f.bob] },
+  }),
+  "GET /api/v1/e2ee/directory": () => ({ query: { from: "1", limit: "20" } }),
+  "POST /api/v1/e2ee/groups": () => ({ body: { device_id: E2EE_NO_ID } }),
+  "POST /api/v1/e2ee/groups/:id/commits": () => ({
+    params: { id: "status" },
+    body: { device_id: E2EE_NO_ID, epoch: 0, commit: "AAEC" },
+    extraFields: ["welcome", "add_device_ids", "remove_device_ids"],
+  }),
+  "POST /api/v1/e2ee/groups/:id/messages": () => ({
+    params: { id: "status" },
+    body: { device_id: E2EE_NO_ID, epoch: 0, message: "AAEC" },
+  }),
+  "GET /api/v1/e2ee/messages": () => ({
+    query: { device_id: E2EE_NO_ID, after: "0", limit: "20" },
+  }),
   // Single sign-on: not configured here, so /auth/oidc/* answer a 404 of their own.
   "GET /api/v1/clique/oidc": () => ({}),
   "GET /api/v1/clique/oidc/identities": () => ({}),

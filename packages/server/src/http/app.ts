@@ -13,6 +13,8 @@ import { domainsApi, remoteAccountsApi } from "../api/clique/remote-moderation.t
 import { cliqueReportsApi } from "../api/clique/reports.ts";
 import { cliqueApi } from "../api/clique/routes.ts";
 import { welcomeApi } from "../api/clique/welcome.ts";
+// End-to-end encrypted chats: the delivery service and key directory (issue 15).
+import { e2eeApi } from "../api/e2ee/routes.ts";
 import { accountsApi, isProfileUpload, profileApi } from "../api/mastodon/accounts.ts";
 import { adminAccountsApi } from "../api/mastodon/admin-accounts.ts";
 import { adminDomainBlocksApi } from "../api/mastodon/admin-domain-blocks.ts";
@@ -167,6 +169,7 @@ export function createApp(services: AppServices): Hono<AppEnv> {
   // First-run setup and invite previews (the web UI's public pages).
   app.route("/api/v1/clique", welcomeApi);
   app.route("/api/v1/admin/accounts", adminAccountsApi);
+  app.route("/api/v1/e2ee", e2eeApi);
   app.route("/api/v1/notifications", notificationsApi);
   app.route("/api/v1/streaming", streamingApi);
   app.route("/api/v1/admin/domain_blocks", adminDomainBlocksApi);

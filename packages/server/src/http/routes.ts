@@ -265,6 +265,18 @@ export const API_ROUTES: readonly RouteSpec[] = [
   { method: "GET", path: "/.well-known/oauth-authorization-server" },
   { method: "GET", path: "/api/v1/clique/apps" },
   { method: "DELETE", path: "/api/v1/clique/apps/:id" },
+  // End-to-end encrypted chats (issue 15): devices, KeyPackages, the key directory, Commits
+  // and messages of groups, a device's mailbox. Bodies are ciphertexts the server cannot read.
+  { method: "POST", path: "/api/v1/e2ee/devices" },
+  { method: "GET", path: "/api/v1/e2ee/devices" },
+  { method: "DELETE", path: "/api/v1/e2ee/devices/:id" },
+  { method: "POST", path: "/api/v1/e2ee/devices/:id/key_packages" },
+  { method: "POST", path: "/api/v1/e2ee/key_packages/claim" },
+  { method: "GET", path: "/api/v1/e2ee/directory" },
+  { method: "POST", path: "/api/v1/e2ee/groups" },
+  { method: "POST", path: "/api/v1/e2ee/groups/:id/commits" },
+  { method: "POST", path: "/api/v1/e2ee/groups/:id/messages" },
+  { method: "GET", path: "/api/v1/e2ee/messages" },
   // Single sign-on through an OpenID Connect provider.
   { method: "GET", path: "/api/v1/clique/oidc" },
   { method: "GET", path: "/api/v1/clique/oidc/identities" },

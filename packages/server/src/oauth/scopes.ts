@@ -301,6 +301,8 @@ export const ROUTE_SCOPES: readonly ScopeEntry[] = [
     "admin:read:accounts",
     "admin:write:accounts",
   ),
+  // End-to-end encrypted chats (issue 15): Mastodon has no scope for them, so the broad ones.
+  ...both("/api/v1/e2ee/*", "read", "write"),
   // The Clique's announcements: members read them, admins write them.
   ...both("/api/v1/clique/announcements", "read", "admin:write"),
   ...both("/api/v1/clique/announcements/*", "read", "admin:write"),

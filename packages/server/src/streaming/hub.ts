@@ -51,6 +51,8 @@ interface Connection {
   /** What kind of secret: an app's token, or the web interface's session. */
   kind: "api" | "session";
   member: Member;
+  /** The session or token's id: e2ee devices are bound to one (issue 15). */
+  tokenId: string;
   scopes: readonly string[];
   subscriptions: Map<string, Subscription>;
 }
@@ -59,7 +61,9 @@ interface Connection {
 type Change =
   | { kind: "post" | "post.update"; id: string }
   | { kind: "delete"; id: string }
-  | { kind: "notification"; id: string; recipient: string };
+  | { kind: "notification"; id: string; recipient: string }
+  /** End-to-end encrypted chats (issue 15): something waits for a device (never what). */
+  | { kind: "e2ee"; device: string };
 
 /** The running streaming side of a server process. */
 export interface Streaming {
@@ -154,6 +158,7 @@ export async function startStreaming(
         secret,
         kind: bearer ? "api" : "session",
         member: found.member,
+        tokenId: found.token.id,
         scopes: found.token.scopes,
         subscriptions: new Map(),
       };
@@ -324,6 +329,25 @@ export async function startStreaming(
     }
   }
 
+  /**
+   * Something waits for an e2ee device (issue 15): the `user` streams of the
+   * session or token the device is bound to hear `e2ee.delivery` with the
+   * device's id, and fetch what waits through the API. No ciphertext here.
+   */
+  async function onE2ee(change: { device: string }): Promise<void> {
+    const device = await clique.e2ee.findDevice(change.device);
+    if (!device || device.removedAt) return;
+    for (const connection of connections) {
+      if (connection.member.id !== device.memberId || connection.tokenId !== device.tokenId)
+        continue;
+      if (!connection.subscriptions.has("user")) continue;
+      if (!(await stillSignedIn(connection))) continue;
+      const payload = JSON.stringify({ device_id: device.id });
+      for (const s of connection.subscriptions.values())
+        if (s.stream === "user") send(connection, s, "e2ee.delivery", payload);
+    }
+  }
+
   async function dispatch(change: Change): Promise<void> {
     switch (change.kind) {
       case "post":
@@ -333,6 +357,8 @@ export async function startStreaming(
         return onDelete(change);
       case "notification":
         return onNotification(change);
+      case "e2ee":
+        return onE2ee(change);
     }
   }
 
