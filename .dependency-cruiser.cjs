@@ -2,6 +2,7 @@
  * Package boundaries (STYLE.md, "Dependency direction"), checked by `npm run lint`:
  *
  *   web → nothing of ours (HTTP API only) server → core, moderation
+ *   client → nothing of ours (HTTP API only)
  *   moderation → core                    core → nothing of ours
  *   testing → core (it starts the server as a process, never imports it)
  *
@@ -85,6 +86,14 @@ module.exports = {
       severity: "error",
       from: { path: pkg("web") },
       to: { path: [pkg("core", "moderation", "testing", "server"), "^tests/"] },
+    },
+    {
+      name: "client-speaks-http-only",
+      comment:
+        "packages/client (end-to-end encrypted chats, issue 15) imports nothing of ours: it talks to the server over HTTP and checks what it is told, in browsers and in Node.",
+      severity: "error",
+      from: { path: pkg("client") },
+      to: { path: [pkg("core", "moderation", "testing", "server", "web"), "^tests/"] },
     },
     {
       name: "no-circular",

@@ -1,0 +1,224 @@
+/**
+ * The server's e2ee API (`/api/v1/e2ee`), as the client sees it: the
+ * delivery service and the key directory. Everything the server returns is
+ * taken as a claim to check, never as truth (see `directory.ts`).
+ */
+import { fromBase64, toBase64 } from "./bytes.ts";
+
+/** A refusal from the server. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  /** For `epoch_conflict` (409): the group's current epoch. */
+  readonly epoch: number | undefined;
+
+  constructor(status: number, code: string, message: string, epoch?: number) {
+    super(`${status} ${code}: ${message}`);
+    this.name = "ApiError";
+    this.status = status;
+    this.code = code;
+    this.epoch = epoch;
+  }
+}
+
+/** A directory entry as the server sends it. */
+export interface WireDirectoryEntry {
+  seq: number;
+  member_id: string;
+  device_id: string;
+  signature_key: string;
+  action: "add" | "remove";
+  prev_hash: string;
+  hash: string;
+  created_at: string;
+}
+
+/** A message waiting for a device. */
+export interface WireDelivery {
+  cursor: number;
+  group_id: string;
+  kind: "commit" | "welcome" | "application";
+  epoch: number;
+  sender_device_id: string;
+  body: Uint8Array;
+}
+
+/** A KeyPackage claimed for one device of a member. */
+export interface ClaimedKeyPackage {
+  memberId: string;
+  deviceId: string;
+  keyPackage: Uint8Array;
+}
+
+/** Where the server is and who the client is there (a session or token of one member). */
+export interface ServerAccess {
+  origin: string;
+  token: string;
+  fetch?: typeof fetch;
+}
+
+/** Calls to the e2ee API as one member's session or token. */
+export class DeliveryApi {
+  private readonly access: ServerAccess;
+
+  constructor(access: ServerAccess) {
+    this.access = access;
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const doFetch = this.access.fetch ?? fetch;
+    const response = await doFetch(`${this.access.origin}/api/v1/e2ee${path}`, {
+      method,
+      headers: {
+        accept: "application/json",
+        authorization: `Bearer ${this.access.token}`,
+        ...(body !== undefined ? { "content-type": "application/json" } : {}),
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await response.text();
+    let parsed: Record<string, unknown> = {};
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // Not JSON: the status says enough.
+    }
+    if (!response.ok)
+      throw new ApiError(
+        response.status,
+        String(parsed.code ?? "error"),
+        String(parsed.error ?? text.slice(0, 200)),
+        typeof parsed.epoch === "number" ? parsed.epoch : undefined,
+      );
+    return parsed as T;
+  }
+
+  /**
+   * Opens the server's streaming socket (the `user` stream) as this session
+   * or token; the token travels as the subprotocol, not in the URL.
+   */
+  openStream(): WebSocket {
+    const url = `${this.access.origin.replace(/^http/, "ws")}/api/v1/streaming?stream=user`;
+    return new WebSocket(url, [this.access.token]);
+  }
+
+  /** Registers a device with its Ed25519 public key; its id. */
+  async registerDevice(
+    name: string,
+    signatureKey: Uint8Array,
+  ): Promise<{ id: string; memberId: string }> {
+    const r = await this.call<{ id: string; member_id: string }>("POST", "/devices", {
+      name,
+      signature_key: toBase64(signatureKey),
+    });
+    return { id: r.id, memberId: r.member_id };
+  }
+
+  /** Removes one of the member's devices. */
+  async removeDevice(deviceId: string): Promise<void> {
+    await this.call("DELETE", `/devices/${encodeURIComponent(deviceId)}`);
+  }
+
+  /** Uploads KeyPackages (MLS-encoded), and a last-resort one. */
+  async uploadKeyPackages(
+    deviceId: string,
+    keyPackages: readonly Uint8Array[],
+    lastResort?: Uint8Array,
+  ): Promise<number> {
+    const r = await this.call<{ waiting: number }>(
+      "POST",
+      `/devices/${encodeURIComponent(deviceId)}/key_packages`,
+      {
+        key_packages: keyPackages.map(toBase64),
+        ...(lastResort ? { last_resort: toBase64(lastResort) } : {}),
+      },
+    );
+    return r.waiting;
+  }
+
+  /** One KeyPackage for each device of these members (consumed on the server). */
+  async claimKeyPackages(
+    deviceId: string,
+    memberIds: readonly string[],
+  ): Promise<ClaimedKeyPackage[]> {
+    const r = await this.call<{
+      key_packages: { member_id: string; device_id: string; key_package: string }[];
+    }>("POST", "/key_packages/claim", { device_id: deviceId, member_ids: memberIds });
+    return r.key_packages.map((k) => ({
+      memberId: k.member_id,
+      deviceId: k.device_id,
+      keyPackage: fromBase64(k.key_package),
+    }));
+  }
+
+  /** Directory entries from `from` on (all pages). */
+  async directory(from: number): Promise<WireDirectoryEntry[]> {
+    const all: WireDirectoryEntry[] = [];
+    let next = Math.max(1, from);
+    for (;;) {
+      const r = await this.call<{ entries: WireDirectoryEntry[] }>(
+        "GET",
+        `/directory?from=${next}&limit=500`,
+      );
+      all.push(...r.entries);
+      if (r.entries.length < 500) return all;
+      next = r.entries.at(-1)!.seq + 1;
+    }
+  }
+
+  /** Starts a group on the server; its id. */
+  async createGroup(deviceId: string): Promise<string> {
+    return (await this.call<{ id: string }>("POST", "/groups", { device_id: deviceId })).id;
+  }
+
+  /** Submits a Commit ending `epoch`; an `ApiError` with code `epoch_conflict` if another won. */
+  async commit(
+    groupId: string,
+    input: {
+      deviceId: string;
+      epoch: number;
+      commit: Uint8Array;
+      welcome?: Uint8Array;
+      addDeviceIds?: readonly string[];
+      removeDeviceIds?: readonly string[];
+    },
+  ): Promise<number> {
+    const r = await this.call<{ epoch: number }>(
+      "POST",
+      `/groups/${encodeURIComponent(groupId)}/commits`,
+      {
+        device_id: input.deviceId,
+        epoch: input.epoch,
+        commit: toBase64(input.commit),
+        ...(input.welcome ? { welcome: toBase64(input.welcome) } : {}),
+        ...(input.addDeviceIds ? { add_device_ids: input.addDeviceIds } : {}),
+        ...(input.removeDeviceIds ? { remove_device_ids: input.removeDeviceIds } : {}),
+      },
+    );
+    return r.epoch;
+  }
+
+  /** Sends an application message of `epoch`. */
+  async send(groupId: string, deviceId: string, epoch: number, message: Uint8Array): Promise<void> {
+    await this.call("POST", `/groups/${encodeURIComponent(groupId)}/messages`, {
+      device_id: deviceId,
+      epoch,
+      message: toBase64(message),
+    });
+  }
+
+  /** What waits for the device after `after` (which it acknowledges). */
+  async fetchMessages(
+    deviceId: string,
+    after: number,
+  ): Promise<{ messages: WireDelivery[]; cursor: number }> {
+    const r = await this.call<{
+      messages: (Omit<WireDelivery, "body"> & { body: string })[];
+      cursor: number;
+    }>("GET", `/messages?device_id=${encodeURIComponent(deviceId)}&after=${after}`);
+    return {
+      cursor: r.cursor,
+      messages: r.messages.map((m) => ({ ...m, body: fromBase64(m.body) })),
+    };
+  }
+}

@@ -1,0 +1,17 @@
+/**
+ * Clique's end-to-end encrypted chat client (issue 15): MLS (RFC 9420) with
+ * ts-mls, one leaf per device, over the server's delivery service; the key
+ * directory verified instead of trusted. Imports nothing of the server: it
+ * speaks the HTTP API only, in browsers and in Node.
+ */
+export { ApiError, type ClaimedKeyPackage, DeliveryApi, type ServerAccess } from "./api.ts";
+export { fromBase64, toBase64 } from "./bytes.ts";
+export { ChatDevice, type ChatMessage, CIPHERSUITE, type DeviceExport } from "./device.ts";
+export {
+  DirectoryAlarm,
+  type DirectoryDevice,
+  type DirectoryHead,
+  entryHash,
+  GENESIS_HASH,
+  verifyDirectory,
+} from "./directory.ts";
