@@ -8,6 +8,8 @@ const config: NextConfig = {
   // CLIQUE_WEB_DIST lets two builds live side by side (one per developer's test server); the same
   // variable must be set for the build and the server that serves it.
   distDir: process.env.CLIQUE_WEB_DIST ?? ".next",
+  // scripts/build.mjs passes the sources' fingerprint: the same sources give the same build id.
+  generateBuildId: async () => process.env.CLIQUE_BUILD_ID ?? null,
   poweredByHeader: false,
   reactStrictMode: true,
   // Members' profile and post pages live at Mastodon-style addresses. A folder

@@ -84,14 +84,23 @@ async function takeLock() {
   }
 }
 
-function runNextBuild() {
+/**
+ * Runs `next build`. The build id is the sources' fingerprint rather than
+ * Next's random one, so that web processes on several machines that build the
+ * same sources serve the same build (docs/scaling.md).
+ */
+function runNextBuild(fingerprint) {
   const require = createRequire(path.join(WEB_DIR, "package.json"));
   const bin = path.join(path.dirname(require.resolve("next/package.json")), "dist/bin/next");
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, "build"], {
       cwd: WEB_DIR,
       stdio: ["ignore", "inherit", "inherit"],
-      env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
+      env: {
+        ...process.env,
+        NEXT_TELEMETRY_DISABLED: "1",
+        CLIQUE_BUILD_ID: fingerprint.slice(0, 20),
+      },
     });
     child.once("error", reject);
     child.once("exit", (code) =>
@@ -111,7 +120,7 @@ async function main() {
     console.log("Building the web interface (next build); this takes a minute the first time…");
     const started = Date.now();
     await rm(STAMP, { force: true });
-    await runNextBuild();
+    await runNextBuild(wanted);
     await writeFile(STAMP, `${wanted}\n`);
     console.log(`Web interface built in ${Math.round((Date.now() - started) / 1000)} s.`);
   } finally {
