@@ -8,11 +8,16 @@
  *
  * It runs in the benchmark's own process: that process only waits on `wrk`
  * (a child process) while the baseline is measured.
+ *
+ * Its inboxes (the shared one and the actor's) take signed activities, as
+ * Fedify verifies them (the signer's key fetched, then cached in the KV
+ * store), and count the `Create`s that verified: the inbox benchmark's
+ * baseline. With no queue, Fedify runs the listener before it answers.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createFederation, generateCryptoKeyPair, MemoryKvStore } from "@fedify/fedify";
-import { Note, Person, PUBLIC_COLLECTION } from "@fedify/vocab";
+import { Create, Note, Person, PUBLIC_COLLECTION } from "@fedify/vocab";
 
 const USERNAME = "bench";
 const NOTE_ID = "1";
@@ -23,6 +28,10 @@ export interface Baseline {
   webfinger: string;
   actor: string;
   note: string;
+  /** The shared inbox, `{origin}/inbox`. */
+  inbox: string;
+  /** How many `Create`s its inboxes accepted (signature verified) so far. */
+  creates(): number;
   close(): Promise<void>;
 }
 
@@ -53,8 +62,11 @@ export async function startBaseline(): Promise<Baseline> {
     })
     .setKeyPairsDispatcher((_ctx, identifier) => (identifier === USERNAME ? [pair] : []));
 
-  // Fedify builds an actor's `inbox` from these; nothing is ever delivered here.
-  federation.setInboxListeners("/users/{identifier}/inbox", "/inbox");
+  // Fedify verifies each POST's signature before a listener sees it.
+  let creates = 0;
+  federation.setInboxListeners("/users/{identifier}/inbox", "/inbox").on(Create, () => {
+    creates++;
+  });
 
   federation
     .setObjectDispatcher(Note, "/users/{identifier}/notes/{id}", (ctx, values) => {
@@ -84,10 +96,13 @@ export async function startBaseline(): Promise<Baseline> {
       if (Array.isArray(value)) for (const v of value) headers.append(name, v);
       else if (value !== undefined) headers.set(name, value);
     }
-    // GETs only: the benchmark sends no bodies.
+    const method = req.method ?? "GET";
+    const chunks: Buffer[] = [];
+    if (method === "POST") for await (const chunk of req) chunks.push(chunk as Buffer);
     const request = new Request(new URL(req.url ?? "/", origin), {
-      method: req.method ?? "GET",
+      method,
       headers,
+      ...(method === "POST" ? { body: Buffer.concat(chunks) } : {}),
     });
     const response = await federation.fetch(request, {
       contextData: undefined,
@@ -113,6 +128,8 @@ export async function startBaseline(): Promise<Baseline> {
     webfinger: `${origin}/.well-known/webfinger?resource=${encodeURIComponent(`acct:${USERNAME}@127.0.0.1:${port}`)}`,
     actor: `${origin}/users/${USERNAME}`,
     note: `${origin}/users/${USERNAME}/notes/${NOTE_ID}`,
+    inbox: `${origin}/inbox`,
+    creates: () => creates,
     close: () => closeServer(server),
   };
 }
