@@ -3,7 +3,7 @@
  * filter, on a real PostgreSQL (DATABASE_URL, else embedded), with a Clique of
  * 50 members and a few thousand posts across every audience.
  *
- *   npm run bench            (from the repository root)
+ *   npm run bench:home       (from the repository root)
  *
  * Prints the figures; nothing here asserts a timing.
  */
