@@ -132,7 +132,7 @@ import {
   unsuspendMember,
 } from "./usecases/suspend-member.ts";
 import { updateProfile } from "./usecases/update-profile.ts";
-import { viewProfile } from "./usecases/view-profile.ts";
+import { viewProfile, viewProfiles } from "./usecases/view-profile.ts";
 import { warnMember } from "./usecases/warn-member.ts";
 import { ANONYMOUS, canSeePart, canView, type Viewer } from "./visibility/visibility.ts";
 
@@ -227,6 +227,7 @@ export function createClique(options: CreateCliqueOptions) {
     listMutes: (member: Member) => stores.mutes.list(member.id),
     /** What a viewer may see of a member's profile (every part asks the visibility module). */
     viewProfile: bind(deps, viewProfile),
+    viewProfiles: bind(deps, viewProfiles),
     /** Whether a viewer may see a part of someone's profile (or use a permission). */
     canSeePart: (viewer: Viewer, ownerId: string, ref: AudienceRef) =>
       canSeePart(viewer, ownerId, ref, stores.facts),

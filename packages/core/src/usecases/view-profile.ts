@@ -1,6 +1,12 @@
 import type { Deps } from "../deps.ts";
 import type { AudienceRef, Member, ProfileField } from "../domain/types.ts";
-import { canSeePart, isOpenToEveryone, type Viewer } from "../visibility/visibility.ts";
+import {
+  canSeePart,
+  canSeeParts,
+  isOpenToEveryone,
+  type PartQuestion,
+  type Viewer,
+} from "../visibility/visibility.ts";
 
 /** The parts of a member's profile one viewer may see. */
 export interface VisibleProfile {
@@ -28,6 +34,38 @@ export async function viewProfile(
     fields,
     followLists: await see(member.followsAudience),
   };
+}
+
+/**
+ * What `viewer` may see of each member's profile, by member id: the same
+ * parts as `viewProfile`, judged for every member at once (one query for a
+ * page of authors, issue 13).
+ */
+export async function viewProfiles(
+  deps: Deps,
+  viewer: Viewer,
+  members: readonly Member[],
+): Promise<Map<string, VisibleProfile>> {
+  const parts: PartQuestion[] = [];
+  for (const member of members) {
+    parts.push({ ownerId: member.id, ref: member.bioAudience });
+    parts.push({ ownerId: member.id, ref: member.followsAudience });
+    for (const field of member.fields)
+      parts.push({
+        ownerId: member.id,
+        ref: { audience: field.audience ?? "public", circleId: field.circleId ?? null },
+      });
+  }
+  const seen = await canSeeParts(viewer, parts, deps.stores.facts);
+  const profiles = new Map<string, VisibleProfile>();
+  let i = 0;
+  for (const member of members) {
+    const bio = seen[i++];
+    const followLists = seen[i++] ?? false;
+    const fields = member.fields.filter(() => seen[i++]);
+    profiles.set(member.id, { bioHtml: bio ? member.bioHtml : "", fields, followLists });
+  }
+  return profiles;
 }
 
 /**

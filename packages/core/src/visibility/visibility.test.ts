@@ -35,7 +35,13 @@ import {
   type ProfileField,
 } from "../domain/types.ts";
 import { addressingFor } from "../federation/wire.ts";
-import { canSeePart, mayInteract, type Viewer, visibilityFilter } from "./visibility.ts";
+import {
+  canSeePart,
+  canSeeParts,
+  mayInteract,
+  type Viewer,
+  visibilityFilter,
+} from "./visibility.ts";
 
 type ViewerName = WorldViewerName;
 type ObjectKind = "post" | "reply";
@@ -373,10 +379,26 @@ for (const batch of FIELD_BATCHES) {
           const shown = profile.fields.find((f) => f.name === field.name);
           // What is shown is the field itself, value and all.
           if (shown) assert.equal(shown.value, field.value);
-          observe("profile fields of alice_owner", viewer, audience, part, shown !== undefined);
+          // The batched entry point (a page of authors, issue 13): the list filter over the part.
+          const [batched = false] = await canSeeParts(
+            world.viewer(viewer),
+            [{ ownerId: alice.id, ref: { audience, circleId: field.circleId ?? null } }],
+            t.stores.facts,
+          );
+          const page = (await t.clique.viewProfiles(world.viewer(viewer), [alice])).get(alice.id);
+          const onPage = page?.fields.some((f) => f.name === field.name) ?? false;
+          observe(
+            "profile fields of alice_owner",
+            viewer,
+            audience,
+            part,
+            shown !== undefined,
+            batched,
+            onPage,
+          );
           assert.deepEqual(
-            { part, profile: shown !== undefined },
-            { part: expected, profile: expected },
+            { part, profile: shown !== undefined, batched, onPage },
+            { part: expected, profile: expected, batched: expected, onPage: expected },
           );
         });
       }

@@ -191,6 +191,14 @@ export interface VisibilityFacts {
   remoteStanding(actorId: string): Promise<RemoteStandingKind>;
   /** How remote moderation judges a host: by the most severe domain block covering it. */
   hostStanding(host: string): Promise<RemoteStandingKind>;
+  /**
+   * Which of `posts` the list filter lets through, as indexes into `posts`:
+   * `canView` for many posts in one query (issue 13). The posts need not be
+   * stored: profile parts are judged as posts (`canSeeParts`). Their own
+   * fields (audience, circle, deletion...) are taken as given; their
+   * author's standing, follows, circles and recipients are read from storage.
+   */
+  visibleAmong(posts: readonly Post[], filter: VisibilityFilter): Promise<Set<number>>;
 }
 
 const OPEN: readonly Audience[] = ["public", "unlisted"];
@@ -394,12 +402,53 @@ export async function canSeePart(
   ref: AudienceRef,
   facts: VisibilityFacts,
 ): Promise<boolean> {
+  return (
+    partWithoutLookups(viewer, ownerId, ref) ?? canView(viewer, partAsPost(ownerId, ref), facts)
+  );
+}
+
+/** The stages of `canSeePart` that need no lookup; `null` when the rules must be asked. */
+function partWithoutLookups(viewer: Viewer, ownerId: string, ref: AudienceRef): boolean | null {
   // The owner always sees their own profile.
   if (viewerActorOf(viewer) === ownerId) return true;
   // Everyone / nobody need no relationship lookups.
   if (ref.audience === "public") return true;
   if (ref.audience === "nobody") return false;
-  return canView(viewer, partAsPost(ownerId, ref), facts);
+  return null;
+}
+
+/** A part of a profile (or a permission) to judge: `ref`, given by `ownerId`. */
+export interface PartQuestion {
+  ownerId: string;
+  ref: AudienceRef;
+}
+
+/**
+ * `canSeePart` for many parts at once (the parts of every author on a page):
+ * the same stages, then every part that needs the rules judged as a post of
+ * its owner by the list filter, in one query (`VisibilityFacts.visibleAmong`).
+ * The answers come in the order of `parts`.
+ */
+export async function canSeeParts(
+  viewer: Viewer,
+  parts: readonly PartQuestion[],
+  facts: VisibilityFacts,
+): Promise<boolean[]> {
+  const answers = parts.map((p) => partWithoutLookups(viewer, p.ownerId, p.ref));
+  // Each distinct question is asked once.
+  const keyOf = (p: PartQuestion) => `${p.ownerId} ${p.ref.audience} ${p.ref.circleId ?? ""}`;
+  const asked = new Map<string, number>();
+  const questions: Post[] = [];
+  parts.forEach((p, i) => {
+    if (answers[i] !== null || asked.has(keyOf(p))) return;
+    asked.set(keyOf(p), questions.length);
+    questions.push(partAsPost(p.ownerId, p.ref));
+  });
+  const seen =
+    questions.length > 0
+      ? await facts.visibleAmong(questions, visibilityFilter(viewer))
+      : new Set<number>();
+  return parts.map((p, i) => answers[i] ?? seen.has(asked.get(keyOf(p)) ?? -1));
 }
 
 function partAsPost(ownerId: string, ref: AudienceRef): Post {

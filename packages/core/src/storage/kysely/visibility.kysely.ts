@@ -4,6 +4,7 @@
  */
 import { type Expression, type ExpressionBuilder, type Kysely, type SqlBool, sql } from "kysely";
 import type { RemoteStandingKind } from "../../domain/remote-moderation.ts";
+import type { Post } from "../../domain/types.ts";
 import {
   type Grant,
   OPEN_AUDIENCES,
@@ -279,6 +280,32 @@ export function visibleCondition(
   return eb.and(conditions);
 }
 
+/**
+ * Posts given by value (not read from `posts`), as a relation `p` with the
+ * columns `visibleCondition` reads and each post's index `n`: the list filter
+ * then judges posts that are not stored, such as profile parts (issue 13).
+ */
+export function postsByValue(posts: readonly Post[]) {
+  const rows = posts.map(
+    (post, n) =>
+      sql`(${n}::integer, ${post.id}::uuid, ${post.authorId}::uuid, ${post.audience}::text, ${post.circleId}::uuid, ${post.audienceOwnerId}::uuid, ${post.deletedAt}::timestamptz, ${post.hiddenAt ?? null}::timestamptz)`,
+  );
+  return sql<{ n: number }>`(values ${sql.join(rows)})`.as<"p">(
+    sql`p(n, id, author_id, audience, circle_id, audience_owner_id, deleted_at, hidden_at)`,
+  );
+}
+
+/**
+ * Whether the filter can let through any post that is not open to everyone:
+ * false when every grant is for public or unlisted posts (the anonymous
+ * viewer's), so that a count of restricted posts can be skipped.
+ */
+export function mayReachRestricted(filter: VisibilityFilter): boolean {
+  return filter.grants.some(
+    (g) => !(g.kind === "audience" && g.audiences.every((a) => OPEN_AUDIENCES.includes(a))),
+  );
+}
+
 /** Answers the visibility module's questions with single-row lookups. */
 export class KyselyVisibilityFacts implements VisibilityFacts {
   private readonly db: Kysely<Database>;
@@ -383,6 +410,17 @@ export class KyselyVisibilityFacts implements VisibilityFacts {
       .executeTakeFirst();
     if (row?.severity === "block") return "blocked";
     return row?.severity === "limit" ? "limited" : "ok";
+  }
+
+  async visibleAmong(posts: readonly Post[], filter: VisibilityFilter): Promise<Set<number>> {
+    if (posts.length === 0) return new Set();
+    // A few rows given by value: "page" probes each relation per row.
+    const rows = await this.db
+      .selectFrom(postsByValue(posts))
+      .select("p.n")
+      .where((eb) => visibleCondition(eb as unknown as PostsEb, filter, "page"))
+      .execute();
+    return new Set(rows.map((r) => Number(r.n)));
   }
 
   async blocks(blockerId: string, actorId: string): Promise<boolean> {
