@@ -284,6 +284,11 @@ export interface InteractionStore {
     postIds: readonly string[],
     kind: "like" | "boost",
   ): Promise<Set<string>>;
+  /** Which of these posts the actor liked and which they boosted, in one query (a page, issue 13). */
+  bothByActor(
+    actorId: string,
+    postIds: readonly string[],
+  ): Promise<{ liked: Set<string>; boosted: Set<string> }>;
 }
 
 /** Mutes: whose posts leave a member's home feed. */
@@ -517,10 +522,41 @@ export interface PostStore {
     authorIds: readonly string[],
     filter: VisibilityFilter,
   ): Promise<Map<string, AuthorPostStats>>;
+  /**
+   * Each post's likes, boosts and direct replies (of every audience, neither
+   * deleted nor hidden), as kept with every write (one query). Replies are a
+   * fact about rows: what a viewer is shown is `countReplies`.
+   */
+  countersOf(postIds: readonly string[]): Promise<Map<string, PostCounters>>;
+  /**
+   * Each account's approved followers and follows, and how many of its posts
+   * the filter lets through with the newest one's time, from the counters
+   * kept with every write: a fixed number of queries for any number of
+   * accounts (issue 13). Unknown accounts are left out.
+   */
+  accountCounts(
+    actorIds: readonly string[],
+    filter: VisibilityFilter,
+  ): Promise<Map<string, AccountCounts>>;
   /** For each post, how many direct replies to it the filter lets through (one grouped query). */
   countReplies(postIds: readonly string[], filter: VisibilityFilter): Promise<Map<string, number>>;
   /** How many posts by this Clique's members the filter lets through. */
   countLocal(filter: VisibilityFilter): Promise<number>;
+}
+
+/** An account's numbers as one viewer may see them (`PostStore.accountCounts`). */
+export interface AccountCounts {
+  followers: number;
+  following: number;
+  posts: number;
+  lastPostAt: Date | null;
+}
+
+/** A post's numbers as stored (`PostStore.countersOf`). */
+export interface PostCounters {
+  replies: number;
+  likes: number;
+  boosts: number;
 }
 
 /** An author's posts as one viewer may see them. */
@@ -559,7 +595,7 @@ export interface FollowStore {
   listFollowing(followerId: string, state: Follow["state"]): Promise<Follow[]>;
   countFollowers(followeeId: string): Promise<number>;
   countFollowing(followerId: string): Promise<number>;
-  /** Approved followers and followings of each actor, in one query; actors with neither are left out. */
+  /** Approved followers and followings of each actor, in one query; actors with neither may be left out. */
   countMany(
     actorIds: readonly string[],
   ): Promise<Map<string, { followers: number; following: number }>>;

@@ -20,29 +20,18 @@ export const NO_STATS: AccountStats = { followers: 0, following: 0, posts: 0, la
  * The numbers of each account as `viewer` may see them. Posts are counted
  * through the visibility module's list filter, so a post the viewer may not
  * read neither counts nor moves `lastPostAt`: counts would otherwise tell
- * anyone when a member writes to her circle. Two grouped queries, whatever
- * the number of accounts.
+ * anyone when a member writes to her circle. Read from the counters kept
+ * with every write (issue 13): one query, and a second only when some
+ * account has posts that are not open and the viewer could see some.
  */
 export async function accountStats(
   deps: Deps,
   viewer: Viewer,
   actorIds: readonly string[],
 ): Promise<Map<string, AccountStats>> {
-  const [follows, posts] = await Promise.all([
-    deps.stores.follows.countMany(actorIds),
-    deps.stores.posts.statsByAuthor(actorIds, visibilityFilter(viewer)),
-  ]);
+  const counts = await deps.stores.posts.accountCounts(actorIds, visibilityFilter(viewer));
   const stats = new Map<string, AccountStats>();
-  for (const id of actorIds) {
-    const f = follows.get(id);
-    const p = posts.get(id);
-    stats.set(id, {
-      followers: f?.followers ?? 0,
-      following: f?.following ?? 0,
-      posts: p?.count ?? 0,
-      lastPostAt: p?.lastPostAt ?? null,
-    });
-  }
+  for (const id of actorIds) stats.set(id, counts.get(id) ?? NO_STATS);
   return stats;
 }
 

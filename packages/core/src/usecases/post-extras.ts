@@ -90,11 +90,8 @@ export async function postExtras(
     mentions,
     hashtags,
     parentAuthors,
-    likes,
-    boosts,
-    replies,
-    liked,
-    boosted,
+    counters,
+    { liked, boosted },
     authorStats,
     mediaByPost,
     bookmarked,
@@ -103,12 +100,11 @@ export async function postExtras(
     stores.posts.mentionsOf(ids),
     stores.posts.hashtagsOf(ids),
     stores.posts.authorsOf(parentIds),
-    stores.interactions.count(ids, "like"),
-    stores.interactions.count(ids, "boost"),
-    // A reply the viewer may not read is not counted either.
-    stores.posts.countReplies(ids, visibilityFilter(viewer)),
-    viewerId ? stores.interactions.byActor(viewerId, ids, "like") : none,
-    viewerId ? stores.interactions.byActor(viewerId, ids, "boost") : none,
+    // Likes, boosts and replies as kept with every write (issue 13).
+    stores.posts.countersOf(ids),
+    viewerId
+      ? stores.interactions.bothByActor(viewerId, ids)
+      : Promise.resolve({ liked: new Set<string>(), boosted: new Set<string>() }),
     accountStats(deps, viewer, authorIds),
     stores.media.listByPosts(ids),
     // Bookmarks and pins (issue 11): the viewer's own.
@@ -117,9 +113,23 @@ export async function postExtras(
       ? stores.pins.among(posts.filter((p) => p.authorId === viewerId).map((p) => p.id))
       : none,
   ]);
+  const likes = new Map<string, number>();
+  const boosts = new Map<string, number>();
+  for (const [id, c] of counters) {
+    if (c.likes > 0) likes.set(id, c.likes);
+    if (c.boosts > 0) boosts.set(id, c.boosts);
+  }
+  // A reply the viewer may not read is not counted either: only the posts
+  // that have replies at all are asked about, through the visibility module.
+  const withReplies = ids.filter((id) => (counters.get(id)?.replies ?? 0) > 0);
+  const repliesSeen =
+    withReplies.length > 0
+      ? stores.posts.countReplies(withReplies, visibilityFilter(viewer))
+      : Promise.resolve(new Map<string, number>());
   const actorIds = new Set<string>(authorIds);
   for (const list of mentions.values()) for (const id of list) actorIds.add(id);
-  const authors = new Map((await stores.actors.getByIds([...actorIds])).map((a) => [a.id, a]));
+  const [actors, replies] = await Promise.all([stores.actors.getByIds([...actorIds]), repliesSeen]);
+  const authors = new Map(actors.map((a) => [a.id, a]));
   const media = new Map<string, ViewableMedia[]>();
   for (const post of posts) {
     const list = mediaByPost.get(post.id);

@@ -1,6 +1,7 @@
-import { type Kysely, sql } from "kysely";
+import type { Kysely } from "kysely";
 import type { Actor, Follow } from "../../domain/types.ts";
 import type { FollowStore } from "../../stores/stores.ts";
+import { followCounters } from "./counters.kysely.ts";
 import { toActor, toFollow } from "./rows.ts";
 import type { Database } from "./schema.ts";
 
@@ -93,64 +94,19 @@ export class KyselyFollowStore implements FollowStore {
     return rows.map(toFollow);
   }
 
-  private async count(column: "followee_id" | "follower_id", id: string): Promise<number> {
-    const row = await this.db
-      .selectFrom("follows")
-      .select((eb) => eb.fn.countAll<string>().as("n"))
-      .where(column, "=", id)
-      .where("state", "=", "accepted")
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
+  // Approved follows, as migration 020's triggers keep them (the collections' totalItems).
+  async countFollowers(followeeId: string): Promise<number> {
+    return (await followCounters(this.db, [followeeId])).get(followeeId)?.followers ?? 0;
   }
 
-  countFollowers(followeeId: string): Promise<number> {
-    return this.count("followee_id", followeeId);
+  async countFollowing(followerId: string): Promise<number> {
+    return (await followCounters(this.db, [followerId])).get(followerId)?.following ?? 0;
   }
 
-  countFollowing(followerId: string): Promise<number> {
-    return this.count("follower_id", followerId);
-  }
-
-  async countMany(
+  countMany(
     actorIds: readonly string[],
   ): Promise<Map<string, { followers: number; following: number }>> {
-    const map = new Map<string, { followers: number; following: number }>();
-    if (actorIds.length === 0) return map;
-    const ids = [...new Set(actorIds)];
-    // Each approved follow counts once on each side it touches.
-    const rows = await this.db
-      .selectFrom((eb) =>
-        eb
-          .selectFrom("follows")
-          .select([
-            "followee_id as actor_id",
-            sql<number>`1`.as("followers"),
-            sql<number>`0`.as("following"),
-          ])
-          .where("state", "=", "accepted")
-          .where("followee_id", "in", ids)
-          .unionAll(
-            eb
-              .selectFrom("follows")
-              .select([
-                "follower_id as actor_id",
-                sql<number>`0`.as("followers"),
-                sql<number>`1`.as("following"),
-              ])
-              .where("state", "=", "accepted")
-              .where("follower_id", "in", ids),
-          )
-          .as("f"),
-      )
-      .select((eb) => [
-        "f.actor_id",
-        eb.fn.sum<string>("f.followers").as("followers"),
-        eb.fn.sum<string>("f.following").as("following"),
-      ])
-      .groupBy("f.actor_id")
-      .execute();
-    for (const r of rows)
-      map.set(r.actor_id, { followers: Number(r.followers), following: Number(r.following) });
-    return map;
+    // Kept with every follow by migration 020's triggers.
+    return followCounters(this.db, actorIds);
   }
 }

@@ -258,6 +258,22 @@ export class KyselyInteractionStore implements InteractionStore {
       .execute();
     return new Set(rows.map((r) => r.post_id));
   }
+
+  async bothByActor(
+    actorId: string,
+    postIds: readonly string[],
+  ): Promise<{ liked: Set<string>; boosted: Set<string> }> {
+    const both = { liked: new Set<string>(), boosted: new Set<string>() };
+    if (postIds.length === 0) return both;
+    const rows = await this.db
+      .selectFrom("post_interactions")
+      .select(["post_id", "kind"])
+      .where("actor_id", "=", actorId)
+      .where("post_id", "in", [...postIds])
+      .execute();
+    for (const r of rows) (r.kind === "like" ? both.liked : both.boosted).add(r.post_id);
+    return both;
+  }
 }
 
 export class KyselyBlockStore implements BlockStore {

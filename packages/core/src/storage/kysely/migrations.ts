@@ -18,6 +18,8 @@ import { m017_oidc_identities } from "./migration-017.ts";
 import { m018_setup_token } from "./migration-018.ts";
 // Indexes that keep a feed page's cost independent of the tables' size (issue 13).
 import { m019_feed_indexes } from "./migration-019.ts";
+// Counters kept by triggers, read instead of counted (issue 13).
+import { m020_counters } from "./migration-020.ts";
 // End-to-end encrypted chats: the delivery service and the key directory (issue 15).
 import { m021_e2ee_delivery } from "./migration-021.ts";
 
@@ -635,6 +637,8 @@ const MIGRATIONS: Record<string, Migration> = {
   "018_setup_token": m018_setup_token,
   // Indexes that keep a feed page's cost independent of the tables' size (issue 13).
   "019_feed_indexes": m019_feed_indexes,
+  // Counters kept by triggers, read instead of counted (issue 13).
+  "020_counters": m020_counters,
   "021_e2ee_delivery": m021_e2ee_delivery,
 };
 

@@ -1,7 +1,16 @@
 import { type ExpressionBuilder, type Kysely, sql } from "kysely";
 import { OPEN_INTERACTIONS, type Post, type PostEdit } from "../../domain/types.ts";
-import type { AuthorPostStats, NewPost, Page, PostScope, PostStore } from "../../stores/stores.ts";
+import type {
+  AccountCounts,
+  AuthorPostStats,
+  NewPost,
+  Page,
+  PostCounters,
+  PostScope,
+  PostStore,
+} from "../../stores/stores.ts";
 import type { VisibilityFilter } from "../../visibility/visibility.ts";
+import { countedAccounts, followCounters, postCounters } from "./counters.kysely.ts";
 import { toPost, toPostEdit } from "./rows.ts";
 import type { Database } from "./schema.ts";
 import { addressedTo, visibleCondition } from "./visibility.kysely.ts";
@@ -497,7 +506,14 @@ export class KyselyPostStore implements PostStore {
     authorIds: readonly string[],
     filter: VisibilityFilter,
   ): Promise<Map<string, AuthorPostStats>> {
+    // From the counters (migration 020); a public listing leaves out the
+    // unlisted posts that the open counter holds, so it counts.
     const map = new Map<string, AuthorPostStats>();
+    if (filter.listing === "personal") {
+      for (const [id, c] of await countedAccounts(this.db, authorIds, filter))
+        if (c.posts > 0 && c.lastPostAt) map.set(id, { count: c.posts, lastPostAt: c.lastPostAt });
+      return map;
+    }
     if (authorIds.length === 0) return map;
     const rows = await this.db
       .selectFrom("posts as p")
@@ -513,6 +529,28 @@ export class KyselyPostStore implements PostStore {
     for (const r of rows)
       map.set(r.author_id, { count: Number(r.n), lastPostAt: new Date(r.last) });
     return map;
+  }
+
+  async accountCounts(
+    actorIds: readonly string[],
+    filter: VisibilityFilter,
+  ): Promise<Map<string, AccountCounts>> {
+    if (filter.listing === "personal") return countedAccounts(this.db, actorIds, filter);
+    // A public listing leaves out unlisted posts, which the open counter holds: they are counted.
+    const [follows, posts] = await Promise.all([
+      followCounters(this.db, actorIds),
+      this.statsByAuthor(actorIds, filter),
+    ]);
+    const map = new Map<string, AccountCounts>();
+    for (const [id, f] of follows) {
+      const p = posts.get(id);
+      map.set(id, { ...f, posts: p?.count ?? 0, lastPostAt: p?.lastPostAt ?? null });
+    }
+    return map;
+  }
+
+  countersOf(postIds: readonly string[]): Promise<Map<string, PostCounters>> {
+    return postCounters(this.db, postIds);
   }
 
   async countReplies(

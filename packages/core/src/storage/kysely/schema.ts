@@ -240,6 +240,28 @@ export interface PostInteractionsTable {
   audience: Generated<"public" | "followers">;
 }
 
+/** An actor's numbers, kept by triggers (migration 020). */
+export interface AccountCountersTable {
+  actor_id: string;
+  followers_count: Generated<number>;
+  following_count: Generated<number>;
+  /** Posts neither deleted nor hidden, of every audience. */
+  statuses_count: Generated<number>;
+  /** Of those, the public and unlisted ones. */
+  open_statuses_count: Generated<number>;
+  last_status_at: Timestamp | null;
+  last_open_status_at: Timestamp | null;
+}
+
+/** A post's numbers, kept by triggers (migration 020). */
+export interface PostCountersTable {
+  post_id: string;
+  /** Direct replies neither deleted nor hidden, of every audience. */
+  replies_count: Generated<number>;
+  likes_count: Generated<number>;
+  boosts_count: Generated<number>;
+}
+
 // Bookmarks and pins (issue 11, migration 015).
 export interface BookmarksTable {
   id: string;
@@ -421,6 +443,9 @@ export interface Database extends E2eeTables {
   post_edits: PostEditsTable;
   instance_keys: InstanceKeysTable;
   post_interactions: PostInteractionsTable;
+  // Counters kept by triggers (issue 13, migration 020).
+  account_counters: AccountCountersTable;
+  post_counters: PostCountersTable;
   post_deliveries: PostDeliveriesTable;
   outbox_events: OutboxEventsTable;
   media: MediaTable;
