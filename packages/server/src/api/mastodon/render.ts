@@ -27,8 +27,9 @@ export async function renderAccount(c: Context<AppEnv>, actorId: string) {
 
 /**
  * Serializes accounts, in the order given, leaving out unknown and removed
- * ones. A fixed number of queries for the whole list (actors, members, counts),
- * plus what the visibility module asks to judge each member's profile parts.
+ * ones. A fixed number of queries for the whole list, whatever its length:
+ * actors, members, counters, and one judgement of every member's profile
+ * parts by the visibility module.
  */
 export async function renderAccounts(c: Context<AppEnv>, actorIds: readonly string[]) {
   const { clique, config } = c.get("services");
@@ -40,6 +41,11 @@ export async function renderAccounts(c: Context<AppEnv>, actorIds: readonly stri
     clique.accountStats(viewer, [...actors.keys()]),
   ]);
   const memberById = new Map(members.map((m) => [m.id, m]));
+  // Removed members are gone from the API.
+  const profiles = await clique.viewProfiles(
+    viewer,
+    members.filter((m) => m.status !== "removed"),
+  );
   const accounts: ReturnType<typeof serializeAccount>[] = [];
   for (const id of actorIds) {
     const actor = actors.get(id);
@@ -47,7 +53,7 @@ export async function renderAccounts(c: Context<AppEnv>, actorIds: readonly stri
     const member = memberById.get(id) ?? null;
     // Removed members are gone from the API.
     if (member?.status === "removed") continue;
-    const profile = member ? await clique.viewProfile(viewer, member) : null;
+    const profile = profiles.get(id) ?? null;
     accounts.push(
       serializeAccount(config.origin, actor, {
         member,
@@ -77,19 +83,19 @@ export function setPaginationLinks(c: Context<AppEnv>, items: readonly { id: str
   c.header("Link", `<${next}>; rel="next", <${prev}>; rel="prev"`);
 }
 
-/** What the viewer may see of each local author's profile (asked of the visibility module). */
+/**
+ * What the viewer may see of each local author's profile (asked of the
+ * visibility module): one query for the members, one for all their parts.
+ */
 export async function profilesFor(
   c: Context<AppEnv>,
   actors: readonly Actor[],
 ): Promise<Map<string, VisibleProfile>> {
   const { clique } = c.get("services");
-  const viewer = c.get("viewer");
   const members = await clique.getMembers(
     actors.filter((a) => a.kind === "local").map((a) => a.id),
   );
-  const profiles = new Map<string, VisibleProfile>();
-  for (const member of members) profiles.set(member.id, await clique.viewProfile(viewer, member));
-  return profiles;
+  return clique.viewProfiles(c.get("viewer"), members);
 }
 
 // --- Boosts (issue 11) --------------------------------------------------------
