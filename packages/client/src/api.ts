@@ -33,6 +33,17 @@ export interface WireDirectoryEntry {
   created_at: string;
 }
 
+/** What `/.well-known/clique-security` declares (a claim the client checks). */
+export interface WireSecurityPolicy {
+  version: number;
+  ciphersuites: string[];
+  retention_days: number;
+  one_commit_per_epoch: boolean;
+  stores: string[];
+  never_stores: string[];
+  key_directory: { url: string; head: { seq: number; hash: string } | null };
+}
+
 /** A message waiting for a device. */
 export interface WireDelivery {
   cursor: number;
@@ -100,6 +111,17 @@ export class DeliveryApi {
   openStream(): WebSocket {
     const url = `${this.access.origin.replace(/^http/, "ws")}/api/v1/streaming?stream=user`;
     return new WebSocket(url, [this.access.token]);
+  }
+
+  /** The server's declared security policy (`/.well-known/clique-security`), as sent. */
+  async securityPolicy(): Promise<WireSecurityPolicy> {
+    const doFetch = this.access.fetch ?? fetch;
+    const response = await doFetch(`${this.access.origin}/.well-known/clique-security`, {
+      headers: { accept: "application/json", authorization: `Bearer ${this.access.token}` },
+    });
+    if (!response.ok)
+      throw new ApiError(response.status, "error", "The security policy could not be fetched");
+    return (await response.json()) as WireSecurityPolicy;
   }
 
   /** Registers a device with its Ed25519 public key; its id. */

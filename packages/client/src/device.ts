@@ -31,6 +31,7 @@ import {
   joinGroup,
   type KeyPackage,
   type MLSMessage,
+  mlsExporter,
   type PrivateKeyPackage,
   type PrivateMessage,
   type Proposal,
@@ -42,6 +43,16 @@ import { makeKeyPackageRef } from "ts-mls/keyPackage.js";
 import { decryptSenderData } from "ts-mls/privateMessage.js";
 import { ApiError, type DeliveryApi, type WireDelivery, type WireDirectoryEntry } from "./api.ts";
 import { fromBase64, fromUtf8, sameBytes, toBase64, toHex, utf8 } from "./bytes.ts";
+import {
+  type Alert,
+  EPOCH_CHECK_LABEL,
+  isEpochCheck,
+  openEpochCheck,
+  safetyNumber,
+  sameAuthenticator,
+  sealEpochCheck,
+  sha256Hex,
+} from "./checks.ts";
 import {
   DirectoryAlarm,
   type DirectoryDevice,
@@ -117,7 +128,32 @@ export interface DeviceExport {
   directory: WireDirectoryEntry[];
   history: ChatMessage[];
   warnings: string[];
+  /** Alerts raised so far (fork, device change, replay, policy). */
+  alerts?: Alert[];
+  /** Group id → epoch → what this device knows of that epoch (the last few epochs). */
+  epochs?: Record<string, Record<string, EpochRecord>>;
+  /** SHA-256 (hex) of the last ciphertexts received or sent: a second delivery is a replay. */
+  seen?: string[];
+  /** Member id → the sorted device keys (base64) the directory listed when last looked at. */
+  knownDevices?: Record<string, string[]>;
 }
+
+/** What a device remembers of one epoch of a group. */
+export interface EpochRecord {
+  /** Base64 of this device's epoch authenticator for the epoch. */
+  authenticator: string;
+  /** Base64 of the key epoch checks of this epoch are sealed with (exported from its parent). */
+  checkKey?: string;
+  /** SHA-256 (hex) of the Commit that started this epoch. */
+  commit?: string;
+  /** This device has sent its epoch check for the epoch. */
+  announced?: boolean;
+}
+
+/** How many epochs of each group are remembered for epoch checks. */
+const EPOCHS_KEPT = 16;
+/** How many ciphertext hashes are remembered against replays. */
+const SEEN_KEPT = 4096;
 
 /** How many times a Commit is rebuilt after losing its epoch to another. */
 const COMMIT_ATTEMPTS = 8;
@@ -131,6 +167,16 @@ export class ChatDevice {
   readonly history: ChatMessage[];
   /** What this device noticed and refused (a key that does not match the directory…). */
   readonly warnings: string[];
+  /**
+   * What this device caught: a fork of a group, a contact's changed devices,
+   * a replayed message, a server policy that does not match. Shown to the
+   * user; never cleared by the device itself.
+   */
+  readonly alerts: Alert[];
+  private readonly epochs: Record<string, Record<string, EpochRecord>>;
+  private readonly seen: string[];
+  private readonly seenSet: Set<string>;
+  private knownDevices: Record<string, string[]>;
   private api: DeliveryApi;
   private readonly signKey: Uint8Array;
   private readonly signPublic: Uint8Array;
@@ -158,6 +204,11 @@ export class ChatDevice {
     this.directoryDevices = devicesOf(data.directory);
     this.history = [...data.history];
     this.warnings = [...data.warnings];
+    this.alerts = [...(data.alerts ?? [])];
+    this.epochs = data.epochs ?? {};
+    this.seen = [...(data.seen ?? [])];
+    this.seenSet = new Set(this.seen);
+    this.knownDevices = data.knownDevices ?? {};
     // Every credential MLS meets is checked against the verified directory.
     this.config = {
       ...defaultClientConfig,
@@ -191,6 +242,10 @@ export class ChatDevice {
       directory: [],
       history: [],
       warnings: [],
+      alerts: [],
+      epochs: {},
+      seen: [],
+      knownDevices: {},
     });
     await device.syncDirectory();
     const own = device.directoryDevices.get(device.deviceId);
@@ -223,6 +278,10 @@ export class ChatDevice {
       directory: this.directoryEntries,
       history: this.history,
       warnings: this.warnings,
+      alerts: this.alerts,
+      epochs: this.epochs,
+      seen: this.seen,
+      knownDevices: this.knownDevices,
     } satisfies DeviceExport);
   }
 
@@ -292,11 +351,88 @@ export class ChatDevice {
       this.directoryEntries.push(...added);
       this.directoryDevices = devicesOf(this.directoryEntries);
       this.directoryHead = head;
+      this.noticeDeviceChanges();
       return head;
     } catch (error) {
       if (error instanceof DirectoryAlarm) this.warnings.push(error.message);
       throw error;
     }
+  }
+
+  /** The sorted device keys (base64) of each member the verified directory lists. */
+  private keysByMember(): Map<string, string[]> {
+    const byMember = new Map<string, string[]>();
+    for (const d of this.directoryDevices.values()) {
+      const keys = byMember.get(d.memberId) ?? [];
+      if (!d.removed) keys.push(toBase64(d.signatureKey));
+      byMember.set(d.memberId, keys);
+    }
+    for (const keys of byMember.values()) keys.sort();
+    return byMember;
+  }
+
+  /** Raises `DevicesChanged` for each member whose device keys differ from those last seen. */
+  private noticeDeviceChanges(): void {
+    for (const [memberId, keys] of this.keysByMember()) {
+      const known = this.knownDevices[memberId];
+      if (known && known.join() !== keys.join()) {
+        const added = keys.filter((k) => !known.includes(k)).length;
+        const removed = known.filter((k) => !keys.includes(k)).length;
+        this.alerts.push({
+          kind: "DevicesChanged",
+          memberId,
+          message: `Member ${memberId}'s devices changed (${added} added, ${removed} removed): compare safety numbers again`,
+        });
+      }
+      this.knownDevices[memberId] = keys;
+    }
+  }
+
+  /**
+   * The safety number of this member and another, from both members' current
+   * device keys in the verified directory (synced first): 60 digits, and the
+   * text of a QR code. Both members' devices compute the same number.
+   */
+  safetyNumber(theirMemberId: string): Promise<{ digits: string; qr: string }> {
+    return this.exclusive(async () => {
+      await this.syncDirectoryNow();
+      const keys = this.keysByMember();
+      return safetyNumber(
+        { memberId: this.memberId, keys: keys.get(this.memberId) ?? [] },
+        { memberId: theirMemberId, keys: keys.get(theirMemberId) ?? [] },
+      );
+    });
+  }
+
+  /**
+   * Fetches the server's declared security policy and checks it against what
+   * this device observes: the ciphersuite is the one the chats use, the
+   * server says it takes one Commit per epoch, and the key directory's head
+   * it declares is an entry of the directory this device verified (synced
+   * first). Each mismatch is a `PolicyMismatch` alert; the alerts raised.
+   */
+  checkPolicy(): Promise<Alert[]> {
+    return this.exclusive(async () => {
+      const policy = await this.api.securityPolicy();
+      await this.syncDirectoryNow();
+      const found: Alert[] = [];
+      const mismatch = (message: string) =>
+        found.push({ kind: "PolicyMismatch", message: `The server's security policy ${message}` });
+      if (!Array.isArray(policy.ciphersuites) || !policy.ciphersuites.includes(CIPHERSUITE))
+        mismatch(`does not list the ciphersuite the chats use (${CIPHERSUITE})`);
+      if (policy.one_commit_per_epoch !== true) mismatch("does not promise one Commit per epoch");
+      const head = policy.key_directory?.head;
+      if (!head) mismatch("does not give the key directory's head");
+      else {
+        const entry = this.directoryEntries.find((e) => e.seq === head.seq);
+        if (!entry || entry.hash !== head.hash)
+          mismatch(
+            `declares key directory head ${head.seq} (${String(head.hash).slice(0, 12)}…), which is not on the directory this device verified`,
+          );
+      }
+      this.alerts.push(...found);
+      return found;
+    });
   }
 
   /** The devices (not removed) the verified directory lists for a member. */
@@ -354,6 +490,7 @@ export class ChatDevice {
       this.config,
     );
     this.groups.set(groupId, state);
+    await this.recordEpoch(groupId, null, state);
     await this.addMembersNow(groupId, [...new Set([this.memberId, ...memberIds])]);
     return groupId;
   }
@@ -475,11 +612,12 @@ export class ChatDevice {
         { state, cipherSuite: cs },
         { extraProposals: proposals, ratchetTreeExtension: true },
       );
+      const commitBytes = encodeMlsMessage(result.commit);
       try {
         await this.api.commit(groupId, {
           deviceId: this.deviceId,
           epoch: Number(state.groupContext.epoch),
-          commit: encodeMlsMessage(result.commit),
+          commit: commitBytes,
           ...(result.welcome
             ? {
                 welcome: encodeMlsMessage({
@@ -504,10 +642,108 @@ export class ChatDevice {
         }
         throw error;
       }
+      await this.recordEpoch(groupId, state, result.newState, commitBytes);
       this.groups.set(groupId, result.newState);
       result.consumed.forEach(zeroOutUint8Array);
+      await this.announceEpoch(groupId);
       return;
     }
+  }
+
+  /**
+   * Remembers what this device knows of a group's new epoch: its epoch
+   * authenticator, the key epoch checks of it are sealed with (exported from
+   * the epoch before, when this device was in it) and the Commit that made it.
+   */
+  private async recordEpoch(
+    groupId: string,
+    parent: ClientState | null,
+    state: ClientState,
+    commit?: Uint8Array,
+  ): Promise<void> {
+    const cs = await ciphersuite();
+    const epoch = Number(state.groupContext.epoch);
+    const record: EpochRecord = {
+      authenticator: toBase64(state.keySchedule.epochAuthenticator),
+    };
+    if (parent)
+      record.checkKey = toBase64(
+        await mlsExporter(
+          parent.keySchedule.exporterSecret,
+          EPOCH_CHECK_LABEL,
+          utf8(`${groupId}\n${Number(parent.groupContext.epoch)}`),
+          16,
+          cs,
+        ),
+      );
+    if (commit) record.commit = await sha256Hex(commit);
+    this.epochs[groupId] ??= {};
+    const epochs = this.epochs[groupId];
+    epochs[String(epoch)] = record;
+    for (const kept of Object.keys(epochs))
+      if (Number(kept) <= epoch - EPOCHS_KEPT) delete epochs[kept];
+  }
+
+  /**
+   * Tells the group this device's epoch authenticator for the group's current
+   * epoch (once), sealed with the parent epoch's check key, so that every
+   * device that followed another Commit for the same epoch notices.
+   */
+  private async announceEpoch(groupId: string): Promise<void> {
+    const state = this.groups.get(groupId);
+    if (!state) return;
+    const epoch = Number(state.groupContext.epoch);
+    const record = this.epochs[groupId]?.[String(epoch)];
+    if (!record?.checkKey || record.announced) return;
+    record.announced = true;
+    const body = await sealEpochCheck(fromBase64(record.checkKey), groupId, {
+      epoch,
+      deviceId: this.deviceId,
+      authenticator: record.authenticator,
+    });
+    try {
+      await this.api.send(groupId, this.deviceId, epoch, body);
+    } catch (error) {
+      // The group moved on already: the next epoch's check will be sent instead. Any other
+      // refusal (this device was just removed from the group…) must not undo what was processed.
+      if (!(error instanceof ApiError)) throw error;
+      if (error.code !== "epoch_conflict")
+        this.warnings.push(`Could not send the epoch check of group ${groupId}: ${error.message}`);
+    }
+  }
+
+  /** Remembers a ciphertext; `false` if it was seen before. */
+  private remember(hash: string): boolean {
+    if (this.seenSet.has(hash)) return false;
+    this.seenSet.add(hash);
+    this.seen.push(hash);
+    if (this.seen.length > SEEN_KEPT) this.seenSet.delete(this.seen.shift()!);
+    return true;
+  }
+
+  /** Opens an epoch check and compares it with this device's own authenticator. */
+  private async checkEpoch(groupId: string, claimedEpoch: number, body: Uint8Array): Promise<void> {
+    const record = this.epochs[groupId]?.[String(claimedEpoch)];
+    // An epoch this device joined in (no parent key) or has forgotten: nothing to compare.
+    if (!record?.checkKey) return;
+    const check = await openEpochCheck(fromBase64(record.checkKey), groupId, claimedEpoch, body);
+    if (!check) {
+      this.alerts.push({
+        kind: "ForkAlarm",
+        groupId,
+        epoch: claimedEpoch,
+        message: `An epoch check for epoch ${claimedEpoch} of group ${groupId} was not sealed with the key of the epoch before it as this device knows it: the group may have forked`,
+      });
+      return;
+    }
+    if (check.deviceId === this.deviceId) return;
+    if (!sameAuthenticator(check.authenticator, record.authenticator))
+      this.alerts.push({
+        kind: "ForkAlarm",
+        groupId,
+        epoch: claimedEpoch,
+        message: `Device ${check.deviceId} is in another epoch ${claimedEpoch} of group ${groupId} than this device: the server showed them different Commits (the group forked)`,
+      });
   }
 
   /** Sends a text to a chat (catching up first if the group moved on). */
@@ -528,17 +764,15 @@ export class ChatDevice {
       // Kept whatever the server says: a generation's key is never used twice.
       this.groups.set(groupId, created.newState);
       created.consumed.forEach(zeroOutUint8Array);
+      const body = encodeMlsMessage({
+        wireformat: "mls_private_message",
+        version: "mls10",
+        privateMessage: created.privateMessage,
+      });
+      // Handed back to this device later, it is a replay.
+      this.remember(await sha256Hex(body));
       try {
-        await this.api.send(
-          groupId,
-          this.deviceId,
-          Number(state.groupContext.epoch),
-          encodeMlsMessage({
-            wireformat: "mls_private_message",
-            version: "mls10",
-            privateMessage: created.privateMessage,
-          }),
-        );
+        await this.api.send(groupId, this.deviceId, Number(state.groupContext.epoch), body);
       } catch (error) {
         if (
           error instanceof ApiError &&
@@ -619,12 +853,13 @@ export class ChatDevice {
 
   private async syncNow(): Promise<ChatMessage[]> {
     const received: ChatMessage[] = [];
+    const moved = new Set<string>();
     for (;;) {
       const page = await this.api.fetchMessages(this.deviceId, this.cursor);
       if (page.messages.length === 0) break;
       for (const delivery of page.messages) {
         try {
-          const message = await this.process(delivery);
+          const message = await this.process(delivery, moved);
           if (message) {
             received.push(message);
             this.history.push(message);
@@ -638,12 +873,19 @@ export class ChatDevice {
         this.cursor = delivery.cursor;
       }
     }
+    // Each group that moved to a new epoch hears this device's epoch check.
+    for (const groupId of moved) await this.announceEpoch(groupId);
     await this.replenishKeyPackages();
     return received;
   }
 
-  private async process(delivery: WireDelivery): Promise<ChatMessage | null> {
+  private async process(delivery: WireDelivery, moved: Set<string>): Promise<ChatMessage | null> {
     const cs = await ciphersuite();
+    if (delivery.kind === "application" && isEpochCheck(delivery.body)) {
+      if (!this.remember(await sha256Hex(delivery.body))) return null;
+      await this.checkEpoch(delivery.group_id, delivery.epoch, delivery.body);
+      return null;
+    }
     const message = decodeMessage(delivery.body);
     if (delivery.kind === "welcome") {
       if (message.wireformat !== "mls_welcome") throw new Error("A Welcome that is not one");
@@ -671,6 +913,7 @@ export class ChatDevice {
       if (fromUtf8(state.groupContext.groupId) !== delivery.group_id)
         throw new Error("A Welcome to another group than the server says");
       this.groups.set(delivery.group_id, state);
+      await this.recordEpoch(delivery.group_id, null, state);
       if (!held.lastResort) this.keyPackages = this.keyPackages.filter((k) => k !== held);
       return null;
     }
@@ -678,9 +921,37 @@ export class ChatDevice {
     if (!state) return null;
     if (message.wireformat !== "mls_private_message" && message.wireformat !== "mls_public_message")
       throw new Error(`Unexpected ${message.wireformat}`);
-    // A Commit of an epoch this device joined after is already in its state.
-    if (delivery.kind === "commit" && delivery.epoch < Number(state.groupContext.epoch))
+    const bodyHash = await sha256Hex(delivery.body);
+    if (delivery.kind === "commit" && delivery.epoch < Number(state.groupContext.epoch)) {
+      // A Commit for an epoch this device has passed: the same one again is a replay, another
+      // one is a second version of the group. (One of an epoch before this device joined, or
+      // one it no longer remembers, is already in its state.)
+      const made = this.epochs[delivery.group_id]?.[String(delivery.epoch + 1)]?.commit;
+      if (made === bodyHash)
+        this.alerts.push({
+          kind: "Replay",
+          groupId: delivery.group_id,
+          epoch: delivery.epoch,
+          message: `The Commit that ended epoch ${delivery.epoch} of group ${delivery.group_id} was delivered again: dropped`,
+        });
+      else if (made)
+        this.alerts.push({
+          kind: "ForkAlarm",
+          groupId: delivery.group_id,
+          epoch: delivery.epoch,
+          message: `A second Commit for epoch ${delivery.epoch} of group ${delivery.group_id}, other than the one this device followed: the server accepted two (the group forked)`,
+        });
       return null;
+    }
+    if (delivery.kind === "application" && !this.remember(bodyHash)) {
+      this.alerts.push({
+        kind: "Replay",
+        groupId: delivery.group_id,
+        epoch: delivery.epoch,
+        message: `A message of group ${delivery.group_id} was delivered again: dropped, not shown twice`,
+      });
+      return null;
+    }
     // The sender is the leaf the message's own (encrypted, then signature-checked) sender
     // data names, never what the server says.
     const sender =
@@ -688,6 +959,13 @@ export class ChatDevice {
         ? await this.senderOf(state, message.privateMessage)
         : null;
     const result = await processMessage(message, state, emptyPskIndex, acceptAll, cs);
+    if (
+      result.kind === "newState" &&
+      result.newState.groupContext.epoch > state.groupContext.epoch
+    ) {
+      await this.recordEpoch(delivery.group_id, state, result.newState, delivery.body);
+      moved.add(delivery.group_id);
+    }
     this.groups.set(delivery.group_id, result.newState);
     result.consumed.forEach(zeroOutUint8Array);
     if (result.kind !== "applicationMessage") return null;

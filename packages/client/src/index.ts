@@ -4,9 +4,30 @@
  * directory verified instead of trusted. Imports nothing of the server: it
  * speaks the HTTP API only, in browsers and in Node.
  */
-export { ApiError, type ClaimedKeyPackage, DeliveryApi, type ServerAccess } from "./api.ts";
+export {
+  ApiError,
+  type ClaimedKeyPackage,
+  DeliveryApi,
+  type ServerAccess,
+  type WireSecurityPolicy,
+} from "./api.ts";
 export { fromBase64, toBase64 } from "./bytes.ts";
-export { ChatDevice, type ChatMessage, CIPHERSUITE, type DeviceExport } from "./device.ts";
+export {
+  type Alert,
+  EPOCH_CHECK_LABEL,
+  type EpochCheck,
+  isEpochCheck,
+  openEpochCheck,
+  safetyNumber,
+  sealEpochCheck,
+} from "./checks.ts";
+export {
+  ChatDevice,
+  type ChatMessage,
+  CIPHERSUITE,
+  type DeviceExport,
+  type EpochRecord,
+} from "./device.ts";
 export {
   DirectoryAlarm,
   type DirectoryDevice,
