@@ -570,6 +570,7 @@ const ROUTE_TABLE: Record<string, (f: Fixtures) => RouteCase> = {
     body: { client_id: "fuzz-client", client_secret: "fuzz-secret", token: "fuzz-token" },
   }),
   "GET /.well-known/oauth-authorization-server": () => ({}),
+  "GET /.well-known/clique-security": () => ({}),
   "GET /api/v1/clique/apps": () => ({}),
   "DELETE /api/v1/clique/apps/:id": () => ({ params: { id: "status" } }),
   // End-to-end encrypted chats (issue 15): ids of no device or group, bodies of the right shape.

@@ -440,6 +440,7 @@ export function createClique(options: CreateCliqueOptions) {
       uploadKeyPackages: bind(deps, e2ee.uploadKeyPackages),
       claimKeyPackages: bind(deps, e2ee.claimKeyPackages),
       readDirectory: bind(deps, e2ee.readDirectory),
+      directoryHead: bind(deps, e2ee.directoryHead),
       createGroup: bind(deps, e2ee.createGroup),
       submitCommit: bind(deps, e2ee.submitCommit),
       sendGroupMessage: bind(deps, e2ee.sendGroupMessage),

@@ -250,6 +250,11 @@ export function readDirectory(deps: Deps, fromSeq: number, limit = 500): Promise
   return deps.stores.e2ee.listDirectory(Math.max(1, fromSeq), limit);
 }
 
+/** The key directory's last entry (its head), `null` while it is empty. */
+export function directoryHead(deps: Deps): Promise<DirectoryEntry | null> {
+  return deps.stores.e2ee.lastDirectoryEntry();
+}
+
 /** Starts a group at epoch 0 with the caller's device as its only member. */
 export async function createGroup(
   deps: Deps,

@@ -277,6 +277,7 @@ export const API_ROUTES: readonly RouteSpec[] = [
   { method: "POST", path: "/api/v1/e2ee/groups/:id/commits" },
   { method: "POST", path: "/api/v1/e2ee/groups/:id/messages" },
   { method: "GET", path: "/api/v1/e2ee/messages" },
+  { method: "GET", path: "/.well-known/clique-security" },
   // Single sign-on through an OpenID Connect provider.
   { method: "GET", path: "/api/v1/clique/oidc" },
   { method: "GET", path: "/api/v1/clique/oidc/identities" },

@@ -83,6 +83,7 @@ export const ROUTE_SCOPES: readonly ScopeEntry[] = [
   R("POST", "/oauth/token", NONE),
   R("POST", "/oauth/revoke", NONE),
   R("GET", "/.well-known/oauth-authorization-server", NONE),
+  R("GET", "/.well-known/clique-security", NONE),
 
   // --- The server, public information ---
   R("GET", "/api/v1/instance", NONE),
