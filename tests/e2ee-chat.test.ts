@@ -273,8 +273,11 @@ describe("membership follows the Clique", () => {
       `select kind, epoch, body from e2ee_messages where group_id = $1 and epoch >= $2 order by id`,
       [group, before],
     );
+    // (Epoch checks, `CQEC…`, travel as application messages too: they are left out here.)
     assert.deepEqual(
-      rows.map((r) => [r.kind, Number(r.epoch)]),
+      rows
+        .filter((r) => !r.body.subarray(0, 4).equals(Buffer.from("CQEC")))
+        .map((r) => [r.kind, Number(r.epoch)]),
       [
         ["commit", before],
         ["application", before + 1],
