@@ -17,7 +17,6 @@ import {
   Create,
   Endpoints,
   Image,
-  isActor,
   Note,
   Person,
   PropertyValue,
@@ -25,7 +24,7 @@ import {
 } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
 import type { Deps } from "../deps.ts";
-import type { Member } from "../domain/types.ts";
+import type { Actor, Audience, Member } from "../domain/types.ts";
 import { isId } from "../ids.ts";
 import type { StoredKeyPair } from "../stores/stores.ts";
 import { profileImagesOf, urlsFor } from "../urls.ts";
@@ -37,14 +36,18 @@ import {
   federates,
   memberViewer,
   type Viewer,
+  type VisibilityFacts,
   visibilityFilter,
 } from "../visibility/visibility.ts";
 import { MediaCreate, MediaNote } from "./attachments.ts";
 import { type InboxListener, registerInbox } from "./inbox.ts";
 import { withoutQueueIdempotence } from "./inbox-idempotency.ts";
-import { createKeyMemo, onceEachDocument } from "./memo.ts";
+import { createNoteMemo, KeptNote } from "./kept-notes.ts";
+import { createKeyMemo } from "./memo.ts";
+import { postLookups } from "./post-lookups.ts";
 import { INSTANCE_IDENTIFIER, persistActor } from "./remote-actors.ts";
-import { addressingFor, instant, narrowFor, postToNote } from "./wire.ts";
+import { createSignerMemo } from "./signer.ts";
+import { addressingFor, instant, narrowFor, noteBuilder, postToNote } from "./wire.ts";
 
 const log = getLogger(["clique", "federation"]);
 
@@ -89,6 +92,9 @@ export const FEDERATION_PATHS = {
 
 const PAGE_SIZE = 20;
 
+/** Audiences whose posts' documents may be the same for every viewer (kept-notes.ts). */
+const KEPT_AUDIENCES: ReadonlySet<Audience> = new Set(["public", "unlisted", "followers"]);
+
 /** Builds the Fedify federation for a Clique. */
 export function buildFederation(
   deps: Deps,
@@ -113,6 +119,27 @@ export function buildFederation(
     return /^[A-Za-z0-9_]{1,30}$/.test(identifier)
       ? deps.stores.members.getByUsername(identifier)
       : null;
+  }
+
+  /**
+   * The visibility facts, answering from what this request already read: a
+   * post's author, loaded with it (a member is active by its status alone).
+   */
+  function factsKnowing(author: Member): VisibilityFacts {
+    const facts = deps.stores.facts;
+    return {
+      authorIsActive: (id) =>
+        id === author.id ? Promise.resolve(author.status === "active") : facts.authorIsActive(id),
+      isActiveMember: (id) => facts.isActiveMember(id),
+      isApprovedFollower: (who, followeeId) => facts.isApprovedFollower(who, followeeId),
+      circleHolds: (circleId, who) => facts.circleHolds(circleId, who),
+      isRecipient: (postId, who) => facts.isRecipient(postId, who),
+      isFriend: (who, authorId) => facts.isFriend(who, authorId),
+      blocks: (blockerId, actorId) => facts.blocks(blockerId, actorId),
+      remoteStanding: (actorId) => facts.remoteStanding(actorId),
+      hostStanding: (host) => facts.hostStanding(host),
+      visibleAmong: (posts, filter) => facts.visibleAmong(posts, filter),
+    };
   }
 
   // Imported keys, by fingerprint: a member's are read from the store on each
@@ -149,45 +176,63 @@ export function buildFederation(
     return pairs;
   }
 
+  // Signers' keys and owners, remembered by this process (signer.ts): a signed
+  // GET is verified without a fetch once its key is known.
+  const signers = createSignerMemo();
+
   /**
-   * Who signed this request. Signatures are checked by Fedify; the key owner
-   * is fetched with the instance actor's signature (strict servers require it).
-   * Another server's instance actor (an `Application`/`Service`) stands for
-   * everyone on its host.
+   * Who signed this request. Signatures are checked by Fedify, with the keys
+   * this process remembers; a key not seen before and its owner are fetched
+   * with the instance actor's signature (strict servers require it). Another
+   * server's instance actor (an `Application`/`Service`) stands for everyone
+   * on its host.
    */
   async function signedViewer(ctx: RequestContext<void>): Promise<Viewer> {
-    // The signer's key and its owner are one document: fetched once per request.
-    const documentLoader = onceEachDocument(
-      await ctx.getDocumentLoader({ identifier: INSTANCE_IDENTIFIER }),
-    );
-    const owner = await ctx.getSignedKeyOwner({ documentLoader }).catch(() => null);
-    if (!owner?.id || !isActor(owner)) return ANONYMOUS;
+    const loaders = {
+      documentLoader: () => ctx.getDocumentLoader({ identifier: INSTANCE_IDENTIFIER }),
+      contextLoader: ctx.contextLoader,
+    };
+    let signer = await signers.verify(ctx.request, loaders);
+    if (!signer) return ANONYMOUS;
     // Nothing of a blocked server is stored; it is its host that the visibility
     // rules shut out (a viewer from there sees nothing, not even what is public).
-    const ownerHost = owner.id.host.toLowerCase();
+    const ownerHost = new URL(signer.ownerUri).host.toLowerCase();
     if ((await deps.standing.ofHost(ownerHost)) === "blocked")
       return { kind: "server", host: ownerHost };
-    const actor =
-      (await deps.stores.actors.getByUri(owner.id.href)) ?? (await persistActor(deps, owner));
+    // A key not seen before came with its owner's document, stored as it now stands.
+    let actor = signer.owner
+      ? await persistActor(deps, signer.owner)
+      : await deps.stores.actors.getByUri(signer.ownerUri);
+    if (!actor && !signer.owner) {
+      // A known key whose owner is no longer stored here (deleted, purged): asked again.
+      signer = await signers.refetchOwner(signer, loaders);
+      actor = signer?.owner ? await persistActor(deps, signer.owner) : null;
+    }
     if (!actor) return ANONYMOUS;
     if (actor.kind === "local") {
       const member = await deps.stores.members.getById(actor.id);
       return member && member.status === "active" ? memberViewer(member) : ANONYMOUS;
     }
-    // Only a server's own instance actor stands for its whole host: an
-    // Application named after the host (Mastodon, GoToSocial) or `instance.actor`
-    // (Misskey, Fedify servers), or Mastodon's `/actor`. Bots and other accounts do not.
-    const name = owner.preferredUsername?.toString().toLowerCase() ?? "";
-    const fetchesForServer =
-      owner instanceof Application &&
-      actor.host !== null &&
-      (name === actor.host.toLowerCase() ||
-        name === new URL(owner.id.href).hostname.toLowerCase() ||
-        name === INSTANCE_IDENTIFIER ||
-        owner.id.pathname === "/actor");
-    return fetchesForServer
+    return isInstanceActor(actor)
       ? { kind: "server", host: actor.host! }
       : { kind: "remote", actorId: actor.id };
+  }
+
+  /**
+   * Only a server's own instance actor stands for its whole host: an
+   * Application named after the host (Mastodon, GoToSocial) or `instance.actor`
+   * (Misskey, Fedify servers), or Mastodon's `/actor`. Bots and other accounts do not.
+   */
+  function isInstanceActor(actor: Actor): boolean {
+    if (actor.type !== "Application" || actor.host === null || actor.uri === null) return false;
+    const name = actor.username.toLowerCase();
+    const id = new URL(actor.uri);
+    return (
+      name === actor.host.toLowerCase() ||
+      name === id.hostname.toLowerCase() ||
+      name === INSTANCE_IDENTIFIER ||
+      id.pathname === "/actor"
+    );
   }
 
   /** A member's actor document: the same for the actor dispatcher and for `Update(Person)`. */
@@ -348,11 +393,16 @@ export function buildFederation(
 
   // --- Objects: a post answers at its id, only to those who may see it ----------
 
+  // Posts' documents that are the same for every viewer, reused while the post row is the same (kept-notes.ts).
+  const keptNotes = createNoteMemo();
+
   federation.setObjectDispatcher(Note, FEDERATION_PATHS.post, async (ctx, values) => {
     if (!isId(values.id)) return null;
-    const post = await deps.stores.posts.getById(values.id);
+    const [post, author] = await Promise.all([
+      deps.stores.posts.getById(values.id),
+      memberNamed(values.identifier),
+    ]);
     if (!post || post.uri !== null) return null;
-    const author = await memberNamed(values.identifier);
     if (!author || author.id !== post.authorId) return null;
     if (!federates(post)) return null;
     // Gone for good: deleted by its author or removed by a moderator, or its
@@ -366,13 +416,28 @@ export function buildFederation(
       });
       return tombstone as unknown as Note;
     }
+    // Who may see it is decided on every request, before anything kept is used.
     const viewer = await signedViewer(ctx);
-    if (!(await canView(viewer, post, deps.stores.facts))) return null;
+    if (!(await canView(viewer, post, factsKnowing(author)))) return null;
+    const id = ctx.getObjectUri(Note, values);
+    // Public, unlisted and followers-only posts are addressed to collections:
+    // without media whose URLs name their viewer, the document is the same
+    // for every viewer allowed to see it (and only such documents are kept).
+    const shared = KEPT_AUDIENCES.has(post.audience);
+    const version = shared ? JSON.stringify([post, author.username]) : "";
+    const kept = shared ? keptNotes.get(post.id, version) : undefined;
+    if (kept !== undefined) return new KeptNote(id, kept);
+    const lookups = postLookups(deps, [post]);
     // A post addressed by name shows each viewer only their own part of its audience.
-    const addressing = await addressingFor(deps, post, author);
-    return addressing
-      ? postToNote(deps, post, author, narrowFor(addressing, viewer, author.id), viewer)
-      : null;
+    const addressing = await addressingFor(deps, post, author, { lookups, recipients: false });
+    if (!addressing) return null;
+    const notes = await noteBuilder(deps, post, author, lookups);
+    const note = await notes.build(narrowFor(addressing, viewer, author.id), viewer);
+    if (!shared || addressing.kind !== "broadcast" || notes.urlsPerViewer || !notes.settled)
+      return note;
+    const json = await note.toJsonLd({ contextLoader: ctx.contextLoader });
+    keptNotes.put(post.id, version, json);
+    return new KeptNote(id, json);
   });
 
   // --- Collections --------------------------------------------------------
@@ -391,11 +456,13 @@ export function buildFederation(
         { limit: PAGE_SIZE, ...(cursor ? { maxId: cursor } : {}) },
       );
       const items: Create[] = [];
+      // The page's mentions, tags, media and parents are looked up once for all its posts.
+      const lookups = postLookups(deps, posts);
       for (const post of posts) {
-        const audience = await addressingFor(deps, post, member);
+        const audience = await addressingFor(deps, post, member, { lookups, recipients: false });
         if (!audience) continue;
         const addressing = narrowFor(audience, viewer, member.id);
-        const note = await postToNote(deps, post, member, addressing, viewer);
+        const note = await postToNote(deps, post, member, addressing, viewer, lookups);
         items.push(
           new (note instanceof MediaNote ? MediaCreate : Create)({
             id: new URL(`${urls.post(member.username, post.id)}/activity`),
@@ -472,12 +539,22 @@ export function buildFederation(
     if (member.status !== "active") return { items: [] };
     const viewer = await signedViewer(ctx);
     const items: Note[] = [];
-    for (const post of await deps.stores.pins.list(member.id, visibilityFilter(viewer))) {
-      if (!federates(post)) continue;
-      const audience = await addressingFor(deps, post, member);
+    const pinned = (await deps.stores.pins.list(member.id, visibilityFilter(viewer))).filter(
+      federates,
+    );
+    const lookups = postLookups(deps, pinned);
+    for (const post of pinned) {
+      const audience = await addressingFor(deps, post, member, { lookups, recipients: false });
       if (!audience) continue;
       items.push(
-        await postToNote(deps, post, member, narrowFor(audience, viewer, member.id), viewer),
+        await postToNote(
+          deps,
+          post,
+          member,
+          narrowFor(audience, viewer, member.id),
+          viewer,
+          lookups,
+        ),
       );
     }
     return { items };

@@ -32,6 +32,7 @@ import { urlsFor } from "../urls.ts";
 import { ANONYMOUS, canView, federates, OPEN_AUDIENCES } from "../visibility/visibility.ts";
 import { MediaCreate, MediaNote, MediaUpdate } from "./attachments.ts";
 import type { Publisher, RecordedEvent } from "./events.ts";
+import { postLookups } from "./post-lookups.ts";
 import { INSTANCE_IDENTIFIER } from "./remote-actors.ts";
 import {
   type Addressing,
@@ -159,7 +160,9 @@ export function createPublisher(
         const post = event.post;
         const author = await deps.stores.members.getById(post.authorId);
         if (!author) return; // remote posts are not ours to send
-        const audience = await addressingFor(deps, post, author);
+        // The addressing and the Note look up the same mentions and parent: once.
+        const lookups = postLookups(deps, [post]);
+        const audience = await addressingFor(deps, post, author, { lookups });
         if (!audience) return;
         // Edits and deletes also follow the post to wherever it went before.
         const addressing = await withParticipants(audience, post, event.kind);
@@ -179,7 +182,7 @@ export function createPublisher(
           }
           return;
         }
-        const notes = await noteBuilder(deps, post, author);
+        const notes = await noteBuilder(deps, post, author, lookups);
         const stamp = (post.editedAt ?? post.createdAt).getTime();
         // A post that is not public and carries media goes to each server on
         // its own: its attachment URLs carry a grant for that server (Mastodon

@@ -38,6 +38,7 @@ import {
   type RemoteAttachment,
   remoteAttachments,
 } from "./attachments.ts";
+import { type PostLookups, postLookups } from "./post-lookups.ts";
 
 /**
  * `to`/`cc` of a local post and the remote actors it is delivered to.
@@ -78,6 +79,17 @@ export function localUsernameOf(origin: string, uri: string): string | null {
   return m ? m[1]! : null;
 }
 
+/** How `addressingFor` works for its caller. */
+export interface AddressingOptions {
+  /** Lookups shared with the other posts of a page and with the post's `Note` (`post-lookups.ts`). */
+  lookups?: PostLookups;
+  /**
+   * Whether `recipients` must name every remote follower (default): needed
+   * to deliver, not to serve the object, whose `to`/`cc` name the collection.
+   */
+  recipients?: boolean;
+}
+
 /**
  * The audience-to-addressing table: who a local post is addressed to and
  * which remote actors receive it. `null`: the post never leaves the server.
@@ -86,17 +98,29 @@ export async function addressingFor(
   deps: Deps,
   post: Post,
   author: Member,
+  options: AddressingOptions = {},
 ): Promise<Addressing | null> {
   if (!federates(post)) return null;
   const urls = urlsFor(deps.config.origin);
   const ownerId = post.audienceOwnerId ?? author.id;
+  const lookups = options.lookups ?? postLookups(deps, [post]);
+  const deliveries = options.recipients ?? true;
+  // Only deliveries go to every remote follower: an object served on a fetch names the collection.
+  const remoteFollowers = () =>
+    deliveries ? deps.stores.follows.remoteFollowers(author.id) : Promise.resolve([]);
   const [mentioned, addressed, parentAuthor, blocked] = await Promise.all([
-    deps.stores.posts
-      .mentionsOf([post.id])
-      .then((m) => deps.stores.actors.getByIds(m.get(post.id) ?? [])),
-    deps.stores.posts.recipientsOf(post.id).then((ids) => deps.stores.actors.getByIds(ids)),
-    replyTargetAuthor(deps, post),
-    deps.stores.blocks.list(author.id).then((ids) => new Set(ids)),
+    lookups.mentioned(post),
+    // Only direct and followers-only posts are addressed to people beside their mentions.
+    post.audience === "direct" || post.audience === "followers"
+      ? deps.stores.posts.recipientsOf(post.id).then((ids) => deps.stores.actors.getByIds(ids))
+      : Promise.resolve([]),
+    lookups.parent(post).then((parent) => parent?.author ?? null),
+    // Blocks narrow only audiences named one by one, and direct posts.
+    post.audience === "public" ||
+    post.audience === "unlisted" ||
+    (post.audience === "followers" && ownerId === author.id)
+      ? Promise.resolve(new Set<string>())
+      : lookups.blockedBy(author.id),
   ]);
   const uris = (actors: readonly Actor[]) => actors.map((a) => new URL(actorUri(urls, a)));
   // Whoever the author blocks is left out of anything addressed by name, as the
@@ -116,7 +140,7 @@ export async function addressingFor(
       return null;
     case "public":
     case "unlisted": {
-      const followers = await deps.stores.follows.remoteFollowers(author.id);
+      const followers = await remoteFollowers();
       const followersUri = new URL(`${urls.actor(author.username)}/followers`);
       const extra = parentAuthor ? [parentAuthor] : [];
       const everyone = post.audience === "public" ? [PUBLIC_COLLECTION] : [followersUri];
@@ -132,7 +156,7 @@ export async function addressingFor(
     case "followers": {
       if (ownerId === author.id) {
         // Mastodon reads a followers-only post from the followers collection in `to`.
-        const followers = await deps.stores.follows.remoteFollowers(author.id);
+        const followers = await remoteFollowers();
         return {
           kind: "broadcast",
           to: [new URL(`${urls.actor(author.username)}/followers`)],
@@ -271,12 +295,6 @@ function remote(actors: readonly Actor[]): Actor[] {
   return actors.filter((a) => a.kind === "remote" && a.uri !== null);
 }
 
-async function replyTargetAuthor(deps: Deps, post: Post): Promise<Actor | null> {
-  if (!post.inReplyToId) return null;
-  const parent = await deps.stores.posts.getById(post.inReplyToId);
-  return parent ? deps.stores.actors.getById(parent.authorId) : null;
-}
-
 function dedupe(actors: readonly Actor[]): Actor[] {
   const seen = new Map<string, Actor>();
   for (const a of actors) seen.set(a.id, a);
@@ -306,6 +324,8 @@ export interface NoteBuilder {
    * everyone and carries media): it must be sent to each server on its own.
    */
   urlsPerViewer: boolean;
+  /** Whether none of its media is still being processed (the `Note` will not change by itself). */
+  settled: boolean;
 }
 
 /**
@@ -313,12 +333,21 @@ export interface NoteBuilder {
  * once, then each addressing (one per server for named audiences) gets its own
  * `to`, `cc` and `Mention` tags, and each viewer its own attachment URLs.
  */
-export async function noteBuilder(deps: Deps, post: Post, author: Member): Promise<NoteBuilder> {
+export async function noteBuilder(
+  deps: Deps,
+  post: Post,
+  author: Member,
+  lookups: PostLookups = postLookups(deps, [post]),
+): Promise<NoteBuilder> {
   const urls = urlsFor(deps.config.origin);
   const host = new URL(deps.config.origin).host;
-  const hashtags = (await deps.stores.posts.hashtagsOf([post.id])).get(post.id) ?? [];
-  const parent = post.inReplyToId ? await deps.stores.posts.getById(post.inReplyToId) : null;
-  const parentAuthor = parent ? await deps.stores.actors.getById(parent.authorId) : null;
+  const [hashtags, parentOf, allMedia] = await Promise.all([
+    lookups.hashtags(post),
+    lookups.parent(post),
+    lookups.media(post),
+  ]);
+  const parent = parentOf?.post ?? null;
+  const parentAuthor = parentOf?.author ?? null;
   const parentUri =
     parent && parentAuthor
       ? parentAuthor.kind === "local"
@@ -329,9 +358,8 @@ export async function noteBuilder(deps: Deps, post: Post, author: Member): Promi
   const hashtagTags = hashtags.map(
     (t) => new Hashtag({ href: new URL(urls.tag(t)), name: `#${t}` }),
   );
-  const media = ((await deps.stores.media.listByPosts([post.id])).get(post.id) ?? []).filter(
-    (m) => m.state === "ready" && m.display !== null && m.remoteUrl === null,
-  );
+  const local = allMedia.filter((m) => m.remoteUrl === null);
+  const media = local.filter((m) => m.state === "ready" && m.display !== null);
   const build = async (addressing: Addressing, viewer: Viewer): Promise<Note> => {
     const attachments = await Promise.all(media.map((m) => attachmentOf(deps, m, post, viewer)));
     // Mastodon's `blurhash` and `focalPoint` need a context that defines them.
@@ -364,7 +392,11 @@ export async function noteBuilder(deps: Deps, post: Post, author: Member): Promi
       interactionPolicy,
     });
   };
-  return { build, urlsPerViewer: media.length > 0 && !isOpenPost(post) };
+  return {
+    build,
+    urlsPerViewer: media.length > 0 && !isOpenPost(post),
+    settled: local.every((m) => m.state !== "processing"),
+  };
 }
 
 /**
@@ -406,8 +438,9 @@ export async function postToNote(
   author: Member,
   addressing: Addressing,
   viewer: Viewer,
+  lookups?: PostLookups,
 ): Promise<Note> {
-  return (await noteBuilder(deps, post, author)).build(addressing, viewer);
+  return (await noteBuilder(deps, post, author, lookups)).build(addressing, viewer);
 }
 
 /**
