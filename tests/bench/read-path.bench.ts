@@ -30,6 +30,17 @@
  * `--cpu-prof` and writes its profile there when it stops), BENCH_LOG_LEVEL
  * (the server's LOG_LEVEL, warning), CLIQUE_DB_POOL (passed through, 4 unset).
  *
+ * Besides requests per second and latencies, each row gives what one request
+ * cost, which hardly depends on what else the machine runs: fetches of the
+ * signer's actor, database transactions, and CPU time of the server process
+ * (`/proc/PID/stat`; for the baseline, of this process, which also serves the
+ * signer's key to the baseline). 1000 / (CPU ms per request) is what one core
+ * could serve. It includes what the process does meanwhile on its own (its
+ * queues, the outbox relay, timers), which weighs more the fewer requests a
+ * run serves; contention on a busy machine inflates it too, far less than
+ * requests per second. When a run has non-2xx answers, the server's last
+ * warnings and errors are printed after the table.
+ *
  * Prints the figures; nothing here asserts a timing.
  */
 import { execFileSync } from "node:child_process";
@@ -91,7 +102,11 @@ interface Row {
   remoteFetches: number | null;
   /** Transactions of Clique's database during its measured run, per request measured. */
   transactions: number | null;
+  /** CPU time of Clique's server process during its measured run, ms per request measured. */
+  cpuMs: number | null;
   baseline?: WrkResult;
+  /** CPU time of the benchmark's own process (the baseline, and the signer's server) per request. */
+  baselineCpuMs?: number | null;
 }
 
 /** Which commit runs: the figures are only comparable with it named. */
@@ -113,6 +128,37 @@ function rssMiB(pid: number): number | null {
   } catch {
     return null;
   }
+}
+
+/** Clock ticks per second of /proc's CPU times. */
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/**
+ * CPU time (user and system) a process has used so far, ms; null where /proc
+ * cannot tell. Unlike requests per second, it hardly depends on what else
+ * the machine runs: 1000 / (CPU ms per request) is what one core could serve.
+ */
+function processCpuMs(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields 14 and 15 of proc(5) (utime, stime); the name in parentheses may hold spaces.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+
+/** This process's CPU time so far, ms (the baseline runs in it). */
+function ownCpuMs(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
 }
 
 /** Polls `probe` every 100 ms until it is truthy; throws after `timeoutMs`. */
@@ -162,17 +208,29 @@ async function transactions(probe: pg.Client): Promise<number> {
 async function measure(
   load: Load,
   remote: FakeRemote,
+  cpu: () => number | null,
   probe?: pg.Client,
-): Promise<{ result: WrkResult; remoteFetches: number; transactions: number | null }> {
+): Promise<{
+  result: WrkResult;
+  remoteFetches: number;
+  transactions: number | null;
+  cpuMs: number | null;
+}> {
   const options = { connections: CONNECTIONS, threads: THREADS, headers: load.headers };
   if (WARMUP > 0) await runWrk(load.url, { ...options, seconds: WARMUP });
   const xactsBefore = probe ? await transactions(probe) : null;
   const before = remote.requests.length;
+  const cpuBefore = cpu();
   const result = await runWrk(load.url, { ...options, seconds: SECONDS });
+  const cpuAfter = cpu();
   const remoteFetches = remote.requests.length - before;
   const xacts =
     probe && xactsBefore !== null ? (await transactions(probe)) - xactsBefore - 2 : null;
-  return { result, remoteFetches, transactions: xacts };
+  const cpuMs =
+    cpuBefore === null || cpuAfter === null || result.requests === 0
+      ? null
+      : (cpuAfter - cpuBefore) / result.requests;
+  return { result, remoteFetches, transactions: xacts, cpuMs };
 }
 
 const cleanup: (() => Promise<unknown>)[] = [];
@@ -347,8 +405,12 @@ try {
   const rows: Row[] = [];
   for (const target of selected) {
     // Clique, then the baseline right after: the same minute's noise on both.
+    const serverPid = server.pid;
     const clique =
-      "url" in target.clique ? await measure(target.clique, remote, probe) : target.clique;
+      "url" in target.clique
+        ? await measure(target.clique, remote, () => processCpuMs(serverPid), probe)
+        : target.clique;
+    const base = target.baseline ? await measure(target.baseline, remote, ownCpuMs) : null;
     const row: Row = {
       target,
       clique: "skip" in clique ? clique : clique.result,
@@ -357,7 +419,8 @@ try {
         "skip" in clique || clique.transactions === null
           ? null
           : clique.transactions / clique.result.requests,
-      ...(target.baseline ? { baseline: (await measure(target.baseline, remote)).result } : {}),
+      cpuMs: "skip" in clique ? null : clique.cpuMs,
+      ...(base ? { baseline: base.result, baselineCpuMs: base.cpuMs } : {}),
     };
     rows.push(row);
     console.log(`  measured ${target.key}; load ${load()}`);
@@ -376,14 +439,24 @@ try {
       "refused",
       "signer fetches/req",
       "db xacts/req",
+      "CPU ms/req",
       "baseline req/s",
       "base p50",
       "base p99",
       "base refused",
+      "base CPU ms/req",
       "Clique/baseline",
     ],
   ];
-  for (const { target, clique, remoteFetches, transactions, baseline } of rows) {
+  for (const {
+    target,
+    clique,
+    remoteFetches,
+    transactions,
+    cpuMs,
+    baseline,
+    baselineCpuMs,
+  } of rows) {
     if ("skip" in clique) {
       table.push([target.label, `skipped: ${clique.skip}`]);
       continue;
@@ -396,10 +469,12 @@ try {
       refused(clique),
       remoteFetches === null ? "-" : fmt(remoteFetches, 2),
       transactions === null ? "-" : fmt(transactions, 1),
+      cpuMs === null ? "-" : fmt(cpuMs, 2),
       baseline ? fmt(baseline.requestsPerSecond) : "-",
       baseline ? fmt(baseline.p50, 2) : "-",
       baseline ? fmt(baseline.p99, 2) : "-",
       baseline ? refused(baseline) : "-",
+      baselineCpuMs === undefined || baselineCpuMs === null ? "-" : fmt(baselineCpuMs, 2),
       baseline ? fmt(clique.requestsPerSecond / baseline.requestsPerSecond, 2) : "-",
     ]);
   }
@@ -420,6 +495,18 @@ try {
       `RSS before the runs ${mib(rssBefore)}, after ${mib(rssAfter)}; load ${load()}`,
   );
   if (CPU_PROF) console.log(`the server's CPU profile goes to ${CPU_PROF} when it stops`);
+  // Refusals are not throughput: show what the server said about them.
+  const refusedRows = rows.filter((r) => !("skip" in r.clique) && r.clique.non2xx > 0);
+  if (refusedRows.length > 0) {
+    const said = server
+      .output()
+      .split("\n")
+      .filter((line) => /error|warn|fatal/i.test(line));
+    console.log(
+      `the server answered non-2xx in: ${refusedRows.map((r) => r.target.key).join(", ")}; ` +
+        `its last warnings and errors:\n${said.slice(-20).join("\n") || "(none)"}`,
+    );
+  }
 } finally {
   for (const step of cleanup)
     await step().catch((error: unknown) => console.error("clean-up failed:", error));
