@@ -1151,6 +1151,9 @@ function plan(
           return reportIds;
         case "notification":
           return notificationIds;
+        // The crawl's viewers register no chat device: a well-formed id is all it can try.
+        case "e2ee-blob":
+          return ["0190a5d2-7c3e-7000-8000-000000000b10"];
         // Profile pages and tag timelines (issue 11).
         case "at-username":
           return locals.map((u) => `@${u}`);
@@ -1371,6 +1374,10 @@ const NEVER_2XX = new Map([
   [
     "GET /api/v1/e2ee/messages",
     "a device's mailbox (issue 15): only the session or token bound to a device reads it, and the crawl's viewers register none",
+  ],
+  [
+    "GET /api/v1/e2ee/blobs/:id",
+    "an encrypted attachment (issue 15): only a device of its chat fetches it, and the crawl's viewers register none",
   ],
 ]);
 

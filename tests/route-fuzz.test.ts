@@ -602,6 +602,23 @@ const ROUTE_TABLE: Record<string, (f: Fixtures) => RouteCase> = {
   "GET /api/v1/e2ee/messages": () => ({
     query: { device_id: E2EE_NO_ID, after: "0", limit: "20" },
   }),
+  "POST /api/v1/e2ee/blobs": () => ({
+    body: { device_id: E2EE_NO_ID, group_id: E2EE_NO_ID, blob: "AAEC" },
+    extraFields: ["expires_at"],
+  }),
+  "GET /api/v1/e2ee/blobs/:id": () => ({
+    params: { id: "status" },
+    query: { device_id: E2EE_NO_ID },
+  }),
+  "POST /api/v1/e2ee/reports": () => ({
+    body: {
+      device_id: E2EE_NO_ID,
+      group_id: E2EE_NO_ID,
+      sender_member_id: E2EE_NO_ID,
+      text: "a disclosed message",
+    },
+    extraFields: ["sender_device_id", "comment"],
+  }),
   // Single sign-on: not configured here, so /auth/oidc/* answer a 404 of their own.
   "GET /api/v1/clique/oidc": () => ({}),
   "GET /api/v1/clique/oidc/identities": () => ({}),

@@ -30,6 +30,8 @@ export const E2EE_LIMITS = {
   devicesPerCommit: 200,
   /** Messages one fetch returns at most. */
   fetchPage: 200,
+  /** An encrypted attachment, in bytes (sent as base64 in a JSON body under the body limit). */
+  blob: 512 * 1024,
 } as const;
 
 /** How long a ciphertext waits for the devices that have not fetched it (30 days). */

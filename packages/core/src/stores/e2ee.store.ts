@@ -18,6 +18,19 @@ export interface NewE2eeMessage {
   senderDeviceId: string;
   body: Uint8Array;
   createdAt: Date;
+  /** When the message expires: not handed out after, deleted by the purge. */
+  expiresAt?: Date | null;
+}
+
+/** An encrypted attachment to store for a group. */
+export interface NewE2eeBlob {
+  id: string;
+  groupId: string;
+  /** The uploading device. */
+  deviceId: string;
+  body: Uint8Array;
+  createdAt: Date;
+  expiresAt: Date | null;
 }
 
 /** Devices, KeyPackages, the key directory, groups and their messages. */
@@ -78,13 +91,19 @@ export interface E2eeStore {
    * sequence (devices locked in id order, so numbers follow commit order).
    */
   deliver(message: NewE2eeMessage, deviceIds: readonly string[]): Promise<void>;
-  /** What waits for a device after its cursor, in order. */
-  fetch(deviceId: string, after: number, limit: number): Promise<E2eeDelivery[]>;
+  /** What waits for a device after its cursor, in order (not expired at `now`). */
+  fetch(deviceId: string, after: number, limit: number, now: Date): Promise<E2eeDelivery[]>;
   /**
    * Forgets a device's deliveries up to `upTo`, and the messages no device
    * waits for any more; how many messages went.
    */
   acknowledge(deviceId: string, upTo: number): Promise<number>;
-  /** Deletes messages created before `before`, fetched or not; how many. */
+  /** Deletes messages and blobs created before `before`, fetched or not; how many. */
   purgeOlderThan(before: Date): Promise<number>;
+  /** Deletes messages and blobs whose expiry is at or before `now`, fetched or not; how many. */
+  purgeExpired(now: Date): Promise<number>;
+  /** Stores an encrypted attachment. */
+  putBlob(blob: NewE2eeBlob): Promise<void>;
+  /** An attachment's bytes, if `deviceId` sits in its group and it has not expired at `now`. */
+  getBlob(id: string, deviceId: string, now: Date): Promise<Uint8Array | null>;
 }

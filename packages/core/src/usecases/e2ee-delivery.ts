@@ -379,12 +379,23 @@ export async function submitCommit(
 /**
  * Fans an application message out to the group's other devices. It must be
  * of the current epoch: a device that missed a Commit catches up first.
+ * `expiresAt`, declared by the sender's device (a disappearing message), is
+ * capped by the retention limit; past it the message is neither handed out
+ * nor kept.
  */
 export async function sendGroupMessage(
   deps: Deps,
   caller: E2eeCaller,
-  input: { groupId: string; deviceId: string; epoch: number; body: Uint8Array },
+  input: {
+    groupId: string;
+    deviceId: string;
+    epoch: number;
+    body: Uint8Array;
+    expiresAt?: Date | null;
+  },
 ): Promise<{ ok: true } | GroupProblem> {
+  const now = deps.now();
+  const expiresAt = cappedExpiry(now, input.expiresAt);
   return deps.stores.transaction(async (tx) => {
     const device = await actingDevice(tx, caller, input.deviceId);
     if (!device) return { ok: false, reason: "device_not_found" } as const;
@@ -400,7 +411,8 @@ export async function sendGroupMessage(
         epoch: found.group.epoch,
         senderDeviceId: device.id,
         body: input.body,
-        createdAt: deps.now(),
+        createdAt: now,
+        expiresAt,
       },
       found.seated.filter((id) => id !== device.id),
     );
@@ -409,10 +421,76 @@ export async function sendGroupMessage(
 }
 
 /**
+ * Whether the caller's device `deviceId` sits in group `groupId` (what a
+ * member must show before disclosing one of the chat's messages to the
+ * moderators: the server cannot check the disclosed text itself).
+ */
+export async function deviceSitsInGroup(
+  deps: Deps,
+  caller: E2eeCaller,
+  deviceId: string,
+  groupId: string,
+): Promise<boolean> {
+  const device = await actingDevice(deps.stores, caller, deviceId);
+  if (!device || !isId(groupId)) return false;
+  return (await deps.stores.e2ee.groupDevices(groupId)).includes(device.id);
+}
+
+/** A declared expiry kept between now (one in the past is now) and now plus the retention limit. */
+function cappedExpiry(now: Date, declared: Date | null | undefined): Date | null {
+  if (!declared || Number.isNaN(declared.getTime())) return null;
+  const latest = now.getTime() + E2EE_RETENTION_MS;
+  return new Date(Math.max(now.getTime(), Math.min(declared.getTime(), latest)));
+}
+
+/**
+ * Stores an encrypted attachment a device uploads for a group it sits in:
+ * opaque bytes (the key and the hash travel inside an MLS message). It lives
+ * until its declared expiry (capped by retention), the retention limit, or the
+ * group, whichever ends first.
+ */
+export async function uploadBlob(
+  deps: Deps,
+  caller: E2eeCaller,
+  input: { groupId: string; deviceId: string; body: Uint8Array; expiresAt?: Date | null },
+): Promise<Result<{ id: string; size: number }, DeviceProblem | "group_not_found">> {
+  const device = await actingDevice(deps.stores, caller, input.deviceId);
+  if (!device) return fail("device_not_found");
+  if (!isId(input.groupId)) return fail("group_not_found");
+  const seated = await deps.stores.e2ee.groupDevices(input.groupId);
+  if (!seated.includes(device.id)) return fail("group_not_found");
+  const now = deps.now();
+  const id = newId();
+  await deps.stores.e2ee.putBlob({
+    id,
+    groupId: input.groupId,
+    deviceId: device.id,
+    body: input.body,
+    createdAt: now,
+    expiresAt: cappedExpiry(now, input.expiresAt),
+  });
+  return ok({ id, size: input.body.byteLength });
+}
+
+/** An attachment's bytes, for a device of its group; anything else is not found. */
+export async function fetchBlob(
+  deps: Deps,
+  caller: E2eeCaller,
+  deviceId: string,
+  blobId: string,
+): Promise<Result<Uint8Array, DeviceProblem | "blob_not_found">> {
+  const device = await actingDevice(deps.stores, caller, deviceId);
+  if (!device) return fail("device_not_found");
+  if (!isId(blobId)) return fail("blob_not_found");
+  const found = await deps.stores.e2ee.getBlob(blobId, device.id, deps.now());
+  return found ? ok(found) : fail("blob_not_found");
+}
+
+/**
  * What waits for a device after its cursor. Passing a cursor acknowledges
  * everything up to it: those deliveries are forgotten, and messages no
  * device waits for any more are deleted. Messages past the retention limit
- * are deleted too, fetched or not.
+ * or their declared expiry are deleted too, fetched or not.
  */
 export async function fetchDeviceMessages(
   deps: Deps,
@@ -424,6 +502,10 @@ export async function fetchDeviceMessages(
   const device = await actingDevice(deps.stores, caller, deviceId);
   if (!device) return fail("device_not_found");
   await deps.stores.e2ee.acknowledge(device.id, after);
-  await deps.stores.e2ee.purgeOlderThan(new Date(deps.now().getTime() - E2EE_RETENTION_MS));
-  return ok(await deps.stores.e2ee.fetch(device.id, after, Math.min(limit, E2EE_LIMITS.fetchPage)));
+  const now = deps.now();
+  await deps.stores.e2ee.purgeOlderThan(new Date(now.getTime() - E2EE_RETENTION_MS));
+  await deps.stores.e2ee.purgeExpired(now);
+  return ok(
+    await deps.stores.e2ee.fetch(device.id, after, Math.min(limit, E2EE_LIMITS.fetchPage), now),
+  );
 }

@@ -34,7 +34,9 @@ export type RouteParam =
   /** A hashtag's name (issue 11). */
   | "hashtag"
   /** A notification (its id; notifications of every type, issue 11). */
-  | "notification";
+  | "notification"
+  /** An encrypted chat attachment (its id; only a device of its chat fetches it, issue 15). */
+  | "e2ee-blob";
 
 /** One route. */
 export interface RouteSpec {
@@ -277,6 +279,9 @@ export const API_ROUTES: readonly RouteSpec[] = [
   { method: "POST", path: "/api/v1/e2ee/groups/:id/commits" },
   { method: "POST", path: "/api/v1/e2ee/groups/:id/messages" },
   { method: "GET", path: "/api/v1/e2ee/messages" },
+  { method: "POST", path: "/api/v1/e2ee/blobs" },
+  { method: "GET", path: "/api/v1/e2ee/blobs/:id", params: ["e2ee-blob"] },
+  { method: "POST", path: "/api/v1/e2ee/reports" },
   { method: "GET", path: "/.well-known/clique-security" },
   // Single sign-on through an OpenID Connect provider.
   { method: "GET", path: "/api/v1/clique/oidc" },

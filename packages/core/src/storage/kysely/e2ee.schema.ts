@@ -57,12 +57,24 @@ export interface E2eeMessagesTable {
   sender_device_id: string;
   body: Buffer;
   created_at: Timestamp;
+  /** When the sender's device declared the message expires (migration 022). */
+  expires_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface E2eeDeliveriesTable {
   device_id: string;
   seq: BigIntColumn;
   message_id: BigIntColumn;
+}
+
+/** Encrypted attachments: opaque bytes a device uploaded for a group (migration 022). */
+export interface E2eeBlobsTable {
+  id: string;
+  group_id: string;
+  device_id: string;
+  body: Buffer;
+  created_at: Timestamp;
+  expires_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 /** The tables, as part of `Database`. */
@@ -74,4 +86,5 @@ export interface E2eeTables {
   e2ee_group_devices: E2eeGroupDevicesTable;
   e2ee_messages: E2eeMessagesTable;
   e2ee_deliveries: E2eeDeliveriesTable;
+  e2ee_blobs: E2eeBlobsTable;
 }

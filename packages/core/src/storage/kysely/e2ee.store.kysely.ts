@@ -1,6 +1,6 @@
 import { type Kysely, type Selectable, sql } from "kysely";
 import type { DirectoryEntry, E2eeDelivery, E2eeDevice, E2eeGroup } from "../../domain/e2ee.ts";
-import type { E2eeStore, NewE2eeMessage } from "../../stores/e2ee.store.ts";
+import type { E2eeStore, NewE2eeBlob, NewE2eeMessage } from "../../stores/e2ee.store.ts";
 import type { E2eeDevicesTable, E2eeDirectoryTable } from "./e2ee.schema.ts";
 import { STREAM_CHANNEL } from "./migration-014.ts";
 import type { Database } from "./schema.ts";
@@ -284,6 +284,7 @@ export class KyselyE2eeStore implements E2eeStore {
         sender_device_id: message.senderDeviceId,
         body: buffer(message.body),
         created_at: message.createdAt,
+        expires_at: message.expiresAt ?? null,
       })
       .returning("id")
       .executeTakeFirstOrThrow();
@@ -314,7 +315,7 @@ export class KyselyE2eeStore implements E2eeStore {
       from unnest(${numbered.map((d) => d.id)}::uuid[]) as d`.execute(this.db);
   }
 
-  async fetch(deviceId: string, after: number, limit: number): Promise<E2eeDelivery[]> {
+  async fetch(deviceId: string, after: number, limit: number, now: Date): Promise<E2eeDelivery[]> {
     const rows = await this.db
       .selectFrom("e2ee_deliveries as d")
       .innerJoin("e2ee_messages as m", "m.id", "d.message_id")
@@ -329,6 +330,7 @@ export class KyselyE2eeStore implements E2eeStore {
       ])
       .where("d.device_id", "=", deviceId)
       .where("d.seq", ">", String(after))
+      .where((eb) => eb.or([eb("m.expires_at", "is", null), eb("m.expires_at", ">", now)]))
       .orderBy("d.seq")
       .limit(limit)
       .execute();
@@ -360,7 +362,52 @@ export class KyselyE2eeStore implements E2eeStore {
       .where("created_at", "<", before)
       .returning("id")
       .execute();
-    return gone.length;
+    const blobs = await this.db
+      .deleteFrom("e2ee_blobs")
+      .where("created_at", "<", before)
+      .returning("id")
+      .execute();
+    return gone.length + blobs.length;
+  }
+
+  async purgeExpired(now: Date): Promise<number> {
+    const gone = await this.db
+      .deleteFrom("e2ee_messages")
+      .where("expires_at", "<=", now)
+      .returning("id")
+      .execute();
+    const blobs = await this.db
+      .deleteFrom("e2ee_blobs")
+      .where("expires_at", "<=", now)
+      .returning("id")
+      .execute();
+    return gone.length + blobs.length;
+  }
+
+  async putBlob(blob: NewE2eeBlob): Promise<void> {
+    await this.db
+      .insertInto("e2ee_blobs")
+      .values({
+        id: blob.id,
+        group_id: blob.groupId,
+        device_id: blob.deviceId,
+        body: buffer(blob.body),
+        created_at: blob.createdAt,
+        expires_at: blob.expiresAt,
+      })
+      .execute();
+  }
+
+  async getBlob(id: string, deviceId: string, now: Date): Promise<Uint8Array | null> {
+    const row = await this.db
+      .selectFrom("e2ee_blobs as b")
+      .innerJoin("e2ee_group_devices as g", "g.group_id", "b.group_id")
+      .select("b.body")
+      .where("b.id", "=", id)
+      .where("g.device_id", "=", deviceId)
+      .where((eb) => eb.or([eb("b.expires_at", "is", null), eb("b.expires_at", ">", now)]))
+      .executeTakeFirst();
+    return row ? bytes(row.body) : null;
   }
 
   /** Deletes the messages among `ids` that no device waits for any more. */

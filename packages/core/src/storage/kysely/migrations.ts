@@ -22,6 +22,8 @@ import { m019_feed_indexes } from "./migration-019.ts";
 import { m020_counters } from "./migration-020.ts";
 // End-to-end encrypted chats: the delivery service and the key directory (issue 15).
 import { m021_e2ee_delivery } from "./migration-021.ts";
+// Encrypted chats: a message's declared expiry, and encrypted attachments (issue 15).
+import { m022_e2ee_lifetimes } from "./migration-022.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run against the database as it was then, not today's types.
 type AnyDb = Kysely<any>;
@@ -640,6 +642,7 @@ const MIGRATIONS: Record<string, Migration> = {
   // Counters kept by triggers, read instead of counted (issue 13).
   "020_counters": m020_counters,
   "021_e2ee_delivery": m021_e2ee_delivery,
+  "022_e2ee_lifetimes": m022_e2ee_lifetimes,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -23,7 +23,7 @@ import { z } from "zod";
 import { requireMember } from "../../http/auth.ts";
 import { readBody, readQuery, validate } from "../../http/body.ts";
 import type { AppEnv } from "../../http/env.ts";
-import { notFound } from "../../http/errors.ts";
+import { notFound, problem } from "../../http/errors.ts";
 
 /** The e2ee API, mounted at `/api/v1/e2ee`. */
 export const e2eeApi = new Hono<AppEnv>();
@@ -252,6 +252,8 @@ const messageSchema = z.strictObject({
   device_id: id,
   epoch,
   message: bytes(E2EE_LIMITS.message),
+  /** A disappearing message's expiry (capped by retention by the core). */
+  expires_at: z.iso.datetime({ offset: true }).optional(),
 });
 
 e2eeApi.post("/groups/:id/messages", async (c) => {
@@ -262,9 +264,84 @@ e2eeApi.post("/groups/:id/messages", async (c) => {
     deviceId: input.device_id,
     epoch: input.epoch,
     body: input.message,
+    ...(input.expires_at ? { expiresAt: new Date(input.expires_at) } : {}),
   });
   if (!result.ok) return groupRefusal(c, result);
   return c.json({});
+});
+
+// --- Encrypted attachments ----------------------------------------------------
+
+const blobSchema = z.strictObject({
+  device_id: id,
+  group_id: id,
+  blob: bytes(E2EE_LIMITS.blob),
+  expires_at: z.iso.datetime({ offset: true }).optional(),
+});
+
+e2eeApi.post("/blobs", async (c) => {
+  const who = caller(c);
+  const input = validate(blobSchema, await readBody(c));
+  const result = await c.get("services").clique.e2ee.uploadBlob(who, {
+    groupId: input.group_id,
+    deviceId: input.device_id,
+    body: input.blob,
+    ...(input.expires_at ? { expiresAt: new Date(input.expires_at) } : {}),
+  });
+  if (!result.ok) throw notFound();
+  return c.json({ id: result.value.id, size: result.value.size });
+});
+
+e2eeApi.get("/blobs/:id", async (c) => {
+  const who = caller(c);
+  const q = validate(z.object({ device_id: id }), readQuery(c));
+  const result = await c.get("services").clique.e2ee.fetchBlob(who, q.device_id, c.req.param("id"));
+  if (!result.ok) throw notFound();
+  return c.json({ id: c.req.param("id"), blob: b64(result.value) });
+});
+
+// --- Reporting by disclosure --------------------------------------------------
+
+/** A disclosed message's text, and the reporter's comment, at most (in characters). */
+const DISCLOSURE_LIMITS = { text: 500, comment: 150 } as const;
+
+const disclosureSchema = z.strictObject({
+  device_id: id,
+  group_id: id,
+  sender_member_id: id,
+  sender_device_id: id.optional(),
+  text: z.string().min(1).max(DISCLOSURE_LIMITS.text),
+  comment: z.string().max(DISCLOSURE_LIMITS.comment).optional(),
+});
+
+/**
+ * A member reports a message of an encrypted chat by disclosing its
+ * plaintext: a moderation report on the sender, whose text says plainly that
+ * it is the reporter's disclosure, which the server could not check (it
+ * cannot read the chat). The reporter's device must sit in the chat.
+ */
+e2eeApi.post("/reports", async (c) => {
+  const who = caller(c);
+  const input = validate(disclosureSchema, await readBody(c));
+  const { clique, moderation } = c.get("services");
+  if (!(await clique.e2ee.deviceSitsInGroup(who, input.device_id, input.group_id)))
+    throw notFound();
+  const from = input.sender_device_id ? ` (device ${input.sender_device_id})` : "";
+  const comment = [
+    `Disclosed by the reporter from an end-to-end encrypted chat: the server cannot read the chat and has not checked this text.`,
+    `Chat ${input.group_id}, message from member ${input.sender_member_id}${from}:`,
+    `"${input.text}"`,
+    ...(input.comment ? [`Reporter's comment: ${input.comment}`] : []),
+  ].join("\n");
+  const result = await moderation.reports.file(who.member, {
+    accountId: input.sender_member_id,
+    statusIds: [],
+    comment,
+    category: "other",
+    forward: false,
+  });
+  if (!result.ok) throw problem(result.reason, result.detail);
+  return c.json({ id: result.value.id });
 });
 
 // --- A device's mailbox -------------------------------------------------------
