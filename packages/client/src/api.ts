@@ -220,13 +220,71 @@ export class DeliveryApi {
     return r.epoch;
   }
 
-  /** Sends an application message of `epoch`. */
-  async send(groupId: string, deviceId: string, epoch: number, message: Uint8Array): Promise<void> {
+  /**
+   * Sends an application message of `epoch`; `expiresAt` (a disappearing
+   * message) tells the server when to stop keeping it.
+   */
+  async send(
+    groupId: string,
+    deviceId: string,
+    epoch: number,
+    message: Uint8Array,
+    expiresAt?: Date,
+  ): Promise<void> {
     await this.call("POST", `/groups/${encodeURIComponent(groupId)}/messages`, {
       device_id: deviceId,
       epoch,
       message: toBase64(message),
+      ...(expiresAt ? { expires_at: expiresAt.toISOString() } : {}),
     });
+  }
+
+  /** Uploads an encrypted attachment for a group; the blob's id. */
+  async uploadBlob(
+    groupId: string,
+    deviceId: string,
+    blob: Uint8Array,
+    expiresAt?: Date,
+  ): Promise<string> {
+    const r = await this.call<{ id: string }>("POST", "/blobs", {
+      device_id: deviceId,
+      group_id: groupId,
+      blob: toBase64(blob),
+      ...(expiresAt ? { expires_at: expiresAt.toISOString() } : {}),
+    });
+    return r.id;
+  }
+
+  /** An encrypted attachment's bytes, for a device of its group. */
+  async fetchBlob(blobId: string, deviceId: string): Promise<Uint8Array> {
+    const r = await this.call<{ blob: string }>(
+      "GET",
+      `/blobs/${encodeURIComponent(blobId)}?device_id=${encodeURIComponent(deviceId)}`,
+    );
+    return fromBase64(r.blob);
+  }
+
+  /**
+   * Reports a chat message to the moderators by disclosing its text (the
+   * report says it is the reporter's disclosure); the report's id.
+   */
+  async reportDisclosure(input: {
+    deviceId: string;
+    groupId: string;
+    senderMemberId: string;
+    senderDeviceId: string;
+    text: string;
+    comment?: string;
+  }): Promise<string> {
+    const r = await this.call<{ id: string }>("POST", "/reports", {
+      device_id: input.deviceId,
+      group_id: input.groupId,
+      sender_member_id: input.senderMemberId,
+      sender_device_id: input.senderDeviceId,
+      text: input.text,
+      ...(input.comment ? { comment: input.comment } : {}),
+    });
+    return r.id;
   }
 
   /** What waits for the device after `after` (which it acknowledges). */

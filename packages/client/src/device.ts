@@ -42,6 +42,7 @@ import { defaultClientConfig } from "ts-mls/clientConfig.js";
 import { makeKeyPackageRef } from "ts-mls/keyPackage.js";
 import { decryptSenderData } from "ts-mls/privateMessage.js";
 import { ApiError, type DeliveryApi, type WireDelivery, type WireDirectoryEntry } from "./api.ts";
+import { type AttachmentRef, openAttachment, sealAttachment } from "./attachments.ts";
 import { fromBase64, fromUtf8, sameBytes, toBase64, toHex, utf8 } from "./bytes.ts";
 import {
   type Alert,
@@ -100,7 +101,24 @@ export interface ChatMessage {
   text: string;
   /** Sent by this device. */
   own: boolean;
+  /** When the message disappears (ISO 8601): the chat had a timer when it was sent. */
+  expiresAt?: string;
+  /** An encrypted attachment (the text is its caption): `downloadAttachment` fetches it. */
+  attachment?: AttachmentRef;
 }
+
+/** The longest disappearing-message timer a chat may have: a week, in seconds. */
+export const MAX_TIMER_SECONDS = 7 * 24 * 60 * 60;
+
+/**
+ * What an application message carries inside the ciphertext: a text (with its
+ * expiry if the chat has a timer), a chat's new timer, or "clear this chat"
+ * (acted on by the sender's own devices only).
+ */
+type Payload =
+  | { type: "text"; text: string; expires_at?: string; attachment?: AttachmentRef }
+  | { type: "timer"; seconds: number }
+  | { type: "clear" };
 
 /** A KeyPackage this device published and can still be welcomed with. */
 interface HeldKeyPackage {
@@ -136,6 +154,8 @@ export interface DeviceExport {
   seen?: string[];
   /** Member id → the sorted device keys (base64) the directory listed when last looked at. */
   knownDevices?: Record<string, string[]>;
+  /** Group id → the chat's disappearing-message timer in seconds (absent: off). */
+  timers?: Record<string, number>;
 }
 
 /** What a device remembers of one epoch of a group. */
@@ -158,6 +178,24 @@ const SEEN_KEPT = 4096;
 /** How many times a Commit is rebuilt after losing its epoch to another. */
 const COMMIT_ATTEMPTS = 8;
 
+/** An attachment reference read from a decrypted message, if it is well-formed. */
+function attachmentRef(value: unknown): AttachmentRef | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  const text = (k: string) => typeof v[k] === "string";
+  if (!text("blobId") || !text("key") || !text("nonce") || !text("sha256") || !text("mediaType"))
+    return undefined;
+  if (typeof v.size !== "number") return undefined;
+  return {
+    blobId: v.blobId as string,
+    key: v.key as string,
+    nonce: v.nonce as string,
+    sha256: v.sha256 as string,
+    size: v.size,
+    mediaType: v.mediaType as string,
+  };
+}
+
 /** A member's device. */
 export class ChatDevice {
   readonly memberId: string;
@@ -177,6 +215,7 @@ export class ChatDevice {
   private readonly seen: string[];
   private readonly seenSet: Set<string>;
   private knownDevices: Record<string, string[]>;
+  private readonly timers: Record<string, number>;
   private api: DeliveryApi;
   private readonly signKey: Uint8Array;
   private readonly signPublic: Uint8Array;
@@ -209,6 +248,7 @@ export class ChatDevice {
     this.seen = [...(data.seen ?? [])];
     this.seenSet = new Set(this.seen);
     this.knownDevices = data.knownDevices ?? {};
+    this.timers = { ...(data.timers ?? {}) };
     // Every credential MLS meets is checked against the verified directory.
     this.config = {
       ...defaultClientConfig,
@@ -246,6 +286,7 @@ export class ChatDevice {
       epochs: {},
       seen: [],
       knownDevices: {},
+      timers: {},
     });
     await device.syncDirectory();
     const own = device.directoryDevices.get(device.deviceId);
@@ -260,8 +301,12 @@ export class ChatDevice {
     return new ChatDevice(api, data);
   }
 
-  /** Everything the device holds, as JSON (secret keys included: keep it safe). */
+  /**
+   * Everything the device holds, as JSON (secret keys included: keep it safe).
+   * Expired messages are dropped first: they are never exported.
+   */
   export(): DeviceExport {
+    this.expire();
     return structuredClone({
       version: 1,
       memberId: this.memberId,
@@ -282,7 +327,64 @@ export class ChatDevice {
       epochs: this.epochs,
       seen: this.seen,
       knownDevices: this.knownDevices,
+      timers: this.timers,
     } satisfies DeviceExport);
+  }
+
+  /**
+   * Drops the messages whose time is up from the history (sync, send and
+   * export do it too; a UI calls it on a tick). How many went.
+   */
+  expire(now: Date = new Date()): number {
+    return this.dropFromHistory(
+      (m) => m.expiresAt !== undefined && Date.parse(m.expiresAt) <= now.getTime(),
+    );
+  }
+
+  /** A chat's disappearing-message timer in seconds (0: off), as this device knows it. */
+  timerOf(groupId: string): number {
+    return this.timers[groupId] ?? 0;
+  }
+
+  /**
+   * Sets a chat's disappearing-message timer (0 turns it off), for every
+   * device of the group: the setting travels inside the ciphertext, and each
+   * text sent afterwards carries its own expiry.
+   */
+  setTimer(groupId: string, seconds: number): Promise<void> {
+    if (!Number.isInteger(seconds) || seconds < 0 || seconds > MAX_TIMER_SECONDS)
+      return Promise.reject(
+        new RangeError(`A timer is a whole number of seconds from 0 to ${MAX_TIMER_SECONDS}`),
+      );
+    return this.exclusive(async () => {
+      await this.sendPayload(groupId, { type: "timer", seconds });
+      this.setTimerOf(groupId, seconds);
+    });
+  }
+
+  /**
+   * Clears a chat on all of this member's devices: this device's history of it
+   * now, and each of the member's other devices when it processes the request
+   * (other members' devices receive it too, and ignore it).
+   */
+  clearChat(groupId: string): Promise<void> {
+    return this.exclusive(async () => {
+      await this.sendPayload(groupId, { type: "clear" });
+      this.dropFromHistory((m) => m.groupId === groupId);
+    });
+  }
+
+  private setTimerOf(groupId: string, seconds: number): void {
+    if (seconds > 0) this.timers[groupId] = seconds;
+    else delete this.timers[groupId];
+  }
+
+  /** Removes the history entries `drop` picks, in place; how many. */
+  private dropFromHistory(drop: (message: ChatMessage) => boolean): number {
+    const kept = this.history.filter((m) => !drop(m));
+    const gone = this.history.length - kept.length;
+    if (gone > 0) this.history.splice(0, this.history.length, ...kept);
+    return gone;
   }
 
   /** The groups this device is in. */
@@ -751,7 +853,105 @@ export class ChatDevice {
     return this.exclusive(() => this.sendNow(groupId, text));
   }
 
-  private async sendNow(groupId: string, text: string): Promise<void> {
+  /**
+   * Sends a photo (or any file) to a chat: encrypted here under a fresh key,
+   * uploaded as an opaque blob, and announced by an MLS message that carries
+   * the blob's id, key, nonce and hash (with the caption as its text).
+   */
+  sendAttachment(
+    groupId: string,
+    bytes: Uint8Array,
+    options: { mediaType: string; caption?: string },
+  ): Promise<AttachmentRef> {
+    return this.exclusive(async () => {
+      const expiresAt = this.expiryOf(groupId);
+      const sealed = await sealAttachment(bytes);
+      const blobId = await this.api.uploadBlob(
+        groupId,
+        this.deviceId,
+        sealed.ciphertext,
+        expiresAt,
+      );
+      const attachment: AttachmentRef = {
+        blobId,
+        key: sealed.key,
+        nonce: sealed.nonce,
+        sha256: sealed.sha256,
+        size: bytes.byteLength,
+        mediaType: options.mediaType,
+      };
+      await this.sendText(groupId, options.caption ?? "", expiresAt, attachment);
+      return attachment;
+    });
+  }
+
+  /**
+   * Downloads a message's attachment, checks its hash against the one the
+   * message carries and decrypts it (an `AttachmentMismatch` if it is not the
+   * blob the sender uploaded).
+   */
+  async downloadAttachment(message: ChatMessage): Promise<Uint8Array> {
+    if (!message.attachment) throw new Error("This message has no attachment");
+    const blob = await this.api.fetchBlob(message.attachment.blobId, this.deviceId);
+    return openAttachment(message.attachment, blob);
+  }
+
+  /**
+   * Reports a received message to the moderators by disclosing its text: this
+   * member's choice to show it (the encryption is not broken; the server
+   * learns only what is disclosed, and says so in the report). The report's id.
+   */
+  reportMessage(message: ChatMessage, comment?: string): Promise<string> {
+    return this.api.reportDisclosure({
+      deviceId: this.deviceId,
+      groupId: message.groupId,
+      senderMemberId: message.senderMemberId,
+      senderDeviceId: message.senderDeviceId,
+      text: message.text,
+      ...(comment ? { comment } : {}),
+    });
+  }
+
+  /** When a message sent to the chat now would expire (its timer), if it has one. */
+  private expiryOf(groupId: string): Date | undefined {
+    const seconds = this.timerOf(groupId);
+    return seconds > 0 ? new Date(Date.now() + seconds * 1000) : undefined;
+  }
+
+  private sendNow(groupId: string, text: string): Promise<void> {
+    return this.sendText(groupId, text, this.expiryOf(groupId));
+  }
+
+  private async sendText(
+    groupId: string,
+    text: string,
+    expiresAt: Date | undefined,
+    attachment?: AttachmentRef,
+  ): Promise<void> {
+    this.expire();
+    await this.sendPayload(
+      groupId,
+      {
+        type: "text",
+        text,
+        ...(expiresAt ? { expires_at: expiresAt.toISOString() } : {}),
+        ...(attachment ? { attachment } : {}),
+      },
+      expiresAt,
+    );
+    this.history.push({
+      groupId,
+      senderMemberId: this.memberId,
+      senderDeviceId: this.deviceId,
+      text,
+      own: true,
+      ...(expiresAt ? { expiresAt: expiresAt.toISOString() } : {}),
+      ...(attachment ? { attachment } : {}),
+    });
+  }
+
+  /** Encrypts a payload to the group and hands it to the server (catching up first if needed). */
+  private async sendPayload(groupId: string, payload: Payload, expiresAt?: Date): Promise<void> {
     // Nothing is encrypted to a device that has left: the directory is checked first.
     await this.syncDirectoryNow();
     await this.removeDepartedNow(groupId);
@@ -759,7 +959,7 @@ export class ChatDevice {
     for (let attempt = 1; ; attempt++) {
       const state = this.groups.get(groupId);
       if (!state) throw new Error(`This device is not in group ${groupId}`);
-      const plaintext = utf8(JSON.stringify({ type: "text", text }));
+      const plaintext = utf8(JSON.stringify(payload));
       const created = await createApplicationMessage(state, plaintext, cs);
       // Kept whatever the server says: a generation's key is never used twice.
       this.groups.set(groupId, created.newState);
@@ -772,7 +972,13 @@ export class ChatDevice {
       // Handed back to this device later, it is a replay.
       this.remember(await sha256Hex(body));
       try {
-        await this.api.send(groupId, this.deviceId, Number(state.groupContext.epoch), body);
+        await this.api.send(
+          groupId,
+          this.deviceId,
+          Number(state.groupContext.epoch),
+          body,
+          expiresAt,
+        );
       } catch (error) {
         if (
           error instanceof ApiError &&
@@ -784,13 +990,6 @@ export class ChatDevice {
         }
         throw error;
       }
-      this.history.push({
-        groupId,
-        senderMemberId: this.memberId,
-        senderDeviceId: this.deviceId,
-        text,
-        own: true,
-      });
       return;
     }
   }
@@ -876,7 +1075,9 @@ export class ChatDevice {
     // Each group that moved to a new epoch hears this device's epoch check.
     for (const groupId of moved) await this.announceEpoch(groupId);
     await this.replenishKeyPackages();
-    return received;
+    this.expire();
+    // A message that expired or was cleared away during this sync is not "received".
+    return received.filter((m) => this.history.includes(m));
   }
 
   private async process(delivery: WireDelivery, moved: Set<string>): Promise<ChatMessage | null> {
@@ -970,14 +1171,46 @@ export class ChatDevice {
     result.consumed.forEach(zeroOutUint8Array);
     if (result.kind !== "applicationMessage") return null;
     if (!sender) throw new Error("A message from no device of the group");
-    const body = JSON.parse(fromUtf8(result.message)) as { type?: string; text?: string };
+    const body = JSON.parse(fromUtf8(result.message)) as {
+      type?: unknown;
+      text?: unknown;
+      seconds?: unknown;
+      expires_at?: unknown;
+      attachment?: unknown;
+    };
+    if (body.type === "timer") {
+      const seconds = body.seconds;
+      if (
+        typeof seconds === "number" &&
+        Number.isInteger(seconds) &&
+        seconds >= 0 &&
+        seconds <= MAX_TIMER_SECONDS
+      )
+        this.setTimerOf(delivery.group_id, seconds);
+      return null;
+    }
+    if (body.type === "clear") {
+      // Only the member's own devices act on it (the sender comes from MLS, not the server).
+      if (sender.memberId === this.memberId)
+        this.dropFromHistory((m) => m.groupId === delivery.group_id);
+      return null;
+    }
     if (body.type !== "text" || typeof body.text !== "string") return null;
+    const expiresAt =
+      typeof body.expires_at === "string" && !Number.isNaN(Date.parse(body.expires_at))
+        ? new Date(Date.parse(body.expires_at)).toISOString()
+        : undefined;
+    // Expired on arrival (a device that was offline): never shown.
+    if (expiresAt && Date.parse(expiresAt) <= Date.now()) return null;
+    const attachment = attachmentRef(body.attachment);
     return {
       groupId: delivery.group_id,
       senderMemberId: sender.memberId,
       senderDeviceId: sender.deviceId,
       text: body.text,
       own: false,
+      ...(expiresAt ? { expiresAt } : {}),
+      ...(attachment ? { attachment } : {}),
     };
   }
 

@@ -11,6 +11,12 @@ export {
   type ServerAccess,
   type WireSecurityPolicy,
 } from "./api.ts";
+export {
+  AttachmentMismatch,
+  type AttachmentRef,
+  openAttachment,
+  sealAttachment,
+} from "./attachments.ts";
 export { fromBase64, toBase64 } from "./bytes.ts";
 export {
   type Alert,
@@ -27,6 +33,7 @@ export {
   CIPHERSUITE,
   type DeviceExport,
   type EpochRecord,
+  MAX_TIMER_SECONDS,
 } from "./device.ts";
 export {
   DirectoryAlarm,
