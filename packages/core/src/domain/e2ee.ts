@@ -32,6 +32,8 @@ export const E2EE_LIMITS = {
   fetchPage: 200,
   /** An encrypted attachment, in bytes (sent as base64 in a JSON body under the body limit). */
   blob: 512 * 1024,
+  /** What one member's devices may keep stored as attachments at once, in bytes (until they expire). */
+  blobBytesPerMember: 200 * 1024 * 1024,
 } as const;
 
 /** How long a ciphertext waits for the devices that have not fetched it (30 days). */

@@ -102,8 +102,13 @@ export interface E2eeStore {
   purgeOlderThan(before: Date): Promise<number>;
   /** Deletes messages and blobs whose expiry is at or before `now`, fetched or not; how many. */
   purgeExpired(now: Date): Promise<number>;
-  /** Stores an encrypted attachment. */
-  putBlob(blob: NewE2eeBlob): Promise<void>;
+  /**
+   * Stores an encrypted attachment unless the uploading member's devices
+   * would then keep more than `quotaBytes` of attachments not yet expired at
+   * `now`; whether it was stored. Two uploads of one member are counted one
+   * after the other.
+   */
+  putBlob(blob: NewE2eeBlob, quotaBytes: number, now: Date): Promise<boolean>;
   /** An attachment's bytes, if `deviceId` sits in its group and it has not expired at `now`. */
   getBlob(id: string, deviceId: string, now: Date): Promise<Uint8Array | null>;
 }

@@ -447,13 +447,16 @@ function cappedExpiry(now: Date, declared: Date | null | undefined): Date | null
  * Stores an encrypted attachment a device uploads for a group it sits in:
  * opaque bytes (the key and the hash travel inside an MLS message). It lives
  * until its declared expiry (capped by retention), the retention limit, or the
- * group, whichever ends first.
+ * group, whichever ends first. A member's devices keep at most
+ * `E2EE_LIMITS.blobBytesPerMember` of them at once, so nobody fills the disk.
  */
 export async function uploadBlob(
   deps: Deps,
   caller: E2eeCaller,
   input: { groupId: string; deviceId: string; body: Uint8Array; expiresAt?: Date | null },
-): Promise<Result<{ id: string; size: number }, DeviceProblem | "group_not_found">> {
+): Promise<
+  Result<{ id: string; size: number }, DeviceProblem | "group_not_found" | "blob_quota_exceeded">
+> {
   const device = await actingDevice(deps.stores, caller, input.deviceId);
   if (!device) return fail("device_not_found");
   if (!isId(input.groupId)) return fail("group_not_found");
@@ -461,14 +464,23 @@ export async function uploadBlob(
   if (!seated.includes(device.id)) return fail("group_not_found");
   const now = deps.now();
   const id = newId();
-  await deps.stores.e2ee.putBlob({
-    id,
-    groupId: input.groupId,
-    deviceId: device.id,
-    body: input.body,
-    createdAt: now,
-    expiresAt: cappedExpiry(now, input.expiresAt),
-  });
+  const stored = await deps.stores.e2ee.putBlob(
+    {
+      id,
+      groupId: input.groupId,
+      deviceId: device.id,
+      body: input.body,
+      createdAt: now,
+      expiresAt: cappedExpiry(now, input.expiresAt),
+    },
+    E2EE_LIMITS.blobBytesPerMember,
+    now,
+  );
+  if (!stored)
+    return fail(
+      "blob_quota_exceeded",
+      `Your devices keep ${E2EE_LIMITS.blobBytesPerMember / (1024 * 1024)} MiB of attachments at most: older ones must expire first.`,
+    );
   return ok({ id, size: input.body.byteLength });
 }
 

@@ -37,6 +37,8 @@ const REASON_CODES: Record<string, CliqueErrorCode> = {
   username_taken: "conflict",
   // Single sign-on: the identity is another member's.
   identity_taken: "conflict",
+  // Encrypted chats: a member's devices keep this much in attachments at most.
+  blob_quota_exceeded: "payload_too_large",
   // Unlinking the last identity needs the member's password.
   last_identity: "forbidden",
   already_initialized: "conflict",

@@ -384,18 +384,40 @@ export class KyselyE2eeStore implements E2eeStore {
     return gone.length + blobs.length;
   }
 
-  async putBlob(blob: NewE2eeBlob): Promise<void> {
-    await this.db
-      .insertInto("e2ee_blobs")
-      .values({
-        id: blob.id,
-        group_id: blob.groupId,
-        device_id: blob.deviceId,
-        body: buffer(blob.body),
-        created_at: blob.createdAt,
-        expires_at: blob.expiresAt,
-      })
-      .execute();
+  async putBlob(blob: NewE2eeBlob, quotaBytes: number, now: Date): Promise<boolean> {
+    const put = async (tx: Kysely<Database>): Promise<boolean> => {
+      const owner = await tx
+        .selectFrom("e2ee_devices")
+        .select("member_id")
+        .where("id", "=", blob.deviceId)
+        .executeTakeFirst();
+      if (!owner) return false;
+      // One upload of a member at a time counts what their devices already keep.
+      await sql`select pg_advisory_xact_lock(hashtext(${`e2ee-blobs:${owner.member_id}`}))`.execute(
+        tx,
+      );
+      const kept = await tx
+        .selectFrom("e2ee_blobs as b")
+        .innerJoin("e2ee_devices as d", "d.id", "b.device_id")
+        .select(sql<string>`coalesce(sum(octet_length(b.body)), 0)`.as("bytes"))
+        .where("d.member_id", "=", owner.member_id)
+        .where((eb) => eb.or([eb("b.expires_at", "is", null), eb("b.expires_at", ">", now)]))
+        .executeTakeFirstOrThrow();
+      if (Number(kept.bytes) + blob.body.byteLength > quotaBytes) return false;
+      await tx
+        .insertInto("e2ee_blobs")
+        .values({
+          id: blob.id,
+          group_id: blob.groupId,
+          device_id: blob.deviceId,
+          body: buffer(blob.body),
+          created_at: blob.createdAt,
+          expires_at: blob.expiresAt,
+        })
+        .execute();
+      return true;
+    };
+    return this.db.isTransaction ? put(this.db) : this.db.transaction().execute(put);
   }
 
   async getBlob(id: string, deviceId: string, now: Date): Promise<Uint8Array | null> {

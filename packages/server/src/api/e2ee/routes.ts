@@ -288,7 +288,10 @@ e2eeApi.post("/blobs", async (c) => {
     body: input.blob,
     ...(input.expires_at ? { expiresAt: new Date(input.expires_at) } : {}),
   });
-  if (!result.ok) throw notFound();
+  if (!result.ok) {
+    if (result.reason === "blob_quota_exceeded") throw problem(result.reason, result.detail);
+    throw notFound();
+  }
   return c.json({ id: result.value.id, size: result.value.size });
 });
 
