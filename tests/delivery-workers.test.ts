@@ -15,12 +15,12 @@
  * see another take the job up and send it again meanwhile.
  */
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { after, afterEach, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type FakeRemote, startFakeRemote, stopEmbeddedTestServer } from "@clique/testing";
+import { connectionOwner, readRequestBody } from "./support/connections.ts";
 import { backends, DeliveryClique, type Status, signedByClique } from "./support/delivery.ts";
 import { eventually, idOf, typeOf } from "./support/mastodon-signing.ts";
 
@@ -62,51 +62,6 @@ interface Receiver {
   close(): Promise<void>;
 }
 
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    request.on("error", reject);
-  });
-}
-
-/**
- * The process (of `pids`) that owns the client end of a loopback connection:
- * its socket's inode from /proc/net/tcp, then the process whose descriptors
- * hold it. `null` when /proc cannot tell (not Linux).
- */
-function ownerOf(socket: Socket, pids: readonly number[]): number | null {
-  const hex = (port: number | undefined) =>
-    `:${(port ?? 0).toString(16).toUpperCase().padStart(4, "0")}`;
-  let inode: string | undefined;
-  try {
-    for (const line of readFileSync("/proc/net/tcp", "utf8").split("\n").slice(1)) {
-      const fields = line.trim().split(/\s+/);
-      // The client's end: local = its port, remote = ours.
-      if (fields[1]?.endsWith(hex(socket.remotePort)) && fields[2]?.endsWith(hex(socket.localPort)))
-        inode = fields[9];
-    }
-  } catch {
-    return null;
-  }
-  if (!inode) return null;
-  for (const pid of pids) {
-    try {
-      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-        try {
-          if (readlinkSync(`/proc/${pid}/fd/${fd}`) === `socket:[${inode}]`) return pid;
-        } catch {
-          // Closed meanwhile.
-        }
-      }
-    } catch {
-      // Gone.
-    }
-  }
-  return null;
-}
-
 async function startReceiver(origin: () => string, pids: () => number[]): Promise<Receiver> {
   const seen = new Map<string, Seen>();
   const owners = new WeakMap<Socket, number | null>();
@@ -125,8 +80,9 @@ async function startReceiver(origin: () => string, pids: () => number[]): Promis
   const server: Server = createServer((request, response) => {
     void (async () => {
       // Whose connection this is: asked while it is surely open.
-      if (!owners.has(request.socket)) owners.set(request.socket, ownerOf(request.socket, pids()));
-      const body = await readBody(request);
+      if (!owners.has(request.socket))
+        owners.set(request.socket, connectionOwner(request.socket, pids()));
+      const body = await readRequestBody(request);
       let json: Json = {};
       try {
         json = JSON.parse(body) as Json;

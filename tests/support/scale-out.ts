@@ -11,7 +11,6 @@
  * Not a test file: its name does not end in `.test.ts`.
  */
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { connect, createServer as createTcpServer, type Socket } from "node:net";
@@ -36,6 +35,7 @@ import {
   verifyDraftSignature,
   verifyRFC3230DigestHeader,
 } from "@misskey-dev/node-http-message-signatures";
+import { connectionOwner, readRequestBody } from "./connections.ts";
 import { deliver, typeOf } from "./mastodon-signing.ts";
 import { deleteRedisKeys } from "./restarts.ts";
 
@@ -285,50 +285,6 @@ export interface CountingRemote {
   close(): Promise<void>;
 }
 
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    request.on("error", reject);
-  });
-}
-
-/**
- * The process (of `pids`) that owns the client end of a loopback connection:
- * its socket's inode from /proc/net/tcp, then the process whose descriptors
- * hold it. `null` when /proc cannot tell (not Linux).
- */
-function ownerOf(socket: Socket, pids: readonly number[]): number | null {
-  const hex = (port: number | undefined) =>
-    `:${(port ?? 0).toString(16).toUpperCase().padStart(4, "0")}`;
-  let inode: string | undefined;
-  try {
-    for (const line of readFileSync("/proc/net/tcp", "utf8").split("\n").slice(1)) {
-      const fields = line.trim().split(/\s+/);
-      if (fields[1]?.endsWith(hex(socket.remotePort)) && fields[2]?.endsWith(hex(socket.localPort)))
-        inode = fields[9];
-    }
-  } catch {
-    return null;
-  }
-  if (!inode) return null;
-  for (const pid of pids) {
-    try {
-      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-        try {
-          if (readlinkSync(`/proc/${pid}/fd/${fd}`) === `socket:[${inode}]`) return pid;
-        } catch {
-          // Closed meanwhile.
-        }
-      }
-    } catch {
-      // Gone.
-    }
-  }
-  return null;
-}
-
 /**
  * Checks an inbox POST as Misskey does (a draft signature over the required
  * headers, the body's digest, the key from its owner's actor document), with
@@ -415,11 +371,11 @@ export async function startCountingRemote(options: {
     void (async () => {
       // Whose connection this is: asked while it is surely open.
       if (!owners.has(request.socket))
-        owners.set(request.socket, ownerOf(request.socket, options.pids()));
+        owners.set(request.socket, connectionOwner(request.socket, options.pids()));
       const sender = owners.get(request.socket) ?? null;
       inFlight.set(sender, (inFlight.get(sender) ?? 0) + 1);
       try {
-        const body = await readBody(request);
+        const body = await readRequestBody(request);
         verify ??= verifier(options.origin());
         const verified = request.method === "POST" && (await verify(request, body));
         if (verified) {
