@@ -50,6 +50,7 @@ import {
 import { Redis } from "ioredis";
 import pg from "pg";
 import { deliver } from "../support/mastodon-signing.ts";
+import { until } from "./support/proc.ts";
 
 const BACKEND = process.env.BENCH_BACKEND === "redis" ? "redis" : "postgres";
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -86,22 +87,6 @@ function commit(): string {
       .slice(0, 72);
   } catch {
     return "(unknown commit)";
-  }
-}
-
-/** Polls `probe` every 50 ms until it is truthy; throws after `timeoutMs`. */
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | null | undefined | false> | T | null | undefined | false,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline)
-      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
   }
 }
 

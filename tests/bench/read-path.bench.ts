@@ -64,6 +64,7 @@ import {
 import pg from "pg";
 import { deliver, type Signer } from "../support/mastodon-signing.ts";
 import { type Baseline, startBaseline } from "./support/fedify-baseline.ts";
+import { until } from "./support/proc.ts";
 import { ACTIVITY_ACCEPT, checkReplay, signedGetHeaders } from "./support/signed-get.ts";
 import { runWrk, type WrkResult } from "./support/wrk.ts";
 
@@ -159,22 +160,6 @@ function processCpuMs(pid: number): number | null {
 function ownCpuMs(): number {
   const usage = process.cpuUsage();
   return (usage.user + usage.system) / 1000;
-}
-
-/** Polls `probe` every 100 ms until it is truthy; throws after `timeoutMs`. */
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | null | undefined | false>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline)
-      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100);
-  }
 }
 
 /** GETs `load` once and throws unless it answers `expected`. */
