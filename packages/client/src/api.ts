@@ -42,6 +42,13 @@ export interface WireSecurityPolicy {
   stores: string[];
   never_stores: string[];
   key_directory: { url: string; head: { seq: number; hash: string } | null };
+  /** The web client's published bundle hash (absent or null: the server has no web build). */
+  web_client?: {
+    bundle_sha256: string;
+    build_id: string;
+    manifest: string;
+    integrity: string;
+  } | null;
 }
 
 /** A message waiting for a device. */
@@ -54,6 +61,16 @@ export interface WireDelivery {
   body: Uint8Array;
 }
 
+/** One of the member's own devices, as the server lists it. */
+export interface OwnDevice {
+  id: string;
+  name: string;
+  signatureKey: Uint8Array;
+  /** The session or token of the request is the one this device is bound to. */
+  current: boolean;
+  createdAt: string;
+}
+
 /** A KeyPackage claimed for one device of a member. */
 export interface ClaimedKeyPackage {
   memberId: string;
@@ -61,10 +78,14 @@ export interface ClaimedKeyPackage {
   keyPackage: Uint8Array;
 }
 
-/** Where the server is and who the client is there (a session or token of one member). */
+/**
+ * Where the server is and who the client is there: a session or token of one
+ * member, or — in the web UI, `token` left out — the browser's own session
+ * cookie on the same origin.
+ */
 export interface ServerAccess {
   origin: string;
-  token: string;
+  token?: string;
   fetch?: typeof fetch;
 }
 
@@ -76,15 +97,25 @@ export class DeliveryApi {
     this.access = access;
   }
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  /** The headers that say who is asking: the bearer token, or none (the cookie goes by itself). */
+  private who(): Record<string, string> {
+    return this.access.token ? { authorization: `Bearer ${this.access.token}` } : {};
+  }
+
+  /** `fetch` with the caller's credentials: a token never travels with a cookie. */
+  private request(url: string, init: RequestInit): Promise<Response> {
     const doFetch = this.access.fetch ?? fetch;
-    const response = await doFetch(`${this.access.origin}/api/v1/e2ee${path}`, {
+    return doFetch(url, {
+      ...init,
+      credentials: this.access.token ? "omit" : "same-origin",
+      headers: { accept: "application/json", ...this.who(), ...init.headers },
+    });
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await this.request(`${this.access.origin}/api/v1/e2ee${path}`, {
       method,
-      headers: {
-        accept: "application/json",
-        authorization: `Bearer ${this.access.token}`,
-        ...(body !== undefined ? { "content-type": "application/json" } : {}),
-      },
+      headers: body !== undefined ? { "content-type": "application/json" } : {},
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     const text = await response.text();
@@ -110,15 +141,12 @@ export class DeliveryApi {
    */
   openStream(): WebSocket {
     const url = `${this.access.origin.replace(/^http/, "ws")}/api/v1/streaming?stream=user`;
-    return new WebSocket(url, [this.access.token]);
+    return this.access.token ? new WebSocket(url, [this.access.token]) : new WebSocket(url);
   }
 
   /** The server's declared security policy (`/.well-known/clique-security`), as sent. */
   async securityPolicy(): Promise<WireSecurityPolicy> {
-    const doFetch = this.access.fetch ?? fetch;
-    const response = await doFetch(`${this.access.origin}/.well-known/clique-security`, {
-      headers: { accept: "application/json", authorization: `Bearer ${this.access.token}` },
-    });
+    const response = await this.request(`${this.access.origin}/.well-known/clique-security`, {});
     if (!response.ok)
       throw new ApiError(response.status, "error", "The security policy could not be fetched");
     return (await response.json()) as WireSecurityPolicy;
@@ -134,6 +162,20 @@ export class DeliveryApi {
       signature_key: toBase64(signatureKey),
     });
     return { id: r.id, memberId: r.member_id };
+  }
+
+  /** The member's devices, as the server lists them (names and dates are its claims). */
+  async listOwnDevices(): Promise<OwnDevice[]> {
+    const r = await this.call<
+      { id: string; name: string; signature_key: string; current: boolean; created_at: string }[]
+    >("GET", "/devices");
+    return r.map((d) => ({
+      id: d.id,
+      name: d.name,
+      signatureKey: fromBase64(d.signature_key),
+      current: d.current,
+      createdAt: d.created_at,
+    }));
   }
 
   /** Removes one of the member's devices. */

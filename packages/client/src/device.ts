@@ -101,6 +101,11 @@ export interface ChatMessage {
   text: string;
   /** Sent by this device. */
   own: boolean;
+  /**
+   * When it was sent (ISO 8601), by the sender's clock as the ciphertext
+   * carries it; when it arrived if the sender gave no time.
+   */
+  sentAt?: string;
   /** When the message disappears (ISO 8601): the chat had a timer when it was sent. */
   expiresAt?: string;
   /** An encrypted attachment (the text is its caption): `downloadAttachment` fetches it. */
@@ -116,7 +121,13 @@ export const MAX_TIMER_SECONDS = 7 * 24 * 60 * 60;
  * (acted on by the sender's own devices only).
  */
 type Payload =
-  | { type: "text"; text: string; expires_at?: string; attachment?: AttachmentRef }
+  | {
+      type: "text";
+      text: string;
+      sent_at?: string;
+      expires_at?: string;
+      attachment?: AttachmentRef;
+    }
   | { type: "timer"; seconds: number }
   | { type: "clear" };
 
@@ -385,6 +396,19 @@ export class ChatDevice {
     const gone = this.history.length - kept.length;
     if (gone > 0) this.history.splice(0, this.history.length, ...kept);
     return gone;
+  }
+
+  /** The members whose devices are in a chat (this member included), by the group's own leaves. */
+  membersOf(groupId: string): string[] {
+    const state = this.groups.get(groupId);
+    if (!state) return [];
+    const members = new Set<string>();
+    for (const node of state.ratchetTree)
+      if (node?.nodeType === "leaf") {
+        const named = parseCredential(node.leaf.credential);
+        if (named) members.add(named.memberId);
+      }
+    return [...members].sort();
   }
 
   /** The groups this device is in. */
@@ -929,11 +953,13 @@ export class ChatDevice {
     attachment?: AttachmentRef,
   ): Promise<void> {
     this.expire();
+    const sentAt = new Date().toISOString();
     await this.sendPayload(
       groupId,
       {
         type: "text",
         text,
+        sent_at: sentAt,
         ...(expiresAt ? { expires_at: expiresAt.toISOString() } : {}),
         ...(attachment ? { attachment } : {}),
       },
@@ -945,6 +971,7 @@ export class ChatDevice {
       senderDeviceId: this.deviceId,
       text,
       own: true,
+      sentAt,
       ...(expiresAt ? { expiresAt: expiresAt.toISOString() } : {}),
       ...(attachment ? { attachment } : {}),
     });
@@ -1015,8 +1042,10 @@ export class ChatDevice {
 
   /**
    * Live delivery: syncs whenever the server's stream says something waits
-   * for this device, and hands what arrived to `onMessages`. Closing the
-   * returned handle stops listening; a dropped stream is not reopened here.
+   * for this device, and hands what arrived to `onMessages` after each sync —
+   * an empty list too, since a Welcome or Commit changes the chats without a
+   * message. Closing the returned handle stops listening; a dropped stream is
+   * not reopened here.
    */
   async live(
     onMessages: (messages: ChatMessage[]) => void,
@@ -1039,14 +1068,10 @@ export class ChatDevice {
         return;
       }
       if (payload.device_id !== this.deviceId) return;
-      this.sync().then((messages) => {
-        if (messages.length > 0) onMessages(messages);
-      }, onError);
+      this.sync().then(onMessages, onError);
     });
     // Whatever arrived before the stream opened.
-    this.sync().then((messages) => {
-      if (messages.length > 0) onMessages(messages);
-    }, onError);
+    this.sync().then(onMessages, onError);
     return { close: () => socket.close() };
   }
 
@@ -1175,6 +1200,7 @@ export class ChatDevice {
       type?: unknown;
       text?: unknown;
       seconds?: unknown;
+      sent_at?: unknown;
       expires_at?: unknown;
       attachment?: unknown;
     };
@@ -1203,12 +1229,17 @@ export class ChatDevice {
     // Expired on arrival (a device that was offline): never shown.
     if (expiresAt && Date.parse(expiresAt) <= Date.now()) return null;
     const attachment = attachmentRef(body.attachment);
+    const sentAt =
+      typeof body.sent_at === "string" && !Number.isNaN(Date.parse(body.sent_at))
+        ? new Date(Date.parse(body.sent_at)).toISOString()
+        : new Date().toISOString();
     return {
       groupId: delivery.group_id,
       senderMemberId: sender.memberId,
       senderDeviceId: sender.deviceId,
       text: body.text,
       own: false,
+      sentAt,
       ...(expiresAt ? { expiresAt } : {}),
       ...(attachment ? { attachment } : {}),
     };

@@ -8,6 +8,7 @@ export {
   ApiError,
   type ClaimedKeyPackage,
   DeliveryApi,
+  type OwnDevice,
   type ServerAccess,
   type WireSecurityPolicy,
 } from "./api.ts";
@@ -17,7 +18,7 @@ export {
   openAttachment,
   sealAttachment,
 } from "./attachments.ts";
-export { fromBase64, toBase64 } from "./bytes.ts";
+export { fromBase64, toBase64, toHex } from "./bytes.ts";
 export {
   type Alert,
   EPOCH_CHECK_LABEL,
