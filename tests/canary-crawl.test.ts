@@ -1154,6 +1154,9 @@ function plan(
         // The crawl's viewers register no chat device: a well-formed id is all it can try.
         case "e2ee-blob":
           return ["0190a5d2-7c3e-7000-8000-000000000b10"];
+        // A chat's page is the same shell for every id: the browser's own device fills it.
+        case "e2ee-group":
+          return ["0190a5d2-7c3e-7000-8000-000000000c20"];
         // Profile pages and tag timelines (issue 11).
         case "at-username":
           return locals.map((u) => `@${u}`);

@@ -35,6 +35,7 @@ export function Nav({ account }: NavProps) {
         { href: "/home", label: "Home" },
         { href: "/clique", label: "Clique" },
         { href: "/notifications", label: "Notifications", extra: unread },
+        { href: "/chats", label: "Chats" },
         { href: `/@${account.username}`, label: "Profile" },
         { href: "/circles", label: "Circles" },
         { href: "/people", label: "People" },

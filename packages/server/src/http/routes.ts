@@ -36,7 +36,9 @@ export type RouteParam =
   /** A notification (its id; notifications of every type, issue 11). */
   | "notification"
   /** An encrypted chat attachment (its id; only a device of its chat fetches it, issue 15). */
-  | "e2ee-blob";
+  | "e2ee-blob"
+  /** An encrypted chat's page (its group id; the page is a shell the browser fills, issue 15). */
+  | "e2ee-group";
 
 /** One route. */
 export interface RouteSpec {
@@ -76,6 +78,11 @@ export const API_ROUTES: readonly RouteSpec[] = [
   { method: "GET", path: "/members", web: true },
   { method: "GET", path: "/moderation", web: true },
   { method: "GET", path: "/settings", web: true },
+  // Encrypted chats (issue 15): the pages are shells, the chats are decrypted in the browser.
+  { method: "GET", path: "/chats", web: true },
+  { method: "GET", path: "/chats/devices", web: true },
+  { method: "GET", path: "/chats/safety/:id", params: ["account"], web: true },
+  { method: "GET", path: "/chats/:id", params: ["e2ee-group"], web: true },
   { method: "GET", path: "/static/avatar.png" },
   { method: "GET", path: "/static/header.png" },
   { method: "GET", path: "/avatars/:file", params: ["avatar"] },

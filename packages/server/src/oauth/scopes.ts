@@ -63,6 +63,7 @@ export const ROUTE_SCOPES: readonly ScopeEntry[] = [
     "/notifications",
   ].map((p) => R("GET", p, NONE)),
   ...["/circles", "/people", "/members", "/moderation", "/settings"].map((p) => R("GET", p, NONE)),
+  ...["/chats", "/chats/devices", "/chats/safety/:id", "/chats/:id"].map((p) => R("GET", p, NONE)),
   R("GET", "/static/*", NONE),
   R("GET", "/avatars/:file", NONE),
   R("GET", "/media/:file", NONE),
