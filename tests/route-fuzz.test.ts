@@ -575,6 +575,7 @@ const ROUTE_TABLE: Record<string, (f: Fixtures) => RouteCase> = {
   }),
   "GET /.well-known/oauth-authorization-server": () => ({}),
   "GET /.well-known/clique-security": () => ({}),
+  "GET /.well-known/clique-web-bundle": () => ({}),
   "GET /api/v1/clique/apps": () => ({}),
   "DELETE /api/v1/clique/apps/:id": () => ({ params: { id: "status" } }),
   // End-to-end encrypted chats (issue 15): ids of no device or group, bodies of the right shape.

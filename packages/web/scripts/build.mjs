@@ -8,6 +8,9 @@
  * `.next/clique-build-id` after a successful build. A lock directory keeps two
  * processes (two servers started at once, or turbo and a server) from building
  * at the same time: the second waits, then finds the build fresh.
+ *
+ * After a build it writes `<dist>/clique-bundle.json`, the hash of every file
+ * a browser can load from it (scripts/bundle-hash.mjs), and prints the hash.
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -15,6 +18,7 @@ import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises"
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { BUNDLE_MANIFEST, bundleManifest } from "./bundle-hash.mjs";
 
 const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const OUT_DIR = path.join(WEB_DIR, process.env.CLIQUE_WEB_DIST ?? ".next");
@@ -22,7 +26,8 @@ const STAMP = path.join(OUT_DIR, "clique-build-id");
 const LOCK = `${OUT_DIR}-build.lock`;
 /** A lock older than this was left by a build that died. */
 const STALE_LOCK_MS = 15 * 60_000;
-const SOURCES = ["app", "components", "lib", "public", "scripts"];
+// ../client/src: @clique/client's sources, which the pages import.
+const SOURCES = ["app", "components", "lib", "public", "scripts", "../client/src"];
 const FILES = ["package.json", "next.config.ts", "tsconfig.json"];
 
 async function* walk(dir) {
@@ -121,8 +126,13 @@ async function main() {
     const started = Date.now();
     await rm(STAMP, { force: true });
     await runNextBuild(wanted);
+    const manifest = await bundleManifest(OUT_DIR);
+    await writeFile(path.join(OUT_DIR, BUNDLE_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
     await writeFile(STAMP, `${wanted}\n`);
     console.log(`Web interface built in ${Math.round((Date.now() - started) / 1000)} s.`);
+    console.log(
+      `Web bundle sha256 ${manifest.bundle_sha256} (${manifest.files.length} files; ${path.relative(WEB_DIR, OUT_DIR)}/${BUNDLE_MANIFEST}).`,
+    );
   } finally {
     await rm(LOCK, { recursive: true, force: true });
   }

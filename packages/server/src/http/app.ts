@@ -15,7 +15,7 @@ import { cliqueApi } from "../api/clique/routes.ts";
 import { welcomeApi } from "../api/clique/welcome.ts";
 // End-to-end encrypted chats: the delivery service and key directory (issue 15).
 import { e2eeApi } from "../api/e2ee/routes.ts";
-import { securityPolicyApi } from "../api/e2ee/security.ts";
+import { securityPolicyApi, webBundleApi } from "../api/e2ee/security.ts";
 import { accountsApi, isProfileUpload, profileApi } from "../api/mastodon/accounts.ts";
 import { adminAccountsApi } from "../api/mastodon/admin-accounts.ts";
 import { adminDomainBlocksApi } from "../api/mastodon/admin-domain-blocks.ts";
@@ -140,6 +140,8 @@ export function createApp(services: AppServices): Hono<AppEnv> {
   // The e2ee security policy (issue 15): public; the key directory's head for members only.
   app.use("/.well-known/clique-security", authentication());
   app.route("/.well-known/clique-security", securityPolicyApi);
+  // The web client's bundle manifest (issue 15): public, the hash of every file of the web build.
+  app.route("/.well-known/clique-web-bundle", webBundleApi);
 
   // What apps call at start-up (issue 11); before the accounts routes, whose
   // `/:id` would take `accounts/familiar_followers`.

@@ -290,6 +290,7 @@ export const API_ROUTES: readonly RouteSpec[] = [
   { method: "GET", path: "/api/v1/e2ee/blobs/:id", params: ["e2ee-blob"] },
   { method: "POST", path: "/api/v1/e2ee/reports" },
   { method: "GET", path: "/.well-known/clique-security" },
+  { method: "GET", path: "/.well-known/clique-web-bundle" },
   // Single sign-on through an OpenID Connect provider.
   { method: "GET", path: "/api/v1/clique/oidc" },
   { method: "GET", path: "/api/v1/clique/oidc/identities" },

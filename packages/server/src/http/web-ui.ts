@@ -25,6 +25,7 @@ import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { getLogger } from "@logtape/logtape";
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "./env.ts";
+import { loadWebResponses, type WebResponses } from "./web-integrity.ts";
 
 const log = getLogger(["clique", "http", "web"]);
 
@@ -52,9 +53,11 @@ interface NextServer {
 }
 
 let loading: Promise<NextServer | null> | undefined;
+/** Compression and subresource integrity for what Next answers (web-integrity.ts). */
+let responses: WebResponses | undefined;
 
 /** The build's directory under WEB_DIR (see packages/web/next.config.ts). */
-function distDir(): string {
+export function distDir(): string {
   // biome-ignore lint/complexity/useLiteralKeys: an environment variable
   return process.env["CLIQUE_WEB_DIST"] ?? ".next";
 }
@@ -82,6 +85,7 @@ async function loadNext(): Promise<NextServer | null> {
   };
   const server = module.default({ dir: WEB_DIR, dev: false, quiet: true });
   await server.prepare();
+  responses = await loadWebResponses(WEB_DIR, distDir());
   log.info("Web interface ready in {ms} ms.", { ms: Date.now() - started });
   return server;
 }
@@ -165,6 +169,7 @@ export function webUi(): MiddlewareHandler<AppEnv> {
     // What the client sent under this name is replaced: only ours names the nonce.
     bindings.incoming.headers["content-security-policy"] = policy;
     bindings.outgoing.setHeader("Content-Security-Policy", policy);
+    responses?.prepare(bindings.incoming, bindings.outgoing);
     await server.getRequestHandler()(bindings.incoming, bindings.outgoing);
     return RESPONSE_ALREADY_SENT;
   };

@@ -85,6 +85,7 @@ export const ROUTE_SCOPES: readonly ScopeEntry[] = [
   R("POST", "/oauth/revoke", NONE),
   R("GET", "/.well-known/oauth-authorization-server", NONE),
   R("GET", "/.well-known/clique-security", NONE),
+  R("GET", "/.well-known/clique-web-bundle", NONE),
 
   // --- The server, public information ---
   R("GET", "/api/v1/instance", NONE),
