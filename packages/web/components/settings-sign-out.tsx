@@ -1,11 +1,17 @@
 "use client";
 
 import { useState } from "react";
+import { forgetChatRecord } from "../lib/chat-store";
 import { api, errorMessage } from "../lib/client";
 import { Feedback } from "./feedback";
 
-/** Ends this browser's session and leaves for the front page. */
-export function SettingsSignOut() {
+/**
+ * Ends this browser's session and leaves for the front page. The member's chat
+ * device on this browser ends with it (the server retires a device whose
+ * session ended), so its keys are deleted here too: nothing of the chats stays
+ * behind on a shared computer.
+ */
+export function SettingsSignOut({ memberId }: { memberId: string }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
@@ -14,6 +20,7 @@ export function SettingsSignOut() {
     setError(null);
     try {
       await api("/api/v1/clique/sessions/current", { method: "DELETE" });
+      await forgetChatRecord(memberId).catch(() => {});
       window.location.assign("/");
     } catch (e) {
       setError(errorMessage(e));

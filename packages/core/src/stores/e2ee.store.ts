@@ -44,6 +44,11 @@ export interface E2eeStore {
   /** The devices (not removed) of some members, oldest first. */
   listDevicesOf(memberIds: readonly string[]): Promise<E2eeDevice[]>;
   /**
+   * Devices not removed whose session or token has ended (revoked, or gone):
+   * nothing can act as them any more.
+   */
+  listOrphanedDevices(): Promise<E2eeDevice[]>;
+  /**
    * Marks a device removed, drops its KeyPackages, group seats and waiting
    * deliveries; false if it was removed already.
    */

@@ -78,6 +78,8 @@ export async function registerDevice(
 ): Promise<
   Result<{ device: E2eeDevice; entry: DirectoryEntry }, "too_many_devices" | "key_in_use">
 > {
+  // Devices of the member's ended sessions hold no place.
+  await retireOrphanedDevices(deps);
   return deps.stores.transaction(async (tx) => {
     const existing = await tx.e2ee.listDevices(caller.member.id);
     if (existing.length >= E2EE_LIMITS.devicesPerMember)
@@ -177,6 +179,34 @@ export async function removeDevicesOfMember(deps: Deps, memberId: string): Promi
   });
 }
 
+/**
+ * Retires the devices whose session or token ended (a sign-out, a revoked
+ * app, a password change that ended the other sessions): nothing can act as
+ * them again, so they leave the directory and every group instead of
+ * collecting ciphertexts no one will read — and the other devices stop
+ * encrypting to them. Run before the directory is read and KeyPackages are
+ * handed out, so a sender always sees it; idempotent. How many it retired.
+ */
+export async function retireOrphanedDevices(deps: Deps): Promise<number> {
+  const orphans = await deps.stores.e2ee.listOrphanedDevices();
+  if (orphans.length === 0) return 0;
+  return deps.stores.transaction(async (tx) => {
+    const at = deps.now();
+    let retired = 0;
+    for (const device of orphans) {
+      if (!(await tx.e2ee.removeDevice(device.id, at))) continue;
+      await appendDirectory(tx, at, {
+        memberId: device.memberId,
+        deviceId: device.id,
+        signatureKey: device.signatureKey,
+        action: "remove",
+      });
+      retired++;
+    }
+    return retired;
+  });
+}
+
 /** Removes the devices of members who are removed or suspended (an outbox subscriber). */
 export function e2eeMembershipSubscriber(deps: Deps): EventSubscriber {
   return {
@@ -235,6 +265,7 @@ export async function claimKeyPackages(
   const members = await deps.stores.members.getByIds(ids);
   const active = new Set(members.filter((m) => m.status === "active").map((m) => m.id));
   if (ids.some((id) => !active.has(id))) return fail("member_not_found");
+  await retireOrphanedDevices(deps);
   const devices = await deps.stores.e2ee.listDevicesOf(ids);
   const claimed: ClaimedKeyPackage[] = [];
   for (const d of devices) {
@@ -245,8 +276,13 @@ export async function claimKeyPackages(
   return ok(claimed);
 }
 
-/** The key directory from entry `fromSeq` on (1: all of it). */
-export function readDirectory(deps: Deps, fromSeq: number, limit = 500): Promise<DirectoryEntry[]> {
+/** The key directory from entry `fromSeq` on (1: all of it), devices of ended sessions retired first. */
+export async function readDirectory(
+  deps: Deps,
+  fromSeq: number,
+  limit = 500,
+): Promise<DirectoryEntry[]> {
+  await retireOrphanedDevices(deps);
   return deps.stores.e2ee.listDirectory(Math.max(1, fromSeq), limit);
 }
 

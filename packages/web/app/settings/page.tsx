@@ -163,7 +163,7 @@ export default async function SettingsPage({
       <section className="card stack" id="sign-out" aria-labelledby="sign-out-title">
         <h2 id="sign-out-title">Sign out</h2>
         <p>Sign out of this browser. Your other sessions stay signed in.</p>
-        <SettingsSignOut />
+        <SettingsSignOut memberId={account.id} />
       </section>
     </div>
   );

@@ -85,6 +85,19 @@ export class KyselyE2eeStore implements E2eeStore {
     return rows.map(toDevice);
   }
 
+  async listOrphanedDevices(): Promise<E2eeDevice[]> {
+    const rows = await this.db
+      .selectFrom("e2ee_devices as d")
+      // token_id is text (a token of any kind); the tokens' ids are uuids.
+      .leftJoin("access_tokens as t", (join) => join.on(sql<boolean>`t.id::text = d.token_id`))
+      .selectAll("d")
+      .where("d.removed_at", "is", null)
+      .where((eb) => eb.or([eb("t.id", "is", null), eb("t.revoked_at", "is not", null)]))
+      .orderBy("d.created_at")
+      .execute();
+    return rows.map(toDevice);
+  }
+
   async removeDevice(id: string, at: Date): Promise<boolean> {
     const updated = await this.db
       .updateTable("e2ee_devices")
