@@ -40,6 +40,9 @@ const crashes: string[] = [];
 const CANARY_ADA = "canary-web-4d1f9b70 meet at the boathouse";
 const CANARY_BOB = "canary-web-a83c5e12 bringing the oars";
 const CANARY_CAPTION = "canary-web-6be07d35 the new oars";
+const CANARY_LATER = "canary-web-0e94d2c8 the laptop reads this";
+/** Ada and Bob's safety number before Ada's second device. */
+let safetyBefore: string | undefined;
 /** The photo sent: its bytes must not reach the server either. */
 let photoBytes: Buffer | undefined;
 
@@ -203,6 +206,7 @@ describe("encrypted chats in the browser", { skip: skip ?? false }, () => {
     assert.equal(numbers.ada, numbers.bob, "Ada and Bob compare the same number");
     assert.ok(qrs.ada!.startsWith("data:image/svg+xml"), "a QR code is drawn");
     assert.equal(qrs.ada, qrs.bob, "and the same QR code");
+    safetyBefore = numbers.ada;
 
     const ada = pages.ada!;
     await ada.goto(`${site.origin}/chats/safety/${site.ids.bob}`);
@@ -235,6 +239,70 @@ describe("encrypted chats in the browser", { skip: skip ?? false }, () => {
     await second.close();
   });
 
+  test("Ada's second browser joins her chat once her first adds it, and Bob is warned", async () => {
+    const ada = pages.ada!;
+    const bob = pages.bob!;
+    // Ada signs in on another computer: a second device of hers.
+    contexts.ada2 = await newVisitor(browser);
+    const laptop = await contexts.ada2.newPage();
+    laptop.on("pageerror", (error) => crashes.push(`ada2: ${error.message}`));
+    laptop.on("dialog", (dialog) => void dialog.accept());
+    await signIn(laptop, "ada");
+    await openChats(laptop);
+    assert.match(
+      (await laptop.locator("main").textContent()) ?? "",
+      /No chats yet/,
+      "a new device is in none of the earlier chats",
+    );
+    await laptop.goto(`${site.origin}/chats/devices`);
+    const own = laptop.getByRole("listitem").filter({ hasText: "This browser" });
+    await own.waitFor({ timeout: 20_000 });
+    const laptopKey = (await own.locator("code").textContent()) ?? "";
+    assert.match(laptopKey, /^[0-9a-f]{4}( [0-9a-f]{4}){3}$/);
+
+    // Her first browser lists it with the same key, not in the chat yet; she adds it.
+    await ada.goto(`${site.origin}/chats`);
+    await ada.getByText("One of your devices is not in your earlier chats yet").waitFor({
+      timeout: 20_000,
+    });
+    await ada.goto(`${site.origin}/chats/devices`);
+    const entry = ada.getByRole("listitem").filter({ hasText: laptopKey });
+    await entry.waitFor({ timeout: 20_000 });
+    assert.equal(
+      await entry.locator("[data-missing-chats]").getAttribute("data-missing-chats"),
+      "1",
+    );
+    await entry.getByRole("button", { name: "Add to my chats" }).click();
+    await ada.getByText("is in 1 more chat").waitFor({ timeout: 20_000 });
+
+    // The laptop's list gets the chat over the stream; what Bob writes now reaches it.
+    await laptop.goto(`${site.origin}/chats`);
+    const chat = laptop
+      .getByRole("list", { name: "Your chats" })
+      .getByRole("link", { name: /^bob/ });
+    await chat.waitFor({ timeout: 20_000 });
+    await chat.click();
+    await bob.goto(chatUrl);
+    await bob.getByLabel("Message", { exact: true }).fill(CANARY_LATER);
+    await bob.getByRole("button", { name: "Send", exact: true }).click();
+    await laptop.getByRole("log").getByText(CANARY_LATER).waitFor({ timeout: 20_000 });
+    await ada.goto(chatUrl);
+    await ada.getByRole("log").getByText(CANARY_LATER).waitFor({ timeout: 20_000 });
+
+    // Ada's devices changed: Bob's browser says so, and their safety number is a new one.
+    await bob.goto(`${site.origin}/chats`);
+    await bob.locator('[data-alert="DevicesChanged"]').first().waitFor({ timeout: 20_000 });
+    await bob.goto(`${site.origin}/chats/safety/${site.ids.ada}`);
+    const now = bob.locator("[data-safety-number]");
+    await now.waitFor({ timeout: 20_000 });
+    assert.notEqual(await now.getAttribute("data-safety-number"), safetyBefore);
+    // Ada had marked Bob verified with the old number: her page says it changed.
+    await ada.goto(`${site.origin}/chats/safety/${site.ids.bob}`);
+    await ada.locator('[data-verified="changed"]').waitFor({ timeout: 20_000 });
+    await assertAccessible(ada, "safety number changed");
+    await laptop.close();
+  });
+
   test("the server's tables never held the typed texts", async () => {
     const db = new pg.Client({ connectionString: site.db.url });
     await db.connect();
@@ -253,7 +321,7 @@ describe("encrypted chats in the browser", { skip: skip ?? false }, () => {
             return Buffer.isBuffer(raw) ? raw.toString("latin1") : value;
           },
         );
-        for (const canary of [CANARY_ADA, CANARY_BOB, CANARY_CAPTION])
+        for (const canary of [CANARY_ADA, CANARY_BOB, CANARY_CAPTION, CANARY_LATER])
           assert.ok(!text.includes(canary), `${table_name} holds "${canary}" in the clear`);
         if (photoBytes)
           assert.ok(!text.includes(photoBytes.toString("latin1")), `${table_name} holds the photo`);

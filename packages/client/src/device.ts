@@ -83,6 +83,17 @@ function parseCredential(credential: Credential): { memberId: string; deviceId: 
   return match ? { memberId: match[1]!, deviceId: match[2]! } : null;
 }
 
+/** The devices whose leaves are in a group. */
+function leafDeviceIds(state: ClientState): Set<string> {
+  const ids = new Set<string>();
+  for (const node of state.ratchetTree)
+    if (node?.nodeType === "leaf") {
+      const named = parseCredential(node.leaf.credential);
+      if (named) ids.add(named.deviceId);
+    }
+  return ids;
+}
+
 const encodeKeyPackage = (keyPackage: KeyPackage): Uint8Array =>
   encodeMlsMessage({ wireformat: "mls_key_package", version: "mls10", keyPackage });
 
@@ -630,11 +641,50 @@ export class ChatDevice {
     return this.exclusive(() => this.addMembersNow(groupId, memberIds));
   }
 
-  private async addMembersNow(groupId: string, memberIds: readonly string[]): Promise<void> {
+  /**
+   * This member's other devices that the verified directory lists but that are
+   * missing from chats this device is in: device id → the groups it is not in.
+   * A device that joined later is in none of the earlier chats until one of
+   * the member's devices adds it (`addOwnDevice`).
+   */
+  ownDevicesMissing(): Map<string, string[]> {
+    const missing = new Map<string, string[]>();
+    const own = this.devicesOfMember(this.memberId).filter((d) => d.deviceId !== this.deviceId);
+    for (const [groupId, state] of this.groups) {
+      const present = leafDeviceIds(state);
+      for (const d of own)
+        if (!present.has(d.deviceId))
+          missing.set(d.deviceId, [...(missing.get(d.deviceId) ?? []), groupId]);
+    }
+    return missing;
+  }
+
+  /**
+   * Adds one of this member's own devices to every chat this device is in and
+   * it is not. Only after the member confirmed the device is theirs (its key
+   * shown on both screens): a server could list a device of its own making,
+   * and nothing adds a device to chats by itself. How many chats it joined.
+   */
+  addOwnDevice(deviceId: string): Promise<number> {
+    return this.exclusive(async () => {
+      await this.syncDirectoryNow();
+      const groups = this.ownDevicesMissing().get(deviceId) ?? [];
+      for (const groupId of groups)
+        await this.addMembersNow(groupId, [this.memberId], new Set([deviceId]));
+      return groups.length;
+    });
+  }
+
+  private async addMembersNow(
+    groupId: string,
+    memberIds: readonly string[],
+    onlyDevices?: ReadonlySet<string>,
+  ): Promise<void> {
     await this.syncDirectoryNow();
     const claimed = await this.api.claimKeyPackages(this.deviceId, memberIds);
     const adds: { deviceId: string; proposal: Proposal }[] = [];
     for (const claim of claimed) {
+      if (onlyDevices && !onlyDevices.has(claim.deviceId)) continue;
       const message = decodeMessage(claim.keyPackage);
       if (message.wireformat !== "mls_key_package") {
         this.warnings.push(
@@ -665,11 +715,7 @@ export class ChatDevice {
       });
     }
     await this.commit(groupId, (state) => {
-      const present = new Set(
-        state.ratchetTree.flatMap((node) =>
-          node?.nodeType === "leaf" ? [parseCredential(node.leaf.credential)?.deviceId] : [],
-        ),
-      );
+      const present = leafDeviceIds(state);
       const fresh = adds.filter((a) => !present.has(a.deviceId));
       if (fresh.length === 0) return null;
       return {

@@ -39,6 +39,18 @@ function DeviceList({ session, viewerId }: { session: ChatSession; viewerId: str
 
   // Only devices the verified key directory lists with the same key are shown as trusted.
   const listed = new Map(device!.devicesOfMember(viewerId).map((d) => [d.deviceId, d]));
+  const missing = device!.ownDevicesMissing();
+
+  async function addToChats(target: OwnDevice) {
+    setError(null);
+    setDone(null);
+    try {
+      const joined = await session.run((d) => d.addOwnDevice(target.id));
+      setDone(`“${target.name}” is in ${joined === 1 ? "1 more chat" : `${joined} more chats`}.`);
+    } catch (caught) {
+      setError(errorMessage(caught));
+    }
+  }
 
   async function remove(target: OwnDevice) {
     const own = target.id === thisDevice;
@@ -81,9 +93,10 @@ function DeviceList({ session, viewerId }: { session: ChatSession; viewerId: str
       </p>
       <h1>Your chat devices</h1>
       <p>
-        Each device has its own keys and reads every chat you are in. Remove a device you lost or no
-        longer use: it will not read anything sent afterwards. Contacts see your safety number
-        change when your devices do.
+        Each device has its own keys and reads the chats it is in. A new device joins your earlier
+        chats when you add it from one that is in them. Remove a device you lost or no longer use:
+        it will not read anything sent afterwards. Contacts see your safety number change when your
+        devices do.
       </p>
       <Feedback error={error} message={done} />
       {devices === null ? (
@@ -103,10 +116,23 @@ function DeviceList({ session, viewerId }: { session: ChatSession; viewerId: str
                     <code>{keyPrint(d.signatureKey)}</code>
                     {trusted ? "" : " · not in the verified key directory"}
                   </p>
+                  {trusted && (missing.get(d.id)?.length ?? 0) > 0 ? (
+                    <p className="small" data-missing-chats={missing.get(d.id)!.length}>
+                      Not in {missing.get(d.id)!.length} of the chats on this browser yet. If it is
+                      yours — its own device list shows the same key — add it; otherwise remove it.
+                    </p>
+                  ) : null}
                 </div>
-                <button type="button" className="danger" onClick={() => void remove(d)}>
-                  Remove
-                </button>
+                <div className="row">
+                  {trusted && (missing.get(d.id)?.length ?? 0) > 0 ? (
+                    <button type="button" className="button" onClick={() => void addToChats(d)}>
+                      Add to my chats
+                    </button>
+                  ) : null}
+                  <button type="button" className="danger" onClick={() => void remove(d)}>
+                    Remove
+                  </button>
+                </div>
               </li>
             );
           })}

@@ -21,6 +21,7 @@ export function ChatsHome({
   const session = useChatDevice(viewerId);
   return (
     <ChatGate session={session}>
+      <NewOwnDevices session={session} />
       <ChatList session={session} people={people} viewerId={viewerId} />
       <NewChat session={session} people={people} pickable={pickable} />
       <ChatSecurity session={session} people={people} />
@@ -28,6 +29,18 @@ export function ChatsHome({
         <a href="/chats/devices">Your chat devices</a>
       </p>
     </ChatGate>
+  );
+}
+
+/** A word when one of the member's devices is not in the chats on this browser yet. */
+function NewOwnDevices({ session }: { session: ReturnType<typeof useChatDevice> }) {
+  const waiting = session.device!.ownDevicesMissing().size;
+  if (waiting === 0) return null;
+  return (
+    <p className="card" role="status">
+      {waiting === 1 ? "One of your devices is" : `${waiting} of your devices are`} not in your
+      earlier chats yet. <a href="/chats/devices">Add or remove it</a> on your chat devices page.
+    </p>
   );
 }
 
