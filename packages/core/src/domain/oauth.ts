@@ -54,6 +54,9 @@ export const SCOPES = [
   "admin:write:ip_blocks",
   "admin:write:email_domain_blocks",
   "admin:write:canonical_email_blocks",
+  // Clique's own: end-to-end encrypted chats (issue 15). Neither `read` nor `write` covers it,
+  // so an app a member authorised for posts cannot register a chat device of its own.
+  "clique:chats",
 ] as const;
 
 /** One scope. */
@@ -74,6 +77,7 @@ export const PERSONAL_TOKEN_SCOPES: readonly Scope[] = [
   "push",
   "admin:read",
   "admin:write",
+  "clique:chats",
 ];
 
 /** The scope of an app or authorization that asked for none (Mastodon's default). */

@@ -154,6 +154,7 @@ describe("tokens of apps", () => {
       "push",
       "admin:read",
       "admin:write",
+      "clique:chats",
     ]);
     const narrow = await t.clique.issueToken(member, "api", "narrow", ["read:statuses"]);
     assert.deepEqual((await t.clique.authenticateBearer(narrow))?.token.scopes, ["read:statuses"]);

@@ -50,6 +50,8 @@ const SCOPE_WORDS: Record<string, string> = {
   push: "Send you push notifications",
   "admin:read": "Read moderation data (only if your role allows it)",
   "admin:write": "Take moderation actions (only if your role allows it)",
+  "clique:chats":
+    "Be one of your devices in your end-to-end encrypted chats: read and send your chat messages",
 };
 
 /** A scope in plain words. */

@@ -96,3 +96,18 @@ test("the table names only known scopes", async () => {
     for (const s of scopes) assert.ok(isScope(s), `${entry.method} ${entry.path}: ${s}`);
   }
 });
+
+test("encrypted chats need their own scope: an app granted read and write cannot be a chat device", () => {
+  for (const [method, path] of [
+    ["POST", "/api/v1/e2ee/devices"],
+    ["GET", "/api/v1/e2ee/messages"],
+    ["GET", "/api/v1/e2ee/directory"],
+    ["POST", "/api/v1/e2ee/groups/x/messages"],
+  ] as const) {
+    const needed = requiredScope(method, path);
+    assert.ok(!allows(["read", "write", "follow", "push"], needed), `${method} ${path}`);
+    assert.ok(allows(["clique:chats"], needed), `${method} ${path}`);
+  }
+  // The published policy stays public.
+  assert.equal(requiredScope("GET", "/.well-known/clique-security"), null);
+});

@@ -304,8 +304,9 @@ export const ROUTE_SCOPES: readonly ScopeEntry[] = [
     "admin:read:accounts",
     "admin:write:accounts",
   ),
-  // End-to-end encrypted chats (issue 15): Mastodon has no scope for them, so the broad ones.
-  ...both("/api/v1/e2ee/*", "read", "write"),
+  // End-to-end encrypted chats (issue 15): a scope of their own, which `read` and `write` do not
+  // cover — a device registered by an app would sit in every chat started afterwards.
+  ...both("/api/v1/e2ee/*", "clique:chats", "clique:chats"),
   // The Clique's announcements: members read them, admins write them.
   ...both("/api/v1/clique/announcements", "read", "admin:write"),
   ...both("/api/v1/clique/announcements/*", "read", "admin:write"),

@@ -24,6 +24,7 @@ import { m020_counters } from "./migration-020.ts";
 import { m021_e2ee_delivery } from "./migration-021.ts";
 // Encrypted chats: a message's declared expiry, and encrypted attachments (issue 15).
 import { m022_e2ee_lifetimes } from "./migration-022.ts";
+import { m023_chats_scope } from "./migration-023.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run against the database as it was then, not today's types.
 type AnyDb = Kysely<any>;
@@ -643,6 +644,8 @@ const MIGRATIONS: Record<string, Migration> = {
   "020_counters": m020_counters,
   "021_e2ee_delivery": m021_e2ee_delivery,
   "022_e2ee_lifetimes": m022_e2ee_lifetimes,
+  // End-to-end encrypted chats get an OAuth scope of their own (issue 15).
+  "023_chats_scope": m023_chats_scope,
 };
 
 class StaticProvider implements MigrationProvider {
