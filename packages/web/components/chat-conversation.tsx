@@ -16,6 +16,9 @@ const TIMERS: { seconds: number; label: string }[] = [
   { seconds: 7 * 24 * 60 * 60, label: "1 week" },
 ];
 
+/** The attachment types the conversation shows as pictures. */
+const SHOWN_TYPES = new Set(["image/png", "image/jpeg", "image/gif", "image/webp", "image/avif"]);
+
 /** The largest photo a chat takes (it is encrypted in the browser, in memory). */
 const MAX_PHOTO_BYTES = 10 * 1024 * 1024;
 
@@ -148,8 +151,11 @@ function MessageItem({
     setError(null);
     try {
       const bytes = await session.device!.downloadAttachment(message);
-      const type = message.attachment?.mediaType ?? "application/octet-stream";
-      setPhoto(URL.createObjectURL(new Blob([bytes as BlobPart], { type })));
+      // The type is the sender's word: only raster pictures are shown (a blob: URL is of this
+      // origin, so an HTML or SVG "photo" opened in a tab of its own must not be one).
+      setPhoto(
+        URL.createObjectURL(new Blob([bytes as BlobPart], { type: message.attachment!.mediaType })),
+      );
     } catch (caught) {
       setError(errorMessage(caught));
     }
@@ -188,7 +194,11 @@ function MessageItem({
         ) : null}
       </p>
       {message.text ? <p className="chat-message-text">{message.text}</p> : null}
-      {message.attachment ? (
+      {message.attachment && !SHOWN_TYPES.has(message.attachment.mediaType) ? (
+        <p className="muted small">
+          An attachment this page does not show ({message.attachment.mediaType}).
+        </p>
+      ) : message.attachment ? (
         photo ? (
           <img
             className="chat-photo"
@@ -227,13 +237,17 @@ function Compose({ session, groupId }: { session: ChatSession; groupId: string }
       setError("That photo is larger than 10 MB.");
       return;
     }
+    if (file && !SHOWN_TYPES.has(file.type)) {
+      setError("Send a photo as PNG, JPEG, GIF, WebP or AVIF.");
+      return;
+    }
     setBusy(true);
     setError(null);
     try {
       if (file) {
         const bytes = new Uint8Array(await file.arrayBuffer());
         await session.run((d) =>
-          d.sendAttachment(groupId, bytes, { mediaType: file.type || "image/jpeg", caption: body }),
+          d.sendAttachment(groupId, bytes, { mediaType: file.type, caption: body }),
         );
       } else await session.run((d) => d.send(groupId, body));
       setText("");
@@ -267,7 +281,7 @@ function Compose({ session, groupId }: { session: ChatSession; groupId: string }
         id={`${id}-photo`}
         ref={fileInput}
         type="file"
-        accept="image/*"
+        accept="image/png,image/jpeg,image/gif,image/webp,image/avif"
         onChange={(e) => setFile(e.target.files?.[0] ?? null)}
       />
       <Feedback error={error} />
