@@ -1,6 +1,6 @@
 "use client";
 
-import { timeAgo } from "../lib/format";
+import { deviceName, timeAgo } from "../lib/format";
 import { useRevocableList } from "../lib/use-revocable-list";
 import { Feedback } from "./feedback";
 import type { SessionInfo } from "./settings-types";
@@ -56,31 +56,4 @@ export function SettingsSessions({ initial }: { initial: SessionInfo[] }) {
       <Feedback error={error} message={message} />
     </div>
   );
-}
-
-/** "Firefox on Android" from a User-Agent, or a plain fallback. */
-export function deviceName(userAgent: string | null): string {
-  if (!userAgent) return "A browser";
-  const browser = /Edg\//.test(userAgent)
-    ? "Edge"
-    : /Firefox\//.test(userAgent)
-      ? "Firefox"
-      : /Chrom(e|ium)\//.test(userAgent)
-        ? "Chrome"
-        : /Safari\//.test(userAgent)
-          ? "Safari"
-          : null;
-  const system = /Android/.test(userAgent)
-    ? "Android"
-    : /iPhone|iPad|iOS/.test(userAgent)
-      ? "iPhone or iPad"
-      : /Windows/.test(userAgent)
-        ? "Windows"
-        : /Mac OS X|Macintosh/.test(userAgent)
-          ? "Mac"
-          : /Linux/.test(userAgent)
-            ? "Linux"
-            : null;
-  if (browser && system) return `${browser} on ${system}`;
-  return browser ?? system ?? userAgent.slice(0, 60);
 }

@@ -65,28 +65,3 @@ export async function saveChatRecord(record: ChatRecord): Promise<void> {
 export async function forgetChatRecord(memberId: string): Promise<void> {
   await inStore("readwrite", (store) => store.delete(memberId));
 }
-
-/** A name for this browser in the member's device list: "Chrome on Linux". */
-export function browserDeviceName(userAgent: string): string {
-  const browser = /Edg\//.test(userAgent)
-    ? "Edge"
-    : /Firefox\//.test(userAgent)
-      ? "Firefox"
-      : /Chrom(e|ium)\//.test(userAgent)
-        ? "Chrome"
-        : /Safari\//.test(userAgent)
-          ? "Safari"
-          : "A browser";
-  const system = /Android/.test(userAgent)
-    ? "Android"
-    : /iPhone|iPad/.test(userAgent)
-      ? "iOS"
-      : /Mac OS X/.test(userAgent)
-        ? "macOS"
-        : /Windows/.test(userAgent)
-          ? "Windows"
-          : /Linux/.test(userAgent)
-            ? "Linux"
-            : null;
-  return system ? `${browser} on ${system}` : browser;
-}

@@ -60,3 +60,30 @@ export function isLocalPath(path: string): boolean {
     ![...path].some((ch) => ch === "\\" || ch.charCodeAt(0) <= 0x20 || ch.charCodeAt(0) === 0x7f)
   );
 }
+
+/** "Firefox on Android" from a User-Agent, or a plain fallback. */
+export function deviceName(userAgent: string | null): string {
+  if (!userAgent) return "A browser";
+  const browser = /Edg\//.test(userAgent)
+    ? "Edge"
+    : /Firefox\//.test(userAgent)
+      ? "Firefox"
+      : /Chrom(e|ium)\//.test(userAgent)
+        ? "Chrome"
+        : /Safari\//.test(userAgent)
+          ? "Safari"
+          : null;
+  const system = /Android/.test(userAgent)
+    ? "Android"
+    : /iPhone|iPad|iOS/.test(userAgent)
+      ? "iPhone or iPad"
+      : /Windows/.test(userAgent)
+        ? "Windows"
+        : /Mac OS X|Macintosh/.test(userAgent)
+          ? "Mac"
+          : /Linux/.test(userAgent)
+            ? "Linux"
+            : null;
+  if (browser && system) return `${browser} on ${system}`;
+  return browser ?? system ?? userAgent.slice(0, 60);
+}

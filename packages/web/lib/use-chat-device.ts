@@ -18,13 +18,8 @@ import {
   type WireSecurityPolicy,
 } from "@clique/client";
 import { useCallback, useEffect, useRef, useState } from "react";
-import {
-  browserDeviceName,
-  type ChatRecord,
-  forgetChatRecord,
-  loadChatRecord,
-  saveChatRecord,
-} from "./chat-store";
+import { type ChatRecord, forgetChatRecord, loadChatRecord, saveChatRecord } from "./chat-store";
+import { deviceName } from "./format";
 
 /** How the device stands. */
 export type ChatDeviceState =
@@ -114,7 +109,7 @@ export function useChatDevice(memberId: string): ChatSession {
         current = ChatDevice.restore(deliveryApi, record.device);
       } else {
         setStatus({ state: "starting", step: "Making this browser's keys" });
-        current = await ChatDevice.register(deliveryApi, browserDeviceName(navigator.userAgent));
+        current = await ChatDevice.register(deliveryApi, deviceName(navigator.userAgent));
         await current.publishKeyPackages();
       }
       device.current = current;

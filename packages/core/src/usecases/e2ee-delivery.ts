@@ -161,22 +161,32 @@ export async function removeDevice(
  * it (the client does so before it next sends). Idempotent.
  */
 export async function removeDevicesOfMember(deps: Deps, memberId: string): Promise<number> {
-  return deps.stores.transaction(async (tx) => {
-    const devices = await tx.e2ee.listDevices(memberId);
-    const at = deps.now();
-    let removed = 0;
-    for (const device of devices) {
-      if (!(await tx.e2ee.removeDevice(device.id, at))) continue;
-      await appendDirectory(tx, at, {
-        memberId: device.memberId,
-        deviceId: device.id,
-        signatureKey: device.signatureKey,
-        action: "remove",
-      });
-      removed++;
-    }
-    return removed;
-  });
+  return deps.stores.transaction(async (tx) =>
+    removeRecorded(tx, await tx.e2ee.listDevices(memberId), deps.now()),
+  );
+}
+
+/**
+ * Removes devices, each with a `remove` entry in the directory (in a
+ * transaction); how many were not removed already.
+ */
+async function removeRecorded(
+  tx: Stores,
+  devices: readonly E2eeDevice[],
+  at: Date,
+): Promise<number> {
+  let removed = 0;
+  for (const device of devices) {
+    if (!(await tx.e2ee.removeDevice(device.id, at))) continue;
+    await appendDirectory(tx, at, {
+      memberId: device.memberId,
+      deviceId: device.id,
+      signatureKey: device.signatureKey,
+      action: "remove",
+    });
+    removed++;
+  }
+  return removed;
 }
 
 /**
@@ -190,21 +200,7 @@ export async function removeDevicesOfMember(deps: Deps, memberId: string): Promi
 export async function retireOrphanedDevices(deps: Deps): Promise<number> {
   const orphans = await deps.stores.e2ee.listOrphanedDevices();
   if (orphans.length === 0) return 0;
-  return deps.stores.transaction(async (tx) => {
-    const at = deps.now();
-    let retired = 0;
-    for (const device of orphans) {
-      if (!(await tx.e2ee.removeDevice(device.id, at))) continue;
-      await appendDirectory(tx, at, {
-        memberId: device.memberId,
-        deviceId: device.id,
-        signatureKey: device.signatureKey,
-        action: "remove",
-      });
-      retired++;
-    }
-    return retired;
-  });
+  return deps.stores.transaction((tx) => removeRecorded(tx, orphans, deps.now()));
 }
 
 /** Removes the devices of members who are removed or suspended (an outbox subscriber). */
