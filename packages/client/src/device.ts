@@ -250,6 +250,8 @@ export class ChatDevice {
   private readonly config: ClientConfig;
   /** The operation in progress: a device does one thing at a time (see `exclusive`). */
   private busy: Promise<unknown> = Promise.resolve();
+  /** Where the device's state is saved at the moments it must be (see `setPersistence`). */
+  private persist: ((data: DeviceExport) => Promise<void>) | null = null;
 
   private constructor(api: DeliveryApi, data: DeviceExport) {
     this.api = api;
@@ -351,6 +353,24 @@ export class ChatDevice {
       knownDevices: this.knownDevices,
       timers: this.timers,
     } satisfies DeviceExport);
+  }
+
+  /**
+   * Where to save the device's state (an export) at the moments a lost state
+   * would do harm, awaited before the device goes on: before it acknowledges
+   * what it fetched (the server then deletes it: a Welcome lost that way is a
+   * chat lost), before it sends a message (a restored state would use that
+   * generation's key a second time), after the server accepted its Commit,
+   * and before it uploads KeyPackages (whose private keys a Welcome needs).
+   * A save that fails stops the operation. `null`: no saving (the caller
+   * exports when it likes, as in tests).
+   */
+  setPersistence(persist: ((data: DeviceExport) => Promise<void>) | null): void {
+    this.persist = persist;
+  }
+
+  private async saveNow(): Promise<void> {
+    if (this.persist) await this.persist(this.export());
   }
 
   /**
@@ -463,12 +483,15 @@ export class ChatDevice {
     const fresh: HeldKeyPackage[] = [];
     for (let i = 0; i < count; i++) fresh.push(await make(false));
     const lastResort = this.keyPackages.some((k) => k.lastResort) ? null : await make(true);
+    // Held (and saved) before the server hands them out: a Welcome to one needs its private keys.
+    // One that never got uploaded is held in vain, which harms nothing.
+    this.keyPackages.push(...fresh, ...(lastResort ? [lastResort] : []));
+    await this.saveNow();
     await this.api.uploadKeyPackages(
       this.deviceId,
       fresh.map((k) => fromBase64(k.public)),
       lastResort ? fromBase64(lastResort.public) : undefined,
     );
-    this.keyPackages.push(...fresh, ...(lastResort ? [lastResort] : []));
   }
 
   /**
@@ -817,6 +840,7 @@ export class ChatDevice {
       await this.recordEpoch(groupId, state, result.newState, commitBytes);
       this.groups.set(groupId, result.newState);
       result.consumed.forEach(zeroOutUint8Array);
+      await this.saveNow();
       await this.announceEpoch(groupId);
       return;
     }
@@ -1034,7 +1058,7 @@ export class ChatDevice {
       if (!state) throw new Error(`This device is not in group ${groupId}`);
       const plaintext = utf8(JSON.stringify(payload));
       const created = await createApplicationMessage(state, plaintext, cs);
-      // Kept whatever the server says: a generation's key is never used twice.
+      // Kept (and saved) whatever the server says: a generation's key is never used twice.
       this.groups.set(groupId, created.newState);
       created.consumed.forEach(zeroOutUint8Array);
       const body = encodeMlsMessage({
@@ -1044,6 +1068,7 @@ export class ChatDevice {
       });
       // Handed back to this device later, it is a replay.
       this.remember(await sha256Hex(body));
+      await this.saveNow();
       try {
         await this.api.send(
           groupId,
@@ -1142,6 +1167,8 @@ export class ChatDevice {
         }
         this.cursor = delivery.cursor;
       }
+      // The next fetch acknowledges this page, and the server deletes what it held: saved first.
+      await this.saveNow();
     }
     // Each group that moved to a new epoch hears this device's epoch check.
     for (const groupId of moved) await this.announceEpoch(groupId);

@@ -14,6 +14,7 @@ import {
   ApiError,
   ChatDevice,
   DeliveryApi,
+  type DeviceExport,
   DirectoryAlarm,
   type WireSecurityPolicy,
 } from "@clique/client";
@@ -76,15 +77,24 @@ export function useChatDevice(memberId: string): ChatSession {
   const notes = useRef<Pick<ChatRecord, "reads" | "verified">>({ reads: {}, verified: {} });
   const saving = useRef<Promise<void>>(Promise.resolve());
 
+  /** Writes the record with this device state, after the writes before it; fails if it failed. */
+  const write = useCallback(
+    (data: DeviceExport): Promise<void> => {
+      const record: ChatRecord = { memberId, device: data, ...notes.current };
+      const done = saving.current.then(() => saveChatRecord(record));
+      saving.current = done.catch(() => {});
+      return done;
+    },
+    [memberId],
+  );
+
+  /** Saves the device as it is now and re-renders the screens. */
   const save = useCallback(() => {
     const current = device.current;
     if (!current) return Promise.resolve();
-    const record: ChatRecord = { memberId, device: current.export(), ...notes.current };
-    // One write after another, each with the state of its moment.
-    saving.current = saving.current.then(() => saveChatRecord(record)).catch(() => {});
     setVersion((v) => v + 1);
-    return saving.current;
-  }, [memberId]);
+    return write(current.export()).catch(() => {});
+  }, [write]);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: a new generation starts the device over
   useEffect(() => {
@@ -107,9 +117,12 @@ export function useChatDevice(memberId: string): ChatSession {
       if (record) {
         notes.current = { reads: record.reads ?? {}, verified: record.verified ?? {} };
         current = ChatDevice.restore(deliveryApi, record.device);
+        // Saved before it acknowledges, sends or commits (the device says when).
+        current.setPersistence(write);
       } else {
         setStatus({ state: "starting", step: "Making this browser's keys" });
         current = await ChatDevice.register(deliveryApi, deviceName(navigator.userAgent));
+        current.setPersistence(write);
         await current.publishKeyPackages();
       }
       device.current = current;
@@ -122,6 +135,7 @@ export function useChatDevice(memberId: string): ChatSession {
         // Removed from another device, or the sign-in it was made under ended. What it held
         // cannot be read again (MLS keys move on): the member decides whether this browser
         // becomes a new device (a removed device must not come back by itself).
+        current.setPersistence(null);
         device.current = null;
         await saving.current;
         await forgetChatRecord(memberId);
@@ -193,7 +207,7 @@ export function useChatDevice(memberId: string): ChatSession {
       if (poll) clearInterval(poll);
       release();
     };
-  }, [memberId, save, generation]);
+  }, [memberId, save, write, generation]);
 
   const run = useCallback(
     async <T>(operation: (d: ChatDevice) => Promise<T>): Promise<T> => {
@@ -229,6 +243,7 @@ export function useChatDevice(memberId: string): ChatSession {
   );
 
   const forget = useCallback(async () => {
+    device.current?.setPersistence(null);
     device.current = null;
     await saving.current;
     await forgetChatRecord(memberId);
