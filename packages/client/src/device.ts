@@ -485,13 +485,24 @@ export class ChatDevice {
     const lastResort = this.keyPackages.some((k) => k.lastResort) ? null : await make(true);
     // Held (and saved) before the server hands them out: a Welcome to one needs its private keys.
     // One that never got uploaded is held in vain, which harms nothing.
-    this.keyPackages.push(...fresh, ...(lastResort ? [lastResort] : []));
+    const made = [...fresh, ...(lastResort ? [lastResort] : [])];
+    this.keyPackages.push(...made);
     await this.saveNow();
-    await this.api.uploadKeyPackages(
-      this.deviceId,
-      fresh.map((k) => fromBase64(k.public)),
-      lastResort ? fromBase64(lastResort.public) : undefined,
-    );
+    try {
+      await this.api.uploadKeyPackages(
+        this.deviceId,
+        fresh.map((k) => fromBase64(k.public)),
+        lastResort ? fromBase64(lastResort.public) : undefined,
+      );
+    } catch (error) {
+      // Refused (the upload is one transaction): none of them is on the server, so none is
+      // held either, or they would count as published. Lost on the way: kept, it may be there.
+      if (error instanceof ApiError && error.status < 500) {
+        this.keyPackages = this.keyPackages.filter((k) => !made.includes(k));
+        await this.saveNow();
+      }
+      throw error;
+    }
   }
 
   /**
